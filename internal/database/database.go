@@ -1,0 +1,133 @@
+// Package database opens Spotcheck's one database (embedded SQLite or
+// PostgreSQL) behind GORM, runs migrations and wraps use cases in
+// transactions.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the SQL dialect in use.
+type Dialect string
+
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// DB is the open database: GORM for the stores, the *sql.DB under it for
+// the session store and the job queue, which share its connections.
+type DB struct {
+	Gorm    *gorm.DB
+	SQL     *sql.DB
+	Dialect Dialect
+}
+
+// Open connects to PostgreSQL when url is set, else to the SQLite file at
+// sqlitePath (creating its folder).
+func Open(ctx context.Context, url, sqlitePath string) (*DB, error) {
+	if url != "" {
+		return OpenPostgres(ctx, url)
+	}
+	return OpenSQLite(ctx, sqlitePath)
+}
+
+// OpenPostgres connects through pgx's database/sql driver.
+func OpenPostgres(ctx context.Context, url string) (*DB, error) {
+	sqlDB, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(32)
+	sqlDB.SetMaxIdleConns(16)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return finish(ctx, sqlDB, postgres.New(postgres.Config{Conn: sqlDB}), Postgres)
+}
+
+// OpenSQLite opens (or creates) the embedded database file. SQLite allows
+// one writer at a time, so the pool holds a single connection: every
+// statement queues for it instead of failing with SQLITE_BUSY (the River
+// driver's documented advice).
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sqlDB, err := sql.Open(sqlite.DriverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(1)
+	return finish(ctx, sqlDB, sqlite.Dialector{DriverName: sqlite.DriverName, Conn: sqlDB}, SQLite)
+}
+
+func finish(ctx context.Context, sqlDB *sql.DB, d gorm.Dialector, dialect Dialect) (*DB, error) {
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
+	}
+	g, err := gorm.Open(d, &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		TranslateError:         true,
+	})
+	if err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("gorm on %s: %w", dialect, err)
+	}
+	return &DB{Gorm: g, SQL: sqlDB, Dialect: dialect}, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.SQL.Close() }
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
+
+// InTx runs fn in one transaction: committed when fn returns nil, rolled
+// back (with everything fn wrote, jobs included) when it returns an error or
+// panics.
+func (db *DB) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return db.Gorm.WithContext(ctx).Transaction(fn)
+}
+
+// SQLTx is the *sql.Tx under a GORM transaction, for River's InsertTx.
+func SQLTx(tx *gorm.DB) (*sql.Tx, error) {
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return nil, errors.New("database: not inside a transaction")
+	}
+	return sqlTx, nil
+}
+
+// ErrNotFound is returned by stores when a row does not exist or is not
+// visible to the actor; callers turn it into a 404.
+var ErrNotFound = errors.New("not found")
+
+// NotFound maps GORM's record-not-found to ErrNotFound, leaving other
+// errors as they are.
+func NotFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation.
+func IsUniqueViolation(err error) bool {
+	return errors.Is(err, gorm.ErrDuplicatedKey)
+}
