@@ -1,6 +1,6 @@
 module spotcheck
 
-go 1.27.3
+go 1.26.0
 
 require (
 	github.com/glebarez/sqlite v1.11.0
