@@ -1,0 +1,83 @@
+// Package authz is Spotcheck's one authorization policy: it answers "may
+// this actor do this action to this subject?". Handlers, middleware and use
+// cases all ask it; no other package decides access. It imports no area
+// package: areas describe their objects to it as a Subject.
+package authz
+
+import (
+	"slices"
+
+	"spotcheck/internal/role"
+)
+
+// Actor is the signed-in user as the policy sees them.
+type Actor struct {
+	UserID   int64
+	Role     role.Role
+	BrandIDs []int64 // brand users: the brands they are bound to
+}
+
+// Anonymous is nobody signed in.
+var Anonymous = Actor{}
+
+// SignedIn reports whether a is a real user.
+func (a Actor) SignedIn() bool { return a.UserID != 0 && !a.Role.IsZero() }
+
+// HasBrand reports whether a brand user is bound to brand id.
+func (a Actor) HasBrand(id int64) bool { return slices.Contains(a.BrandIDs, id) }
+
+// Action is something an actor may try to do.
+type Action string
+
+const (
+	ManageUsers       Action = "users.manage"  // list, create, disable users; reset passwords
+	ManageBrands      Action = "brands.manage" // create brands, bind brand users
+	ChangeOwnPassword Action = "account.password"
+	ViewCases         Action = "cases.view"        // the case list (scoped by Scope for brands)
+	ViewAssignments   Action = "assignments.view"  // a volunteer's own purchase assignments
+	ViewAuthQueue     Action = "authqueue.view"    // a brand's items awaiting authentication
+	ViewMetrics       Action = "metrics.view"
+)
+
+// Subject is the object an action is aimed at, described by its owner.
+// The zero Subject means "no particular object" (a screen or a list).
+type Subject struct {
+	Kind    string
+	OwnerID int64 // the user the object belongs to (for own-account actions)
+	BrandID int64 // the brand the object concerns, if any
+}
+
+// Can reports whether actor may do action to subject.
+func Can(a Actor, action Action, s Subject) bool {
+	if !a.SignedIn() {
+		return false
+	}
+	switch action {
+	case ManageUsers, ManageBrands, ViewMetrics:
+		return a.Role == role.Admin
+	case ChangeOwnPassword:
+		return s.OwnerID == a.UserID
+	case ViewCases:
+		return a.Role == role.Admin || a.Role == role.Staff
+	case ViewAssignments:
+		return a.Role == role.Volunteer
+	case ViewAuthQueue:
+		return a.Role == role.Brand && (s.BrandID == 0 || a.HasBrand(s.BrandID))
+	}
+	return false
+}
+
+// Home is the screen each role lands on after signing in.
+func Home(a Actor) string {
+	switch a.Role {
+	case role.Admin:
+		return "/admin/users"
+	case role.Staff:
+		return "/cases"
+	case role.Volunteer:
+		return "/assignments"
+	case role.Brand:
+		return "/authentications"
+	}
+	return "/login"
+}

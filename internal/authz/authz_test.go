@@ -1,0 +1,55 @@
+package authz
+
+import (
+	"testing"
+
+	"spotcheck/internal/role"
+)
+
+var (
+	admin     = Actor{UserID: 1, Role: role.Admin}
+	staff     = Actor{UserID: 2, Role: role.Staff}
+	volunteer = Actor{UserID: 3, Role: role.Volunteer}
+	brandUser = Actor{UserID: 4, Role: role.Brand, BrandIDs: []int64{10}}
+)
+
+func TestCanPerActor(t *testing.T) {
+	type row struct {
+		action  Action
+		subject Subject
+		want    map[string]bool
+	}
+	actors := map[string]Actor{"anonymous": Anonymous, "admin": admin, "staff": staff, "volunteer": volunteer, "brand": brandUser}
+	rows := []row{
+		{ManageUsers, Subject{}, map[string]bool{"admin": true}},
+		{ManageBrands, Subject{}, map[string]bool{"admin": true}},
+		{ViewMetrics, Subject{}, map[string]bool{"admin": true}},
+		{ViewCases, Subject{}, map[string]bool{"admin": true, "staff": true}},
+		{ViewAssignments, Subject{}, map[string]bool{"volunteer": true}},
+		{ViewAuthQueue, Subject{}, map[string]bool{"brand": true}},
+		{ViewAuthQueue, Subject{BrandID: 10}, map[string]bool{"brand": true}},
+		{ViewAuthQueue, Subject{BrandID: 11}, map[string]bool{}},
+		{ChangeOwnPassword, Subject{Kind: "user", OwnerID: 3}, map[string]bool{"volunteer": true}},
+		{Action("no.such.action"), Subject{}, map[string]bool{}},
+	}
+	for _, r := range rows {
+		for name, a := range actors {
+			t.Run(string(r.action)+"/"+name, func(t *testing.T) {
+				if got := Can(a, r.action, r.subject); got != r.want[name] {
+					t.Fatalf("Can(%s, %s, %+v) = %v, want %v", name, r.action, r.subject, got, r.want[name])
+				}
+			})
+		}
+	}
+}
+
+func TestEveryRoleHasAHome(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range role.All {
+		h := Home(Actor{UserID: 1, Role: r})
+		if h == "/login" || seen[h] {
+			t.Errorf("role %s home %q", r, h)
+		}
+		seen[h] = true
+	}
+}
