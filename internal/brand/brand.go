@@ -86,3 +86,17 @@ func (s *Service) Get(ctx context.Context, id int64) (Brand, error) {
 	err := s.db.Gorm.WithContext(ctx).Take(&b, id).Error
 	return b, database.NotFound(err)
 }
+
+// MemberCounts returns how many users act for each brand.
+func (s *Service) MemberCounts(ctx context.Context) (map[int64]int, error) {
+	var rows []struct {
+		BrandID int64
+		N       int
+	}
+	err := s.db.Gorm.WithContext(ctx).Table("brand_members").Select("brand_id, count(*) AS n").Group("brand_id").Scan(&rows).Error
+	m := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		m[r.BrandID] = r.N
+	}
+	return m, err
+}

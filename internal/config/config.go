@@ -16,21 +16,22 @@ import (
 // Config is every setting of one Spotcheck process. It is built by Load and
 // passed explicitly; nothing reads the environment after start.
 type Config struct {
-	Addr            string        // SPOTCHECK_ADDR
-	DataDir         string        // SPOTCHECK_DATA
-	DatabaseURL     string        // DATABASE_URL; empty means embedded SQLite in DataDir
-	BaseURL         *url.URL      // SPOTCHECK_BASE_URL; https turns on secure cookies
-	TrustedProxies  []*net.IPNet  // SPOTCHECK_TRUSTED_PROXIES
-	SessionIdle     time.Duration // SPOTCHECK_SESSION_IDLE
-	SessionLifetime time.Duration // SPOTCHECK_SESSION_LIFETIME
-	LoginMaxFails   int           // SPOTCHECK_LOGIN_MAX_FAILURES
-	LoginWindow     time.Duration // SPOTCHECK_LOGIN_WINDOW
-	ShutdownTimeout time.Duration // SPOTCHECK_SHUTDOWN_TIMEOUT
-	MetricsToken    string        // SPOTCHECK_METRICS_TOKEN; empty means /metrics is not served
-	LogFormat       string        // SPOTCHECK_LOG_FORMAT: auto, json or text
-	LogLevel        string        // SPOTCHECK_LOG_LEVEL: debug, info, warn, error
-	DemoPassword    string        // SPOTCHECK_DEMO_PASSWORD
-	MaxHashes       int           // SPOTCHECK_MAX_CONCURRENT_HASHES
+	Addr            string         // SPOTCHECK_ADDR
+	DataDir         string         // SPOTCHECK_DATA
+	DatabaseURL     string         // DATABASE_URL; empty means embedded SQLite in DataDir
+	BaseURL         *url.URL       // SPOTCHECK_BASE_URL; https turns on secure cookies
+	TrustedProxies  []*net.IPNet   // SPOTCHECK_TRUSTED_PROXIES
+	SessionIdle     time.Duration  // SPOTCHECK_SESSION_IDLE
+	SessionLifetime time.Duration  // SPOTCHECK_SESSION_LIFETIME
+	LoginMaxFails   int            // SPOTCHECK_LOGIN_MAX_FAILURES
+	LoginWindow     time.Duration  // SPOTCHECK_LOGIN_WINDOW
+	ShutdownTimeout time.Duration  // SPOTCHECK_SHUTDOWN_TIMEOUT
+	MetricsToken    string         // SPOTCHECK_METRICS_TOKEN; empty means /metrics is not served
+	LogFormat       string         // SPOTCHECK_LOG_FORMAT: auto, json or text
+	LogLevel        string         // SPOTCHECK_LOG_LEVEL: debug, info, warn, error
+	DemoPassword    string         // SPOTCHECK_DEMO_PASSWORD
+	MaxHashes       int            // SPOTCHECK_MAX_CONCURRENT_HASHES
+	Location        *time.Location // SPOTCHECK_TIMEZONE: how times are shown
 }
 
 // SecureCookies reports whether the app is served over HTTPS, which makes
@@ -64,6 +65,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:        p.oneOf("SPOTCHECK_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
 		DemoPassword:    p.str("SPOTCHECK_DEMO_PASSWORD", ""),
 		MaxHashes:       p.positiveInt("SPOTCHECK_MAX_CONCURRENT_HASHES", 4),
+		Location:        p.location("SPOTCHECK_TIMEZONE", "Asia/Shanghai"),
 	}
 	if c.DemoPassword != "" && len([]rune(c.DemoPassword)) < 8 {
 		p.fail("SPOTCHECK_DEMO_PASSWORD", "must be at least 8 characters")
@@ -178,4 +180,14 @@ func (p *parser) cidrs(name string) []*net.IPNet {
 		out = append(out, n)
 	}
 	return out
+}
+
+func (p *parser) location(name, def string) *time.Location {
+	v := p.str(name, def)
+	loc, err := time.LoadLocation(v)
+	if err != nil {
+		p.fail(name, "%q is not a time zone name such as Asia/Shanghai or UTC", v)
+		return time.UTC
+	}
+	return loc
 }

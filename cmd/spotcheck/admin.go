@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"spotcheck/internal/audit"
+	"spotcheck/internal/brand"
+	"spotcheck/internal/user"
+	"spotcheck/internal/valid"
+)
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func userCmd(ctx context.Context, a *app, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("user: want add, disable or passwd")
+	}
+	fs := newFlagSet("user "+args[0], stderr)
+	email := fs.String("email", "", "e-mail address")
+	switch args[0] {
+	case "add":
+		name := fs.String("name", "", "full name")
+		r := fs.String("role", "", "admin, staff, volunteer or brand")
+		var brands stringList
+		fs.Var(&brands, "brand", "brand name (brand users; repeat for several)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		in := user.New{Email: *email, Name: *name, Role: *r}
+		for _, n := range brands {
+			b, err := a.brands.ByName(ctx, n)
+			if err != nil {
+				return fmt.Errorf("brand %q: %w (create it with: spotcheck brand add --name ...)", n, err)
+			}
+			in.BrandIDs = append(in.BrandIDs, b.ID)
+		}
+		pw, err := readPassword(stdin, stderr)
+		if err != nil {
+			return err
+		}
+		in.Password = pw
+		u, err := a.users.Create(ctx, in)
+		if err != nil {
+			return explain(err)
+		}
+		fmt.Fprintf(stdout, "created user %d %s (%s)\n", u.ID, u.Email, u.Role)
+		return nil
+	case "disable", "passwd":
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		u, err := a.users.ByEmail(ctx, *email)
+		if err != nil {
+			return fmt.Errorf("user %q: %w", *email, err)
+		}
+		if args[0] == "disable" {
+			if err := a.users.Disable(ctx, u.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "disabled %s; their sessions have ended\n", u.Email)
+			return nil
+		}
+		pw, err := readPassword(stdin, stderr)
+		if err != nil {
+			return err
+		}
+		if err := a.users.ResetPassword(ctx, u.ID, pw); err != nil {
+			return explain(err)
+		}
+		fmt.Fprintf(stdout, "password changed for %s; their sessions have ended\n", u.Email)
+		return nil
+	}
+	return fmt.Errorf("user: unknown subcommand %q", args[0])
+}
+
+func brandCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return fmt.Errorf("brand: want add")
+	}
+	fs := newFlagSet("brand add", stderr)
+	name := fs.String("name", "", "brand name")
+	holder := fs.String("rights-holder", "", "rights holder")
+	contact := fs.String("contact", "", "contact")
+	if err := fs.Parse(args[1:]); err != nil {
+		return errUsage
+	}
+	b, err := a.brands.Create(ctx, brand.New{Name: *name, RightsHolder: *holder, Contact: *contact})
+	if err != nil {
+		return explain(err)
+	}
+	fmt.Fprintf(stdout, "created brand %d %s\n", b.ID, b.Name)
+	return nil
+}
+
+func auditCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return fmt.Errorf("audit: want verify")
+	}
+	s, err := audit.Verify(ctx, a.db.Gorm)
+	var be *audit.BrokenError
+	if errors.As(err, &be) {
+		fmt.Fprintf(stdout, "BROKEN at event %d: %s\n", be.Seq, be.Reason)
+		fmt.Fprintf(stdout, "the %d events before it are intact; head of the intact part: %s\n", s.Events, s.HeadHash)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "audit chain intact: %d events, head %d %s\n", s.Events, s.HeadSeq, s.HeadHash)
+	return nil
+}
+
+// readPassword prompts twice without echo on a terminal, or reads one line
+// from a pipe (for scripts).
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		a, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Repeat: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(a) != string(b) {
+			return "", errors.New("the two passwords differ")
+		}
+		return string(a), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// explain turns field errors into a readable line for the shell.
+func explain(err error) error {
+	if fe, ok := valid.As(err); ok {
+		parts := make([]string, 0, len(fe))
+		for f, k := range fe {
+			parts = append(parts, fmt.Sprintf("--%s: %s", f, englishOf(k)))
+		}
+		return errors.New(strings.Join(parts, "; "))
+	}
+	return err
+}

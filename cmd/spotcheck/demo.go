@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"spotcheck/internal/config"
+	"spotcheck/internal/demo"
+	"spotcheck/internal/i18n"
+)
+
+func loadDemo(ctx context.Context, cfg config.Config, a *app, stdout io.Writer) error {
+	res, err := demo.Load(ctx, demo.Deps{DB: a.db, Users: a.users, Brands: a.brands}, cfg.DemoPassword, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "Demo accounts:")
+	for _, acc := range res.Accounts {
+		state := "created"
+		if !acc.Created {
+			state = "already there"
+		}
+		fmt.Fprintf(stdout, "  %-10s %-34s %s\n", acc.Role, acc.Email, state)
+	}
+	fmt.Fprintf(stdout, "Password for all of them: %s\n", res.Password)
+	if res.PasswordNote != "" {
+		fmt.Fprintln(stdout, res.PasswordNote)
+	}
+	return nil
+}
+
+func englishOf(key string) string { return i18n.English.T(key) }

@@ -1,0 +1,153 @@
+// Command spotcheck is Spotcheck's one binary: the web server and workers,
+// migrations, demo data and administration from the shell.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	_ "time/tzdata" // time zones work on machines without a zoneinfo database
+
+	"golang.org/x/term"
+
+	"spotcheck/internal/audit"
+	"spotcheck/internal/brand"
+	"spotcheck/internal/config"
+	"spotcheck/internal/database"
+	"spotcheck/internal/password"
+	"spotcheck/internal/user"
+)
+
+const usage = `spotcheck — case work against counterfeit goods
+
+Usage:
+  spotcheck serve                      run the web server and background workers
+  spotcheck migrate [status]           apply pending migrations, or list them
+  spotcheck demo                       load the demo data set (idempotent) and print its accounts
+  spotcheck user add --email E --name N --role R [--brand B]...
+  spotcheck user disable --email E
+  spotcheck user passwd --email E      (reads the new password from the terminal or stdin)
+  spotcheck brand add --name N [--rights-holder H] [--contact C]
+  spotcheck audit verify               check the audit chain
+
+Configuration comes from the environment; see README.md.
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "spotcheck:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage means the command line was wrong; the usage text was printed.
+var errUsage = errors.New("see usage above")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	logger := newLogger(cfg, stderr)
+	ctx = audit.WithOrigin(ctx, audit.Origin{ActorRole: "cli", ClientIP: "local"})
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, logger)
+	case "migrate":
+		return migrate(ctx, cfg, args[1:], stdout)
+	case "demo":
+		return withApp(ctx, cfg, func(a *app) error { return loadDemo(ctx, cfg, a, stdout) })
+	case "user":
+		return withApp(ctx, cfg, func(a *app) error { return userCmd(ctx, a, args[1:], stdin, stdout, stderr) })
+	case "brand":
+		return withApp(ctx, cfg, func(a *app) error { return brandCmd(ctx, a, args[1:], stdout, stderr) })
+	case "audit":
+		return withApp(ctx, cfg, func(a *app) error { return auditCmd(ctx, a, args[1:], stdout, stderr) })
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// app is the wiring shared by every subcommand that touches the database.
+type app struct {
+	db     *database.DB
+	users  *user.Service
+	brands *brand.Service
+}
+
+func openApp(ctx context.Context, cfg config.Config) (*app, error) {
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	hasher := password.NewHasher(password.Default, cfg.MaxHashes)
+	return &app{
+		db:     db,
+		users:  user.NewService(db, hasher, user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow}),
+		brands: brand.NewService(db),
+	}, nil
+}
+
+func withApp(ctx context.Context, cfg config.Config, fn func(*app) error) error {
+	a, err := openApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.db.Close()
+	return fn(a)
+}
+
+func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if len(args) > 0 && args[0] == "status" {
+		return db.MigrationStatus(ctx, stdout)
+	}
+	if len(args) > 0 {
+		return fmt.Errorf("migrate: unknown argument %q (want nothing or status)", args[0])
+	}
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return db.MigrationStatus(ctx, stdout)
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

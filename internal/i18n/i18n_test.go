@@ -1,0 +1,120 @@
+package i18n
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEveryMessageHasBothLanguages(t *testing.T) {
+	for k, m := range messages {
+		if strings.TrimSpace(m[0]) == "" || strings.TrimSpace(m[1]) == "" {
+			t.Errorf("%s: %q / %q", k, m[0], m[1])
+		}
+	}
+}
+
+// keyLiteral matches message keys written as string literals in the code.
+var keyLiteral = regexp.MustCompile(`"((?:nav|footer|role|field|hint|login|password|cases|assignments|authentications|users|brands|error)\.[a-z_]+)"`)
+
+// TestEveryKeyUsedInTheCodeIsInTheCatalog scans the Go and templ sources,
+// so a screen can never show a raw key.
+func TestEveryKeyUsedInTheCodeIsInTheCatalog(t *testing.T) {
+	_, here, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(here), "..", "..")
+	found := 0
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		// authz names its actions like keys ("cases.view"); they are not messages.
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "data" || d.Name() == "authz") {
+			return filepath.SkipDir
+		}
+		if strings.HasSuffix(p, "_templ.go") || strings.HasSuffix(p, "_test.go") ||
+			!(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".templ")) || strings.HasSuffix(p, "messages.go") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, m := range keyLiteral.FindAllStringSubmatch(string(b), -1) {
+			found++
+			if !Has(m[1]) {
+				t.Errorf("%s uses %q, which is not in the catalog", p, m[1])
+			}
+			// The error page shows a title and a body for each error key.
+			if strings.HasSuffix(p, "error.go") && strings.HasPrefix(m[1], "error.") && !Has(m[1]+"_body") {
+				t.Errorf("%s: error page key %q has no %q", p, m[1], m[1]+"_body")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 50 {
+		t.Fatalf("found only %d keys in the sources; is the scan broken?", found)
+	}
+	for _, r := range []string{"admin", "staff", "volunteer", "brand"} {
+		if !Has("role." + r) {
+			t.Errorf("role.%s missing", r)
+		}
+	}
+}
+
+func TestMatchPrefersChineseForChineseBrowsers(t *testing.T) {
+	cases := map[string]Lang{
+		"":                        English,
+		"zh-CN,zh;q=0.9,en;q=0.8": Chinese,
+		"zh":                      Chinese,
+		"zh-TW":                   Chinese,
+		"en-GB,en;q=0.9":          English,
+		"fr-FR,fr;q=0.9":          English,
+		"fr;q=0.9,zh-Hans;q=0.8":  Chinese,
+	}
+	for h, want := range cases {
+		if got := Match(h); got != want {
+			t.Errorf("Match(%q) = %s, want %s", h, got, want)
+		}
+	}
+}
+
+func TestFormatsFollowTheLanguage(t *testing.T) {
+	at := time.Date(2026, 11, 26, 6, 5, 0, 0, time.UTC)
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	if got := English.DateTime(at, sh); got != "26 Nov 2026, 14:05" {
+		t.Errorf("English.DateTime = %q", got)
+	}
+	if got := Chinese.DateTime(at, sh); got != "2026年11月26日 14:05" {
+		t.Errorf("Chinese.DateTime = %q", got)
+	}
+	if got := English.Money(140000000, "CNY"); got != "CN¥1,400,000.00" {
+		t.Errorf("English.Money = %q", got)
+	}
+	if got := Chinese.Money(140000000, "CNY"); got != "¥1,400,000.00" {
+		t.Errorf("Chinese.Money = %q", got)
+	}
+	if got := English.Money(-1999, "USD"); got != "-US$19.99" {
+		t.Errorf("negative = %q", got)
+	}
+}
+
+func TestTUsesTheContextLanguage(t *testing.T) {
+	ctx := With(context.Background(), Chinese)
+	if got := T(ctx, "login.title"); got != "登录" {
+		t.Errorf("T = %q", got)
+	}
+	if got := T(context.Background(), "login.title"); got != "Sign in" {
+		t.Errorf("default T = %q", got)
+	}
+	if got := T(ctx, "no.such.key"); got != "no.such.key" {
+		t.Errorf("missing key = %q", got)
+	}
+}

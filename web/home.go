@@ -1,0 +1,33 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"spotcheck/web/view/page"
+)
+
+// cases is the staff home.
+func (s *Server) cases(c echo.Context) error {
+	return s.render(c, http.StatusOK, page.Cases())
+}
+
+// assignments is the volunteer home.
+func (s *Server) assignments(c echo.Context) error {
+	return s.render(c, http.StatusOK, page.Assignments())
+}
+
+// authentications is the brand home, for the brands the user acts for.
+func (s *Server) authentications(c echo.Context) error {
+	ctx := c.Request().Context()
+	var names []string
+	for _, id := range actorOf(c).BrandIDs {
+		b, err := s.Brands.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		names = append(names, b.Name)
+	}
+	return s.render(c, http.StatusOK, page.Authentications(names))
+}

@@ -1,0 +1,37 @@
+package web
+
+import (
+	"encoding/gob"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"spotcheck/web/view"
+)
+
+func init() { gob.Register([]string{}) }
+
+// render writes a templ component as the response, taking this request's
+// flash messages into the shell. It is the one way pages are rendered.
+func (s *Server) render(c echo.Context, status int, cmp templ.Component) error {
+	ctx := c.Request().Context()
+	sh := view.ShellFrom(ctx)
+	sh.Flashes = s.popFlashes(ctx)
+	ctx = view.WithShell(ctx, sh)
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return cmp.Render(ctx, c.Response())
+}
+
+// redirect is the "get" of post/redirect/get, with an optional flash.
+func (s *Server) redirect(c echo.Context, to, flashKind, flashKey string) error {
+	if flashKey != "" {
+		s.flash(c.Request().Context(), flashKind, flashKey)
+	}
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Redirect", to)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}

@@ -1,0 +1,88 @@
+// Package web is Spotcheck's HTTP face: the one route index, middleware,
+// thin handlers (parse, ask the policy, call one use case, render) and the
+// central error handler. Views live in web/view.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"spotcheck/internal/brand"
+	"spotcheck/internal/config"
+	"spotcheck/internal/database"
+	"spotcheck/internal/user"
+)
+
+// Deps is everything the web tier uses, built once in cmd/spotcheck.
+type Deps struct {
+	Config  config.Config
+	DB      *database.DB
+	Users   *user.Service
+	Brands  *brand.Service
+	Logger  *slog.Logger
+	Metrics *prometheus.Registry
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Deps
+	sessions *scs.SessionManager
+	metrics  *httpMetrics
+}
+
+// New builds the Echo instance with every route and middleware.
+func New(d Deps) *echo.Echo {
+	if d.Metrics == nil {
+		d.Metrics = prometheus.NewRegistry()
+	}
+	s := &Server{Deps: d, sessions: newSessions(d.Config, d.DB), metrics: newHTTPMetrics(d.Metrics)}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = ipExtractor(d.Config)
+	e.HTTPErrorHandler = s.handleError
+	s.routes(e)
+	return e
+}
+
+// HTTPServer wraps e with the timeouts every public listener needs.
+func HTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // evidence uploads from phones on slow networks
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// newSessions keeps sessions in the database so that any number of
+// processes share them. Expired rows are purged by the maintenance job,
+// not by a goroutine in every replica.
+func newSessions(c config.Config, db *database.DB) *scs.SessionManager {
+	sm := scs.New()
+	if db.Dialect == database.Postgres {
+		sm.Store = postgresstore.NewWithCleanupInterval(db.SQL, 0)
+	} else {
+		sm.Store = sqlite3store.NewWithCleanupInterval(db.SQL, 0)
+	}
+	sm.IdleTimeout = c.SessionIdle
+	sm.Lifetime = c.SessionLifetime
+	sm.Cookie.Name = "spotcheck_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Path = "/"
+	if c.SecureCookies() {
+		sm.Cookie.Name = "__Host-spotcheck_session"
+		sm.Cookie.Secure = true
+	}
+	return sm
+}

@@ -1,0 +1,68 @@
+// Package view holds what every page needs from the request (the shell) and
+// the templ components in layout/, component/ and page/. Views know nothing
+// of the database: handlers hand them plain values.
+package view
+
+import (
+	"context"
+	"time"
+
+	"spotcheck/internal/i18n"
+	"spotcheck/internal/role"
+)
+
+// Shell is the per-request frame of every page: who is signed in, the
+// language, the CSRF token and the messages to flash.
+type Shell struct {
+	User      *ShellUser
+	Lang      i18n.Lang
+	CSRF      string
+	Path      string // the current path, for navigation and the language switcher
+	Flashes   []Flash
+	RequestID string
+	Location  *time.Location
+}
+
+// ShellUser is the signed-in user as the layout shows them.
+type ShellUser struct {
+	ID   int64
+	Name string
+	Role role.Role
+	Home string
+}
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind string // success, error or info
+	Key  string // message key
+}
+
+type shellKey struct{}
+
+// WithShell returns ctx carrying s.
+func WithShell(ctx context.Context, s Shell) context.Context {
+	return context.WithValue(ctx, shellKey{}, s)
+}
+
+// ShellFrom returns the shell in ctx (an empty one outside a request).
+func ShellFrom(ctx context.Context) Shell {
+	s, _ := ctx.Value(shellKey{}).(Shell)
+	if s.Location == nil {
+		s.Location = time.UTC
+	}
+	return s
+}
+
+// T translates key into the request's language.
+func T(ctx context.Context, key string, args ...any) string { return i18n.T(ctx, key, args...) }
+
+// DateTime formats t for the request's language.
+func DateTime(ctx context.Context, t time.Time) string {
+	return i18n.From(ctx).DateTime(t, ShellFrom(ctx).Location)
+}
+
+// Is reports whether the signed-in user has role r.
+func Is(ctx context.Context, r role.Role) bool {
+	u := ShellFrom(ctx).User
+	return u != nil && u.Role == r
+}
