@@ -202,4 +202,3 @@ func (s *Server) brandOptions(c echo.Context, exclude []int64) ([]page.BrandOpti
 	}
 	return out, nil
 }
-

@@ -66,4 +66,3 @@ func noStore(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
-

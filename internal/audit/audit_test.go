@@ -109,11 +109,11 @@ func TestVerifyFindsTampering(t *testing.T) {
 		stmts []string
 		at    int64
 	}{
-		"edited detail":    {[]string{"UPDATE audit_events SET detail = '{\"i\":99}' WHERE seq = 3"}, 3},
-		"edited actor":     {[]string{"UPDATE audit_events SET actor_role = 'admin' WHERE seq = 2"}, 2},
-		"deleted event":    {[]string{"DELETE FROM audit_events WHERE seq = 3"}, 3},
-		"deleted first":    {[]string{"DELETE FROM audit_events WHERE seq = 1"}, 1},
-		"reordered events": {[]string{"UPDATE audit_events SET seq = 100 WHERE seq = 2", "UPDATE audit_events SET seq = 2 WHERE seq = 3", "UPDATE audit_events SET seq = 3 WHERE seq = 100"}, 2},
+		"edited detail":           {[]string{"UPDATE audit_events SET detail = '{\"i\":99}' WHERE seq = 3"}, 3},
+		"edited actor":            {[]string{"UPDATE audit_events SET actor_role = 'admin' WHERE seq = 2"}, 2},
+		"deleted event":           {[]string{"DELETE FROM audit_events WHERE seq = 3"}, 3},
+		"deleted first":           {[]string{"DELETE FROM audit_events WHERE seq = 1"}, 1},
+		"reordered events":        {[]string{"UPDATE audit_events SET seq = 100 WHERE seq = 2", "UPDATE audit_events SET seq = 2 WHERE seq = 3", "UPDATE audit_events SET seq = 3 WHERE seq = 100"}, 2},
 		"renumbered after delete": {[]string{"DELETE FROM audit_events WHERE seq = 3", "UPDATE audit_events SET seq = 3 WHERE seq = 4", "UPDATE audit_events SET seq = 4 WHERE seq = 5"}, 3},
 	}
 	for name, c := range cases {

@@ -33,9 +33,9 @@ const (
 	ManageUsers       Action = "users.manage"  // list, create, disable users; reset passwords
 	ManageBrands      Action = "brands.manage" // create brands, bind brand users
 	ChangeOwnPassword Action = "account.password"
-	ViewCases         Action = "cases.view"        // the case list (scoped by Scope for brands)
-	ViewAssignments   Action = "assignments.view"  // a volunteer's own purchase assignments
-	ViewAuthQueue     Action = "authqueue.view"    // a brand's items awaiting authentication
+	ViewCases         Action = "cases.view"       // the case list (scoped by Scope for brands)
+	ViewAssignments   Action = "assignments.view" // a volunteer's own purchase assignments
+	ViewAuthQueue     Action = "authqueue.view"   // a brand's items awaiting authentication
 	ViewMetrics       Action = "metrics.view"
 )
 

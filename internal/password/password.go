@@ -23,9 +23,9 @@ const MinLength = 8
 const MaxLength = 1024
 
 var (
-	ErrTooShort = errors.New("password too short")
-	ErrTooLong  = errors.New("password too long")
-	ErrMismatch = errors.New("password does not match")
+	ErrTooShort  = errors.New("password too short")
+	ErrTooLong   = errors.New("password too long")
+	ErrMismatch  = errors.New("password does not match")
 	ErrMalformed = errors.New("malformed password hash")
 )
 
