@@ -33,7 +33,8 @@ const (
 
 // Context keys for values handlers read back.
 const (
-	ctxUser = "spotcheck.user"
+	ctxUser    = "spotcheck.user"
+	ctxSession = "spotcheck.session" // true once the session is loaded
 )
 
 func newRequestID() string {
@@ -110,6 +111,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) loadActor(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
+		c.Set(ctxSession, true)
 		var u *user.User
 		if id := s.sessions.GetInt64(ctx, sessUserID); id != 0 {
 			got, err := s.Users.Get(ctx, id)

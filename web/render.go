@@ -17,8 +17,10 @@ func init() { gob.Register([]string{}) }
 func (s *Server) render(c echo.Context, status int, cmp templ.Component) error {
 	ctx := c.Request().Context()
 	sh := view.ShellFrom(ctx)
-	sh.Flashes = s.popFlashes(ctx)
-	ctx = view.WithShell(ctx, sh)
+	if c.Get(ctxSession) == true { // routes outside the app group have no session
+		sh.Flashes = s.popFlashes(ctx)
+		ctx = view.WithShell(ctx, sh)
+	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(status)
 	return cmp.Render(ctx, c.Response())

@@ -102,6 +102,15 @@ func (s *Service) Create(ctx context.Context, in New) (User, error) {
 	if err := password.Validate(in.Password); err != nil {
 		errs.Add("password", passwordKey(err))
 	}
+	if _, ok := errs["email"]; !ok {
+		var n int64
+		if err := s.db.Gorm.WithContext(ctx).Model(&User{}).Where("email = ?", u.Email).Count(&n).Error; err != nil {
+			return User{}, err
+		}
+		if n > 0 {
+			errs.Add("email", "error.email_taken")
+		}
+	}
 	if err := errs.Err(); err != nil {
 		return User{}, err
 	}
@@ -111,14 +120,10 @@ func (s *Service) Create(ctx context.Context, in New) (User, error) {
 	}
 	u.PasswordHash = hash
 	err = s.db.InTx(ctx, func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Model(&User{}).Where("email = ?", u.Email).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
+		// The unique index settles a race between two creations.
+		if err := tx.Omit("BrandIDs").Create(&u).Error; database.IsUniqueViolation(err) {
 			return valid.Errors{"email": "error.email_taken"}
-		}
-		if err := tx.Omit("BrandIDs").Create(&u).Error; err != nil {
+		} else if err != nil {
 			return err
 		}
 		if err := bindBrands(tx, u.ID, in.BrandIDs); err != nil {

@@ -201,3 +201,31 @@ func TestPurgeExpiredRemovesOldFailuresOnly(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentCreationOfOneEmailLetsOneWin(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		s := newService(db)
+		const n = 8
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				_, err := s.Create(context.Background(), user.New{Email: "race@x.test", Name: "R", Role: "staff", Password: "long enough"})
+				errs <- err
+			}()
+		}
+		wins := 0
+		for range n {
+			err := <-errs
+			if err == nil {
+				wins++
+				continue
+			}
+			if fe, ok := valid.As(err); !ok || fe["email"] != "error.email_taken" {
+				t.Errorf("loser error = %v, want email_taken", err)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d creations succeeded, want 1", wins)
+		}
+	})
+}

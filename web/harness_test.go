@@ -1,0 +1,210 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
+
+	"spotcheck/internal/brand"
+	"spotcheck/internal/config"
+	"spotcheck/internal/database"
+	"spotcheck/internal/password"
+	"spotcheck/internal/user"
+	"spotcheck/web"
+)
+
+// testPassword is every seeded account's password.
+const testPassword = "correct horse battery"
+
+// fastHash keeps sign-ins quick in tests; production parameters are
+// pinned down in the password package.
+var fastHash = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// app is a real Spotcheck server on a loopback port over a fresh database,
+// with one account per role.
+type app struct {
+	t        testing.TB
+	db       *database.DB
+	echo     *echo.Echo
+	srv      *httptest.Server
+	users    *user.Service
+	brands   *brand.Service
+	accounts map[string]user.User // by role name
+	brand    brand.Brand
+	other    brand.Brand // a brand none of the seeded users acts for
+}
+
+// newApp starts the server; tweak adjusts the configuration first.
+func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
+	t.Helper()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.LoginMaxFails = 1000
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	a := &app{t: t, db: db, accounts: map[string]user.User{}}
+	a.users = user.NewService(db, password.NewHasher(fastHash, 4), user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow})
+	a.brands = brand.NewService(db)
+	a.echo = web.New(web.Deps{Config: cfg, DB: db, Users: a.users, Brands: a.brands,
+		Logger: slog.New(slog.DiscardHandler)})
+	a.srv = httptest.NewServer(a.echo)
+	t.Cleanup(a.srv.Close)
+	a.seed()
+	return a
+}
+
+func (a *app) seed() {
+	ctx := context.Background()
+	var err error
+	if a.brand, err = a.brands.Create(ctx, brand.New{Name: "Aurora Timepieces"}); err != nil {
+		a.t.Fatal(err)
+	}
+	if a.other, err = a.brands.Create(ctx, brand.New{Name: "Other Brand"}); err != nil {
+		a.t.Fatal(err)
+	}
+	for _, r := range []string{"admin", "staff", "volunteer", "brand"} {
+		in := user.New{Email: r + "@test.spotcheck.test", Name: "Test " + r, Role: r, Password: testPassword}
+		if r == "brand" {
+			in.BrandIDs = []int64{a.brand.ID}
+		}
+		u, err := a.users.Create(ctx, in)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		a.accounts[r] = u
+	}
+}
+
+// client is one browser: its own cookie jar, redirects not followed so
+// that tests see them.
+type client struct {
+	t    testing.TB
+	app  *app
+	http *http.Client
+	// header is added to every request (e.g. Accept-Language).
+	header http.Header
+}
+
+func (a *app) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: a.t, app: a, header: http.Header{}, http: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// as returns a client signed in as the seeded account of role r.
+func (a *app) as(r string) *client {
+	c := a.client()
+	if r == "anonymous" {
+		c.get("/login")
+		return c
+	}
+	res := c.signIn(r+"@test.spotcheck.test", testPassword)
+	if res.StatusCode != http.StatusSeeOther {
+		a.t.Fatalf("sign-in as %s: %d\n%s", r, res.StatusCode, res.body)
+	}
+	return c
+}
+
+type response struct {
+	*http.Response
+	body string
+}
+
+func (r response) doc(t testing.TB) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func (c *client) do(req *http.Request) response {
+	c.t.Helper()
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return response{res, string(b)}
+}
+
+func (c *client) get(path string) response {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.app.srv.URL+path, nil)
+	return c.do(req)
+}
+
+// csrfToken is the token a page would have put in its forms: the cookie
+// set by the CSRF middleware (fetched with a GET when there is none yet).
+func (c *client) csrfToken() string {
+	c.t.Helper()
+	u, _ := url.Parse(c.app.srv.URL)
+	for i := 0; i < 2; i++ {
+		for _, ck := range c.http.Jar.Cookies(u) {
+			if ck.Name == "spotcheck_csrf" {
+				return ck.Value
+			}
+		}
+		c.get("/login")
+	}
+	c.t.Fatal("no CSRF cookie")
+	return ""
+}
+
+// post sends a form with a valid CSRF token.
+func (c *client) post(path string, form url.Values) response {
+	c.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("_csrf", c.csrfToken())
+	return c.postRaw(path, form, nil)
+}
+
+// postRaw sends a form exactly as given, with extra headers.
+func (c *client) postRaw(path string, form url.Values, h http.Header) response {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, c.app.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	return c.do(req)
+}
+
+func (c *client) signIn(email, pw string) response {
+	c.t.Helper()
+	return c.post("/login", url.Values{"email": {email}, "password": {pw}})
+}
+
+func (c *client) cookie(name string) *http.Cookie {
+	u, _ := url.Parse(c.app.srv.URL)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck
+		}
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/user"
+	"spotcheck/static"
+)
+
+var roles = []string{"anonymous", "admin", "staff", "volunteer", "brand"}
+
+// expect is the status each kind of visitor gets, in the order of roles.
+type expect [5]int
+
+func all(code int) expect { return expect{code, code, code, code, code} }
+
+// matrixRow is one registered route: how to call it and what each role gets.
+type matrixRow struct {
+	path string     // with parameters filled in; {user} is the target account's id
+	form url.Values // the body for non-GET routes (sent with a valid CSRF token)
+	want expect
+}
+
+const (
+	ok       = http.StatusOK
+	redirect = http.StatusSeeOther
+	forbid   = http.StatusForbidden
+	notFound = http.StatusNotFound
+	invalid  = http.StatusUnprocessableEntity
+)
+
+// signInFirst: anonymous visitors are sent to the sign-in page; signed-in
+// users get the given codes.
+func signInFirst(admin, staff, volunteer, brand int) expect {
+	return expect{redirect, admin, staff, volunteer, brand}
+}
+
+// matrix has a row for every route in web/routes.go, keyed "METHOD path"
+// as Echo registers it. TestRouteMatrix fails when a route has no row.
+func matrix() map[string]matrixRow {
+	return map[string]matrixRow{
+		"GET /healthz":   {path: "/healthz", want: all(ok)},
+		"GET /readyz":    {path: "/readyz", want: all(ok)},
+		"GET /metrics":   {path: "/metrics", want: all(notFound)}, // no token configured; see TestMetricsNeedTheToken
+		"GET /static/*":  {path: static.Path("css/app.css"), want: all(ok)},
+		"GET /":          {path: "/", want: all(redirect)},
+		"GET /login":     {path: "/login", want: expect{ok, redirect, redirect, redirect, redirect}},
+		"POST /login":    {path: "/login", form: url.Values{"email": {"nobody@x.test"}, "password": {"wrong password"}}, want: all(http.StatusUnauthorized)},
+		"POST /logout":   {path: "/logout", want: all(redirect)},
+		"POST /language": {path: "/language", form: url.Values{"lang": {"zh"}, "next": {"/"}}, want: all(redirect)},
+
+		"GET /account/password":  {path: "/account/password", want: signInFirst(ok, ok, ok, ok)},
+		"POST /account/password": {path: "/account/password", form: url.Values{"current": {"wrong"}, "password": {"new password 1"}, "confirm": {"new password 1"}}, want: signInFirst(invalid, invalid, invalid, invalid)},
+
+		"GET /cases":           {path: "/cases", want: signInFirst(ok, ok, forbid, forbid)},
+		"GET /assignments":     {path: "/assignments", want: signInFirst(forbid, forbid, ok, forbid)},
+		"GET /authentications": {path: "/authentications", want: signInFirst(forbid, forbid, forbid, ok)},
+
+		"GET /admin/users":               {path: "/admin/users", want: signInFirst(ok, forbid, forbid, forbid)},
+		"GET /admin/users/new":           {path: "/admin/users/new", want: signInFirst(ok, forbid, forbid, forbid)},
+		"POST /admin/users":              {path: "/admin/users", form: url.Values{"email": {"bad"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		"GET /admin/users/:id":           {path: "/admin/users/{user}", want: signInFirst(ok, forbid, forbid, forbid)},
+		"POST /admin/users/:id/disable":  {path: "/admin/users/{user}/disable", want: signInFirst(redirect, forbid, forbid, forbid)},
+		"POST /admin/users/:id/enable":   {path: "/admin/users/{user}/enable", want: signInFirst(redirect, forbid, forbid, forbid)},
+		"POST /admin/users/:id/password": {path: "/admin/users/{user}/password", form: url.Values{"password": {"short"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		"POST /admin/users/:id/brands":   {path: "/admin/users/{user}/brands", form: url.Values{"brand": {"1"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		"GET /admin/brands":              {path: "/admin/brands", want: signInFirst(ok, forbid, forbid, forbid)},
+		"POST /admin/brands":             {path: "/admin/brands", form: url.Values{"name": {""}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		echo.RouteNotFound + " /*":       {path: "/no/such/page", want: all(notFound)},
+		// Echo registers a not-found route per group so that the group's
+		// guards run before the 404: nothing below /admin is revealed to
+		// anyone but an admin.
+		echo.RouteNotFound + " /":                  {path: "/no-such-page", want: all(notFound)},
+		echo.RouteNotFound + " /admin":             {path: "/admin", want: signInFirst(notFound, forbid, forbid, forbid)},
+		echo.RouteNotFound + " /admin/*":           {path: "/admin/nothing", want: signInFirst(notFound, forbid, forbid, forbid)},
+		echo.RouteNotFound + " /admin/users/:id":   {path: "/admin/users/{user}/nothing", want: signInFirst(notFound, forbid, forbid, forbid)},
+		echo.RouteNotFound + " /admin/users/:id/*": {path: "/admin/users/{user}/nothing/else", want: signInFirst(notFound, forbid, forbid, forbid)},
+	}
+}
+
+func routeKey(r *echo.Route) string { return r.Method + " " + r.Path }
+
+// TestRouteMatrix calls every registered route as every kind of visitor and
+// checks the outcome; a route added without a row fails the test.
+func TestRouteMatrix(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t))
+	target, err := a.users.Create(t.Context(), user.New{Email: "target@test.spotcheck.test", Name: "Target", Role: "staff", Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := matrix()
+	var routes []string
+	for _, r := range a.echo.Routes() {
+		routes = append(routes, routeKey(r))
+	}
+	sort.Strings(routes)
+	seen := map[string]bool{}
+	for _, key := range routes {
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		row, ok := rows[key]
+		if !ok {
+			t.Errorf("route %s has no row in the route matrix", key)
+			continue
+		}
+		method, _, _ := strings.Cut(key, " ")
+		path := strings.ReplaceAll(row.path, "{user}", strconv.FormatInt(target.ID, 10))
+		for i, r := range roles {
+			t.Run(key+"/"+r, func(t *testing.T) {
+				c := a.as(r) // a fresh session per call: logout and disable must not leak into other rows
+				var res response
+				switch method {
+				case http.MethodGet, echo.RouteNotFound:
+					res = c.get(path)
+				default:
+					res = c.post(path, cloneForm(row.form))
+				}
+				if res.StatusCode != row.want[i] {
+					t.Fatalf("%s %s as %s: status %d, want %d\n%.400s", method, path, r, res.StatusCode, row.want[i], res.body)
+				}
+			})
+		}
+	}
+	for key := range rows {
+		if !seen[key] {
+			t.Errorf("the matrix has a row for %s, which is not a registered route", key)
+		}
+	}
+}
+
+func cloneForm(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// TestEveryStateChangingRouteRefusesAMissingOrWrongCSRFToken walks every
+// non-GET route as an admin (who could otherwise do anything) and sends it
+// no token, a wrong token, and a cross-site request.
+func TestEveryStateChangingRouteRefusesAMissingOrWrongCSRFToken(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t))
+	admin := a.as("admin")
+	id := strconv.FormatInt(a.accounts["volunteer"].ID, 10)
+	checked := 0
+	for _, r := range a.echo.Routes() {
+		if r.Method == http.MethodGet || r.Method == echo.RouteNotFound {
+			continue
+		}
+		path := strings.ReplaceAll(r.Path, ":id", id)
+		for name, h := range map[string]struct {
+			form   url.Values
+			header http.Header
+		}{
+			"no token":     {url.Values{"name": {"x"}}, nil},
+			"wrong token":  {url.Values{"_csrf": {"not-the-token"}}, nil},
+			"wrong header": {nil, http.Header{"X-Csrf-Token": {"not-the-token"}}},
+			"cross-site":   {url.Values{"_csrf": {admin.csrfToken()}}, http.Header{"Sec-Fetch-Site": {"cross-site"}}},
+		} {
+			res := admin.postRaw(path, h.form, h.header)
+			if res.StatusCode != http.StatusForbidden {
+				t.Errorf("%s %s with %s: status %d, want 403", r.Method, path, name, res.StatusCode)
+			}
+		}
+		checked++
+	}
+	if checked < 10 {
+		t.Fatalf("only %d state-changing routes checked", checked)
+	}
+	// The admin is still signed in and nothing was changed.
+	if res := admin.get("/admin/users"); res.StatusCode != http.StatusOK {
+		t.Fatalf("admin after the walk: %d", res.StatusCode)
+	}
+	v, _ := a.users.Get(t.Context(), a.accounts["volunteer"].ID)
+	if v.Disabled() {
+		t.Fatal("a request without a valid token disabled a user")
+	}
+}
+
+func TestUnknownUserIDIsNotFound(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t))
+	admin := a.as("admin")
+	for _, p := range []string{"/admin/users/999999", "/admin/users/abc"} {
+		if res := admin.get(p); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", p, res.StatusCode)
+		}
+	}
+	if res := admin.post("/admin/users/999999/disable", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("disable unknown: %d, want 404", res.StatusCode)
+	}
+}
