@@ -159,3 +159,10 @@ func (migrator) Migrate(ctx context.Context, _ *sql.DB, conf pgtestdb.Config) er
 	defer db.Close()
 	return db.Migrate(ctx)
 }
+
+// PostgresURL returns the URL of a fresh, migrated PostgreSQL database, for
+// tests that run the spotcheck binary against it.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	return pgtestdb.Custom(t, serverConfig(t), migrator{}).URL()
+}

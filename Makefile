@@ -1,0 +1,48 @@
+# Spotcheck. Every target builds with the same Go toolchain: the machine's
+# own Go may carry published standard-library advisories.
+export GOTOOLCHAIN := go1.27.3
+GO ?= go
+BIN := bin/spotcheck
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: run test build generate check-generated vet bench clean
+
+## run: build, load the demo data and serve on the embedded defaults
+run: build
+	@$(BIN) migrate >/dev/null
+	@$(BIN) demo
+	@echo
+	@echo "Spotcheck is at http://$(ADDR)/  (Ctrl-C stops it)"
+	@SPOTCHECK_ADDR=$(ADDR) $(BIN) serve
+
+## test: vet, generated files in sync, the whole suite with the race detector
+test: vet check-generated
+	$(GO) test -race -count=1 ./...
+
+build: generate
+	$(GO) build -trimpath -o $(BIN) ./cmd/spotcheck
+
+generate:
+	@$(GO) tool templ generate -log-level error
+
+vet:
+	@test -z "$$(gofmt -l cmd internal web migrations static)" || { echo "gofmt needed:"; gofmt -l cmd internal web migrations static; exit 1; }
+	$(GO) vet ./...
+
+# Fails when running templ would change a committed *_templ.go file (the
+# files are regenerated, so a second run passes once they are committed).
+check-generated:
+	@before=$$(find web -name '*_templ.go' | sort | xargs sha256sum); \
+	$(GO) tool templ generate -log-level error; \
+	after=$$(find web -name '*_templ.go' | sort | xargs sha256sum); \
+	if [ "$$before" != "$$after" ]; then \
+		echo "generated templ files were stale; they are regenerated now: review and commit them"; \
+		git status --short -- '*_templ.go' 2>/dev/null; exit 1; \
+	fi
+
+## bench: performance figures (not part of make test)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+clean:
+	rm -rf bin
