@@ -70,16 +70,9 @@ func (s *Server) adminCreateUser(c echo.Context) error {
 		return echo.ErrBadRequest
 	}
 	in := user.New{Email: form.Get("email"), Name: form.Get("name"), Role: form.Get("role"), Password: form.Get("password")}
-	errs := valid.Errors{}
-	for _, v := range form["brand"] {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			errs.Add("brands", "error.brand_unknown")
-			continue
-		}
-		in.BrandIDs = append(in.BrandIDs, id)
-	}
-	u, err := user.User{}, errs.Err()
+	ids, err := parseIDs(form["brand"])
+	in.BrandIDs = ids
+	var u user.User
 	if err == nil {
 		u, err = s.Users.Create(ctx, in)
 	}
@@ -98,10 +91,13 @@ func (s *Server) adminCreateUser(c echo.Context) error {
 }
 
 func (s *Server) adminUser(c echo.Context) error {
-	return s.renderUserPage(c, http.StatusOK, "", "")
+	return s.renderUserPage(c, http.StatusOK, userPageErrors{})
 }
 
-func (s *Server) renderUserPage(c echo.Context, status int, pwErr, brandErr string) error {
+// userPageErrors are the message keys shown next to the user page's forms.
+type userPageErrors struct{ password, brand, role string }
+
+func (s *Server) renderUserPage(c echo.Context, status int, errs userPageErrors) error {
 	u := subjectUser(c)
 	names, err := s.brandNames(c)
 	if err != nil {
@@ -111,7 +107,12 @@ func (s *Server) renderUserPage(c echo.Context, status int, pwErr, brandErr stri
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, page.User(page.UserPage{User: userRow(*u, names), Brands: opts, PasswordErr: pwErr, BrandErr: brandErr}))
+	all, err := s.brandOptions(c, nil)
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, page.User(page.UserPage{User: userRow(*u, names), UserBrandIDs: u.BrandIDs, Brands: opts, AllBrands: all,
+		PasswordErr: errs.password, BrandErr: errs.brand, RoleErr: errs.role}))
 }
 
 func (s *Server) adminDisableUser(c echo.Context) error {
@@ -137,12 +138,34 @@ func (s *Server) adminResetPassword(c echo.Context) error {
 	u := subjectUser(c)
 	err := s.Users.ResetPassword(c.Request().Context(), u.ID, c.FormValue("password"))
 	if fe, ok := valid.As(err); ok {
-		return s.renderUserPage(c, http.StatusUnprocessableEntity, fe["password"], "")
+		return s.renderUserPage(c, http.StatusUnprocessableEntity, userPageErrors{password: fe["password"]})
 	}
 	if err != nil {
 		return err
 	}
 	return s.redirect(c, userPath(u), "success", "users.password_reset_done")
+}
+
+func (s *Server) adminChangeRole(c echo.Context) error {
+	u := subjectUser(c)
+	if u.ID == actorOf(c).UserID {
+		return s.redirect(c, userPath(u), "error", "users.cannot_change_own_role")
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.ErrBadRequest
+	}
+	ids, err := parseIDs(form["brand"])
+	if err == nil {
+		err = s.Users.ChangeRole(c.Request().Context(), u.ID, form.Get("role"), ids)
+	}
+	if fe, ok := valid.As(err); ok {
+		return s.renderUserPage(c, http.StatusUnprocessableEntity, userPageErrors{role: firstOf(fe, "role", "brands")})
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, userPath(u), "success", "users.role_changed")
 }
 
 func (s *Server) adminBindBrand(c echo.Context) error {
@@ -154,12 +177,34 @@ func (s *Server) adminBindBrand(c echo.Context) error {
 		err = valid.Errors{"brands": "error.brand_unknown"}
 	}
 	if fe, ok := valid.As(err); ok {
-		return s.renderUserPage(c, http.StatusUnprocessableEntity, "", fe["brands"])
+		return s.renderUserPage(c, http.StatusUnprocessableEntity, userPageErrors{brand: fe["brands"]})
 	}
 	if err != nil {
 		return err
 	}
 	return s.redirect(c, userPath(u), "success", "users.brand_bound")
+}
+
+// parseIDs reads the ids of checked brands; a forged value is a field error.
+func parseIDs(vs []string) ([]int64, error) {
+	ids := make([]int64, 0, len(vs))
+	for _, v := range vs {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, valid.Errors{"brands": "error.brand_unknown"}
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func firstOf(fe valid.Errors, fields ...string) string {
+	for _, f := range fields {
+		if k, ok := fe[f]; ok {
+			return k
+		}
+	}
+	return ""
 }
 
 func userPath(u *user.User) string { return "/admin/users/" + strconv.FormatInt(u.ID, 10) }

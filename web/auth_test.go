@@ -313,3 +313,34 @@ func findCookie(cs []*http.Cookie, name string) *http.Cookie {
 	}
 	return nil
 }
+
+func TestChangingARoleEndsTheUsersSessions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		staff, admin := a.as("staff"), a.as("admin")
+		id := itoa(a.accounts["staff"].ID)
+		res := admin.post("/admin/users/"+id+"/role", url.Values{"role": {"brand"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || res.doc(t).Find("[data-testid=error-role]").Length() != 1 {
+			t.Fatalf("brand role without brand: %d", res.StatusCode)
+		}
+		if res := admin.post("/admin/users/"+id+"/role", url.Values{"role": {"brand"}, "brand": {itoa(a.other.ID)}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("change: %d", res.StatusCode)
+		}
+		if staff.get("/cases").StatusCode != http.StatusSeeOther {
+			t.Fatal("the old staff session survived the role change")
+		}
+		again := a.client()
+		if loc := again.signIn("staff@test.spotcheck.test", testPassword).Header.Get("Location"); loc != "/authentications" {
+			t.Fatalf("after the change the user lands on %q", loc)
+		}
+		if !strings.Contains(again.get("/authentications").body, "Other Brand") {
+			t.Fatal("the new brand is not shown")
+		}
+		if res := admin.post("/admin/users/"+itoa(a.accounts["admin"].ID)+"/role", url.Values{"role": {"staff"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("own role: %d", res.StatusCode)
+		}
+		if admin.get("/admin/users").StatusCode != http.StatusOK {
+			t.Fatal("the admin demoted themselves")
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -41,6 +43,25 @@ type app struct {
 	accounts map[string]user.User // by role name
 	brand    brand.Brand
 	other    brand.Brand // a brand none of the seeded users acts for
+	logs     syncBuffer  // everything the server logged
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // newApp starts the server; tweak adjusts the configuration first.
@@ -58,7 +79,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	a.users = user.NewService(db, password.NewHasher(fastHash, 4), user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow})
 	a.brands = brand.NewService(db)
 	a.echo = web.New(web.Deps{Config: cfg, DB: db, Users: a.users, Brands: a.brands,
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)
 	a.seed()

@@ -53,6 +53,7 @@ func (s *Server) routes(e *echo.Echo) {
 	adminUser.POST("/enable", s.adminEnableUser)
 	adminUser.POST("/password", s.adminResetPassword)
 	adminUser.POST("/brands", s.adminBindBrand)
+	adminUser.POST("/role", s.adminChangeRole)
 	admin.GET("/brands", s.adminBrands, s.require(authz.ManageBrands))
 	admin.POST("/brands", s.adminCreateBrand, s.require(authz.ManageBrands))
 

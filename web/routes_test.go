@@ -72,6 +72,7 @@ func matrix() map[string]matrixRow {
 		"POST /admin/users/:id/enable":   {path: "/admin/users/{user}/enable", want: signInFirst(redirect, forbid, forbid, forbid)},
 		"POST /admin/users/:id/password": {path: "/admin/users/{user}/password", form: url.Values{"password": {"short"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
 		"POST /admin/users/:id/brands":   {path: "/admin/users/{user}/brands", form: url.Values{"brand": {"1"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		"POST /admin/users/:id/role":     {path: "/admin/users/{user}/role", form: url.Values{"role": {"brand"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
 		"GET /admin/brands":              {path: "/admin/brands", want: signInFirst(ok, forbid, forbid, forbid)},
 		"POST /admin/brands":             {path: "/admin/brands", form: url.Values{"name": {""}}, want: signInFirst(invalid, forbid, forbid, forbid)},
 		echo.RouteNotFound + " /*":       {path: "/no/such/page", want: all(notFound)},

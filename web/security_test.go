@@ -204,3 +204,23 @@ func TestThrottleUsesForwardedForFromTrustedProxies(t *testing.T) {
 		t.Fatalf("account after 5 failures from 5 addresses: %d, want 429", res.StatusCode)
 	}
 }
+
+// TestLogsNeverHoldSecrets signs in, changes a password and fails a
+// sign-in, then searches everything the server logged for the secrets.
+func TestLogsNeverHoldSecrets(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t))
+	c := a.as("staff")
+	c.post("/account/password", url.Values{"current": {testPassword}, "password": {"brand new secret 9"}, "confirm": {"brand new secret 9"}})
+	a.client().signIn("staff@test.spotcheck.test", "a wrong secret 7")
+	c.get("/nope")
+	logs := a.logs.String()
+	if !strings.Contains(logs, `"request_id"`) || !strings.Contains(logs, `"status":404`) {
+		t.Fatalf("expected request lines in the log:\n%.500s", logs)
+	}
+	secrets := []string{testPassword, "brand new secret 9", "a wrong secret 7", c.cookie("spotcheck_session").Value, c.csrfToken()}
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("the log contains the secret %q", s)
+		}
+	}
+}

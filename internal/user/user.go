@@ -264,7 +264,14 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, action string) 
 
 // SetLocale stores the account's language ("" follows the browser).
 func (s *Service) SetLocale(ctx context.Context, id int64, locale string) error {
-	return s.db.Gorm.WithContext(ctx).Model(&User{}).Where("id = ?", id).Update("locale", locale).Error
+	return s.db.InTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Model(&User{}).Where("id = ?", id).Update("locale", locale).Error; err != nil {
+			return err
+		}
+		_, err := audit.Append(ctx, tx, audit.Record{Action: "user.set_locale", ObjectType: "user", ObjectID: id,
+			Detail: map[string]any{"locale": locale}})
+		return err
+	})
 }
 
 // Get loads an account with its brands.
@@ -320,4 +327,44 @@ func passwordKey(err error) string {
 		return "error.password_long"
 	}
 	return "error.password_invalid"
+}
+
+// ChangeRole gives an account another role; brand users get exactly the
+// given brands, other roles none. The account's sessions end, so the new
+// role takes effect on a fresh, renewed session.
+func (s *Service) ChangeRole(ctx context.Context, id int64, newRole string, brandIDs []int64) error {
+	r, err := role.Parse(newRole)
+	errs := valid.Errors{}
+	if err != nil {
+		errs.Add("role", "error.role_invalid")
+	}
+	if r == role.Brand && len(brandIDs) == 0 {
+		errs.Add("brands", "error.brand_required")
+	}
+	if r != role.Brand && len(brandIDs) > 0 {
+		errs.Add("brands", "error.brand_only_for_brand_users")
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *gorm.DB) error {
+		u, err := get(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.Where("user_id = ?", id).Delete(&member{}).Error; err != nil {
+			return err
+		}
+		if err := bindBrands(tx, id, brandIDs); err != nil {
+			return err
+		}
+		if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
+			"role": r, "session_version": gorm.Expr("session_version + 1"), "updated_at": time.Now().UTC(),
+		}).Error; err != nil {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Record{Action: "user.change_role", ObjectType: "user", ObjectID: id,
+			Detail: map[string]any{"from": u.Role.String(), "to": r.String(), "brands_before": u.BrandIDs, "brands": brandIDs}})
+		return err
+	})
 }
