@@ -20,7 +20,7 @@ test: vet check-generated
 	$(GO) test -race -count=1 ./...
 
 build: generate
-	$(GO) build -trimpath -o $(BIN) ./cmd/spotcheck
+	$(GO) build -o $(BIN) ./cmd/spotcheck
 
 generate:
 	@$(GO) tool templ generate -log-level error
