@@ -37,6 +37,18 @@ const (
 	ViewAssignments   Action = "assignments.view" // a volunteer's own purchase assignments
 	ViewAuthQueue     Action = "authqueue.view"   // a brand's items awaiting authentication
 	ViewMetrics       Action = "metrics.view"
+
+	ViewCase     Action = "case.view"
+	CommentCase  Action = "case.comment"
+	AssignCase   Action = "case.assign"
+	DismissCase  Action = "case.dismiss"
+	ReopenCase   Action = "case.reopen"
+	ExportCases  Action = "cases.export"
+	TriageFlags  Action = "flags.triage" // the inbox: open a case, attach, dismiss
+	ImportFlags  Action = "flags.import" // CSV upload of flags
+	ViewShop     Action = "shop.view"
+	LinkShops    Action = "shop.link"
+	ManageTokens Action = "tokens.manage" // API tokens of the risk systems
 )
 
 // Subject is the object an action is aimed at, described by its owner.
@@ -53,8 +65,10 @@ func Can(a Actor, action Action, s Subject) bool {
 		return false
 	}
 	switch action {
-	case ManageUsers, ManageBrands, ViewMetrics:
+	case ManageUsers, ManageBrands, ViewMetrics, ManageTokens, ReopenCase:
 		return a.Role == role.Admin
+	case ViewCase, CommentCase, AssignCase, DismissCase, ExportCases, TriageFlags, ImportFlags, ViewShop, LinkShops:
+		return staffLike(a)
 	case ChangeOwnPassword:
 		return s.OwnerID == a.UserID
 	case ViewCases:
@@ -66,6 +80,9 @@ func Can(a Actor, action Action, s Subject) bool {
 	}
 	return false
 }
+
+// staffLike: governance staff, and admins, who may do all staff work.
+func staffLike(a Actor) bool { return a.Role == role.Staff || a.Role == role.Admin }
 
 // Home is the screen each role lands on after signing in.
 func Home(a Actor) string {

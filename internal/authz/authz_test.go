@@ -31,6 +31,18 @@ func TestCanPerActor(t *testing.T) {
 		{ViewAuthQueue, Subject{BrandID: 11}, map[string]bool{}},
 		{ChangeOwnPassword, Subject{Kind: "user", OwnerID: 3}, map[string]bool{"volunteer": true}},
 		{Action("no.such.action"), Subject{}, map[string]bool{}},
+		{ReopenCase, Subject{Kind: "case", BrandID: 10}, map[string]bool{"admin": true}},
+		{ManageTokens, Subject{}, map[string]bool{"admin": true}},
+		{TriageFlags, Subject{}, map[string]bool{"admin": true, "staff": true}},
+		{ImportFlags, Subject{}, map[string]bool{"admin": true, "staff": true}},
+		{LinkShops, Subject{Kind: "shop"}, map[string]bool{"admin": true, "staff": true}},
+		{ExportCases, Subject{}, map[string]bool{"admin": true, "staff": true}},
+		// Cases: brand users and volunteers get no case access here, not
+		// even for their own brand (their portals come with later work).
+		{ViewCase, Subject{Kind: "case", BrandID: 10}, map[string]bool{"admin": true, "staff": true}},
+		{DismissCase, Subject{Kind: "case", BrandID: 10}, map[string]bool{"admin": true, "staff": true}},
+		{CommentCase, Subject{Kind: "case", BrandID: 10}, map[string]bool{"admin": true, "staff": true}},
+		{AssignCase, Subject{Kind: "case", BrandID: 10}, map[string]bool{"admin": true, "staff": true}},
 	}
 	for _, r := range rows {
 		for name, a := range actors {

@@ -1,0 +1,382 @@
+package casework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"spotcheck/internal/audit"
+	"spotcheck/internal/authz"
+	"spotcheck/internal/database"
+	"spotcheck/internal/role"
+	"spotcheck/internal/valid"
+)
+
+// Case is one suspect shop and brand on the road.
+type Case struct {
+	ID                  int64
+	Reference           string
+	ShopID              int64
+	BrandID             int64
+	State               State
+	CloseReason         CloseReason
+	Priority            int
+	RiskScore           float64
+	InvestigatorID      *int64
+	EstimatedValueMinor int64
+	SearchText          string
+	Version             int
+	OpenedAt            time.Time
+	UpdatedAt           time.Time
+	ClosedAt            *time.Time
+}
+
+// Subject describes the case to the policy.
+func (c Case) Subject() authz.Subject { return authz.Subject{Kind: "case", BrandID: c.BrandID} }
+
+// Entry is one line of a case's timeline.
+type Entry struct {
+	ID        int64
+	CaseID    int64
+	At        time.Time
+	ActorID   *int64
+	Kind      string // transition, comment, assignment, flag
+	Event     string
+	FromState string
+	ToState   string
+	Note      string
+}
+
+func (Entry) TableName() string { return "case_events" }
+
+var (
+	// ErrConflict: someone changed the case since this actor loaded it.
+	ErrConflict = errors.New("the case was changed by someone else")
+	// ErrNotAllowed: the transition does not exist from this state, or the
+	// policy refuses it to this actor.
+	ErrNotAllowed = errors.New("this action is not possible on the case now")
+)
+
+// Service holds the case use cases.
+type Service struct{ db *database.DB }
+
+func NewService(db *database.DB) *Service { return &Service{db: db} }
+
+// Get loads a case the actor may see; any other case is not found.
+func (s *Service) Get(ctx context.Context, actor authz.Actor, id int64) (Case, error) {
+	var c Case
+	if err := s.db.Gorm.WithContext(ctx).Take(&c, id).Error; err != nil {
+		return Case{}, database.NotFound(err)
+	}
+	if !authz.Can(actor, authz.ViewCase, c.Subject()) {
+		return Case{}, database.ErrNotFound
+	}
+	return c, nil
+}
+
+// Fire moves case id along the table: one transaction that checks the
+// policy and the guard, writes the new state only if the case is still at
+// version, adds the timeline entry and the audit event, and keeps the
+// per-state counts current.
+func (s *Service) Fire(ctx context.Context, actor authz.Actor, id int64, version int, ev Event, note string) (Case, error) {
+	note = strings.TrimSpace(note)
+	var out Case
+	err := s.db.InTx(ctx, func(tx *gorm.DB) error {
+		var c Case
+		if err := tx.Take(&c, id).Error; err != nil {
+			return database.NotFound(err)
+		}
+		if !authz.Can(actor, authz.ViewCase, c.Subject()) {
+			return database.ErrNotFound
+		}
+		if c.Version != version {
+			return ErrConflict
+		}
+		t, ok := Lookup(c.State, ev)
+		if !ok || !authz.Can(actor, t.Action, c.Subject()) {
+			return ErrNotAllowed
+		}
+		if err := guard(tx, t, c, note); err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		updates := map[string]any{"state": t.To, "close_reason": t.CloseReason, "version": gorm.Expr("version + 1"), "updated_at": now}
+		if t.To == Closed {
+			updates["closed_at"] = now
+		} else {
+			updates["closed_at"] = nil
+		}
+		res := tx.Model(&Case{}).Where("id = ? AND version = ?", id, version).Updates(updates)
+		if database.IsUniqueViolation(res.Error) {
+			return valid.Errors{"event": "error.open_case_exists"}
+		}
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return ErrConflict
+		}
+		if err := moveCount(tx, c.State, t.To, 1); err != nil {
+			return err
+		}
+		if err := addEntry(tx, Entry{CaseID: id, At: now, ActorID: actorID(actor), Kind: "transition", Event: string(ev),
+			FromState: string(c.State), ToState: string(t.To), Note: note}); err != nil {
+			return err
+		}
+		if _, err := audit.Append(ctx, tx, audit.Record{Action: "case." + string(ev), ObjectType: "case", ObjectID: c.Reference,
+			Detail: map[string]any{"from": c.State, "to": t.To, "close_reason": t.CloseReason, "note": note, "version": version + 1}}); err != nil {
+			return err
+		}
+		return tx.Take(&out, id).Error
+	})
+	return out, err
+}
+
+// guard checks what a transition needs beyond the state.
+func guard(tx *gorm.DB, t Transition, c Case, note string) error {
+	if t.NeedsNote && note == "" {
+		return valid.Errors{"note": "error.reason_required"}
+	}
+	if len(note) > 4000 {
+		return valid.Errors{"note": "error.too_long"}
+	}
+	if t.To.Open() && !c.State.Open() {
+		var other Case
+		err := tx.Select("reference").Where("shop_id = ? AND brand_id = ? AND state <> ? AND id <> ?", c.ShopID, c.BrandID, Closed, c.ID).
+			Take(&other).Error
+		if err == nil {
+			return valid.Errors{"event": "error.open_case_exists"}
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Assign sets (or clears, with 0) the case's investigator: an active
+// staff member or admin.
+func (s *Service) Assign(ctx context.Context, actor authz.Actor, id int64, version int, investigatorID int64) (Case, error) {
+	var out Case
+	err := s.db.InTx(ctx, func(tx *gorm.DB) error {
+		c, err := s.loadFor(tx, actor, id, authz.AssignCase)
+		if err != nil {
+			return err
+		}
+		if c.Version != version {
+			return ErrConflict
+		}
+		var inv *int64
+		note := ""
+		if investigatorID != 0 {
+			var who struct {
+				Name string
+				Role role.Role
+			}
+			err := tx.Table("users").Select("name, role").Where("id = ? AND disabled_at IS NULL", investigatorID).Take(&who).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && who.Role != role.Staff && who.Role != role.Admin) {
+				return valid.Errors{"investigator": "error.investigator_invalid"}
+			} else if err != nil {
+				return err
+			}
+			inv, note = &investigatorID, who.Name
+		}
+		now := time.Now().UTC()
+		res := tx.Model(&Case{}).Where("id = ? AND version = ?", id, version).
+			Updates(map[string]any{"investigator_id": inv, "version": gorm.Expr("version + 1"), "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return ErrConflict
+		}
+		if err := addEntry(tx, Entry{CaseID: id, At: now, ActorID: actorID(actor), Kind: "assignment", Note: note}); err != nil {
+			return err
+		}
+		if _, err := audit.Append(ctx, tx, audit.Record{Action: "case.assign", ObjectType: "case", ObjectID: c.Reference,
+			Detail: map[string]any{"investigator_id": investigatorID, "before": c.InvestigatorID}}); err != nil {
+			return err
+		}
+		return tx.Take(&out, id).Error
+	})
+	return out, err
+}
+
+// Comment adds a staff comment to the timeline.
+func (s *Service) Comment(ctx context.Context, actor authz.Actor, id int64, body string) error {
+	body = strings.TrimSpace(body)
+	switch {
+	case body == "":
+		return valid.Errors{"body": "error.required"}
+	case len(body) > 10000:
+		return valid.Errors{"body": "error.too_long"}
+	}
+	return s.db.InTx(ctx, func(tx *gorm.DB) error {
+		c, err := s.loadFor(tx, actor, id, authz.CommentCase)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		if err := addEntry(tx, Entry{CaseID: id, At: now, ActorID: actorID(actor), Kind: "comment", Note: body}); err != nil {
+			return err
+		}
+		if err := tx.Model(&Case{}).Where("id = ?", id).Update("updated_at", now).Error; err != nil {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Record{Action: "case.comment", ObjectType: "case", ObjectID: c.Reference,
+			Detail: map[string]any{"length": len(body)}})
+		return err
+	})
+}
+
+func (s *Service) loadFor(tx *gorm.DB, actor authz.Actor, id int64, action authz.Action) (Case, error) {
+	var c Case
+	if err := tx.Take(&c, id).Error; err != nil {
+		return Case{}, database.NotFound(err)
+	}
+	if !authz.Can(actor, authz.ViewCase, c.Subject()) {
+		return Case{}, database.ErrNotFound
+	}
+	if !authz.Can(actor, action, c.Subject()) {
+		return Case{}, ErrNotAllowed
+	}
+	return c, nil
+}
+
+// Timeline lists a case's entries, oldest first.
+func (s *Service) Timeline(ctx context.Context, id int64) ([]Entry, error) {
+	var es []Entry
+	err := s.db.Gorm.WithContext(ctx).Where("case_id = ?", id).Order("id").Find(&es).Error
+	return es, err
+}
+
+// Counts returns how many cases are in each state, from the counter table.
+func (s *Service) Counts(ctx context.Context) (map[State]int64, error) {
+	var rows []struct {
+		State State
+		N     int64
+	}
+	err := s.db.Gorm.WithContext(ctx).Table("case_state_counts").Find(&rows).Error
+	m := make(map[State]int64, len(rows))
+	for _, r := range rows {
+		m[r.State] = r.N
+	}
+	return m, err
+}
+
+func moveCount(tx *gorm.DB, from, to State, n int) error {
+	if from == to || n == 0 {
+		return nil
+	}
+	if from != "" {
+		if err := tx.Exec("UPDATE case_state_counts SET n = n - ? WHERE state = ?", n, from).Error; err != nil {
+			return err
+		}
+	}
+	return tx.Exec("UPDATE case_state_counts SET n = n + ? WHERE state = ?", n, to).Error
+}
+
+func addEntry(tx *gorm.DB, e Entry) error { return tx.Create(&e).Error }
+
+func actorID(a authz.Actor) *int64 {
+	if a.UserID == 0 {
+		return nil
+	}
+	id := a.UserID
+	return &id
+}
+
+// NewCase is what opening a case needs.
+type NewCase struct {
+	ShopID     int64
+	BrandID    int64
+	RiskScore  float64
+	SearchText string
+	Note       string // why it was opened, for the timeline
+}
+
+// OpenTx opens cases in flagged inside tx, numbering them from the
+// year's counter; the caller audits the action that opened them.
+func OpenTx(tx *gorm.DB, actor authz.Actor, in []NewCase) ([]Case, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	now := time.Now().UTC()
+	refs, err := nextReferences(tx, now.Year(), len(in))
+	if err != nil {
+		return nil, err
+	}
+	cases := make([]Case, len(in))
+	for i, nc := range in {
+		cases[i] = Case{Reference: refs[i], ShopID: nc.ShopID, BrandID: nc.BrandID, State: Flagged, RiskScore: nc.RiskScore,
+			SearchText: strings.ToLower(refs[i] + " " + nc.SearchText), Version: 1, OpenedAt: now, UpdatedAt: now}
+	}
+	if err := tx.CreateInBatches(&cases, 500).Error; err != nil {
+		if database.IsUniqueViolation(err) {
+			return nil, fmt.Errorf("%w: %v", ErrOpenCaseExists, err)
+		}
+		return nil, err
+	}
+	entries := make([]Entry, len(cases))
+	for i, c := range cases {
+		entries[i] = Entry{CaseID: c.ID, At: now, ActorID: actorID(actor), Kind: "transition", Event: "open", ToState: string(Flagged), Note: in[i].Note}
+	}
+	if err := tx.CreateInBatches(&entries, 500).Error; err != nil {
+		return nil, err
+	}
+	return cases, moveCount(tx, "", Flagged, len(cases))
+}
+
+// ErrOpenCaseExists: the shop and brand already have an open case.
+var ErrOpenCaseExists = errors.New("an open case for this shop and brand exists")
+
+// nextReferences reserves n case references of the year: SC-2026-000123.
+func nextReferences(tx *gorm.DB, year, n int) ([]string, error) {
+	name := fmt.Sprintf("case_ref:%d", year)
+	var last int64
+	err := tx.Raw(`INSERT INTO counters (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value`, name, n).Scan(&last).Error
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, n)
+	for i := range n {
+		refs[i] = fmt.Sprintf("SC-%d-%06d", year, last-int64(n)+int64(i)+1)
+	}
+	return refs, nil
+}
+
+// OpenFor finds the open case of each (shop, brand) pair given, in tx.
+func OpenFor(tx *gorm.DB, pairs [][2]int64) (map[[2]int64]Case, error) {
+	out := map[[2]int64]Case{}
+	for start := 0; start < len(pairs); start += 500 {
+		chunk := pairs[start:min(start+500, len(pairs))]
+		var cs []Case
+		vals := make([][]any, len(chunk))
+		for i, p := range chunk {
+			vals[i] = []any{p[0], p[1]}
+		}
+		err := tx.Where(clause.IN{Column: clause.Expr{SQL: "(shop_id, brand_id)"}, Values: toAny(vals)}).
+			Where("state <> ?", Closed).Find(&cs).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			out[[2]int64{c.ShopID, c.BrandID}] = c
+		}
+	}
+	return out, nil
+}
+
+func toAny(v [][]any) []any {
+	out := make([]any, len(v))
+	for i := range v {
+		out[i] = v[i]
+	}
+	return out
+}

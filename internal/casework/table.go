@@ -1,0 +1,65 @@
+package casework
+
+import (
+	"slices"
+
+	"spotcheck/internal/authz"
+)
+
+// Event is something that moves a case.
+type Event string
+
+const (
+	Dismiss Event = "dismiss"
+	Reopen  Event = "reopen"
+)
+
+// Transition is one row of the table: from which states an event fires,
+// where it leads, what the policy must allow, and what it needs.
+type Transition struct {
+	Event       Event
+	From        []State
+	To          State
+	CloseReason CloseReason  // set when To is Closed
+	Action      authz.Action // asked of the policy for this actor and case
+	NeedsNote   bool         // a reason must be given
+}
+
+// Table is the case road. Later work adds the purchase, verdict and
+// enforcement rows here; nothing else decides which transitions exist.
+var Table = []Transition{
+	{Event: Dismiss, From: []State{Flagged}, To: Closed, CloseReason: Dismissed, Action: authz.DismissCase, NeedsNote: true},
+	{Event: Reopen, From: []State{Closed}, To: Flagged, Action: authz.ReopenCase, NeedsNote: true},
+}
+
+// Lookup returns the row for event fired from state, if there is one.
+func Lookup(from State, ev Event) (Transition, bool) {
+	for _, t := range Table {
+		if t.Event == ev && slices.Contains(t.From, from) {
+			return t, true
+		}
+	}
+	return Transition{}, false
+}
+
+// Available lists the transitions actor may fire on a case now: the rows
+// whose From holds the case's state and whose action the policy allows.
+func Available(actor authz.Actor, c Case) []Transition {
+	var out []Transition
+	for _, t := range Table {
+		if slices.Contains(t.From, c.State) && authz.Can(actor, t.Action, c.Subject()) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ParseEvent returns the event a text names, if the table has it.
+func ParseEvent(s string) (Event, bool) {
+	for _, t := range Table {
+		if string(t.Event) == s {
+			return t.Event, true
+		}
+	}
+	return "", false
+}
