@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
@@ -355,14 +354,17 @@ func nextReferences(tx *gorm.DB, year, n int) ([]string, error) {
 func OpenFor(tx *gorm.DB, pairs [][2]int64) (map[[2]int64]Case, error) {
 	out := map[[2]int64]Case{}
 	for start := 0; start < len(pairs); start += 500 {
-		chunk := pairs[start:min(start+500, len(pairs))]
-		var cs []Case
-		vals := make([][]any, len(chunk))
-		for i, p := range chunk {
-			vals[i] = []any{p[0], p[1]}
+		part := pairs[start:min(start+500, len(pairs))]
+		rows := make([]string, len(part))
+		args := make([]any, 0, 2*len(part)+1)
+		for i, p := range part {
+			rows[i] = "(CAST(? AS bigint), CAST(? AS bigint))"
+			args = append(args, p[0], p[1])
 		}
-		err := tx.Where(clause.IN{Column: clause.Expr{SQL: "(shop_id, brand_id)"}, Values: toAny(vals)}).
-			Where("state <> ?", Closed).Find(&cs).Error
+		args = append(args, Closed)
+		var cs []Case
+		err := tx.Raw(`SELECT * FROM cases WHERE (shop_id, brand_id) IN (VALUES `+strings.Join(rows, ", ")+`) AND state <> ?`, args...).
+			Scan(&cs).Error
 		if err != nil {
 			return nil, err
 		}
@@ -373,10 +375,37 @@ func OpenFor(tx *gorm.DB, pairs [][2]int64) (map[[2]int64]Case, error) {
 	return out, nil
 }
 
-func toAny(v [][]any) []any {
-	out := make([]any, len(v))
-	for i := range v {
-		out[i] = v[i]
+// Growth is what new flags add to an open case.
+type Growth struct {
+	CaseID     int64
+	Flags      int
+	RiskScore  float64
+	SearchText string
+}
+
+// GrowTx records new flags on open cases: a higher risk score, more search
+// text and a timeline line. The version stays: flags do not change what a
+// person may do to the case.
+func GrowTx(tx *gorm.DB, actor authz.Actor, gs []Growth, now time.Time) error {
+	for start := 0; start < len(gs); start += 500 {
+		part := gs[start:min(start+500, len(gs))]
+		args := make([]any, 0, 3*len(part)+1)
+		args = append(args, now)
+		rows := make([]string, len(part))
+		entries := make([]Entry, len(part))
+		for i, g := range part {
+			rows[i] = "(CAST(? AS bigint), CAST(? AS double precision), CAST(? AS text))"
+			args = append(args, g.CaseID, g.RiskScore, g.SearchText)
+			entries[i] = Entry{CaseID: g.CaseID, At: now, ActorID: actorID(actor), Kind: "flag", Note: fmt.Sprintf("%d", g.Flags)}
+		}
+		err := tx.Exec(`UPDATE cases SET risk_score = v.column2, search_text = v.column3, updated_at = ?
+			FROM (VALUES `+strings.Join(rows, ", ")+`) AS v WHERE cases.id = v.column1`, args...).Error
+		if err != nil {
+			return fmt.Errorf("grow cases: %w", err)
+		}
+		if err := tx.CreateInBatches(&entries, 500).Error; err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
 }

@@ -1,0 +1,355 @@
+package flag
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"spotcheck/internal/audit"
+	"spotcheck/internal/authz"
+	"spotcheck/internal/casework"
+	"spotcheck/internal/database"
+)
+
+// Flag is one stored signal.
+type Flag struct {
+	ID            int64
+	Source        string
+	ExternalID    string
+	Rule          string
+	Score         float64
+	ShopID        int64
+	ListingID     *int64
+	BrandID       int64
+	DetectedAt    time.Time
+	Payload       string
+	CaseID        *int64
+	Status        string // open, attached, dismissed
+	DismissReason string
+	ReceivedAt    time.Time
+}
+
+// Result is the answer to one ingestion: the API's response body.
+type Result struct {
+	Received     int         `json:"received"`
+	Created      int         `json:"created"`
+	Duplicates   int         `json:"duplicates"`
+	Rejected     []Rejection `json:"rejected"`
+	CasesOpened  int         `json:"cases_opened"`
+	CasesUpdated int         `json:"cases_updated"`
+}
+
+// Service holds the flag use cases.
+type Service struct {
+	db        *database.DB
+	threshold float64
+}
+
+// NewService: flags scoring at least autoOpen open a case by themselves.
+func NewService(db *database.DB, autoOpen float64) *Service {
+	return &Service{db: db, threshold: autoOpen}
+}
+
+// chunk bounds the rows of one multi-row statement (SQLite allows 32766
+// parameters, PostgreSQL 65535).
+const chunk = 1000
+
+// Ingest validates recs (rejections already found while decoding are
+// passed in), stores the new flags with their shops and listings, and
+// groups them into cases: a flag joins the open case of its shop and
+// brand; without one, a flag scoring at least the threshold opens a case.
+// Resent flags (same source and external id) change nothing. All of it is
+// one transaction; hook, when given, runs inside it last.
+func (s *Service) Ingest(ctx context.Context, actor authz.Actor, via string, recs []Record, pre []Rejection,
+	hook func(tx *gorm.DB, res Result) error) (Result, error) {
+	res := Result{Received: len(recs), Rejected: append([]Rejection{}, pre...)}
+	rejected := map[int]bool{}
+	for _, r := range pre {
+		rejected[r.Index] = true
+	}
+	brands, err := s.brandIDs(ctx)
+	if err != nil {
+		return res, err
+	}
+	now := time.Now().UTC()
+	var ok []checked
+	seen := map[[2]string]bool{}
+	for i, r := range recs {
+		if rejected[i] {
+			continue
+		}
+		c, rej := check(i, r, brands, now)
+		if rej != nil {
+			res.Rejected = append(res.Rejected, *rej)
+			continue
+		}
+		key := [2]string{c.rec.Source, c.rec.ExternalID}
+		if seen[key] { // the same flag twice in one request
+			res.Duplicates++
+			continue
+		}
+		seen[key] = true
+		ok = append(ok, c)
+	}
+	sort.Slice(res.Rejected, func(i, j int) bool { return res.Rejected[i].Index < res.Rejected[j].Index })
+
+	err = s.db.InTx(ctx, func(tx *gorm.DB) error {
+		fresh, err := dropKnown(tx, ok)
+		if err != nil {
+			return err
+		}
+		res.Duplicates += len(ok) - len(fresh)
+		ids, err := s.store(tx, fresh, now)
+		if err != nil {
+			return err
+		}
+		res.Created = len(ids)
+		res.Duplicates += len(fresh) - len(ids)
+		if res.CasesOpened, res.CasesUpdated, err = s.group(tx, actor, ids, now); err != nil {
+			return err
+		}
+		if _, err := audit.Append(ctx, tx, audit.Record{Action: "flags.ingest", ObjectType: "flags", ObjectID: via,
+			Detail: map[string]any{"received": res.Received, "created": res.Created, "duplicates": res.Duplicates,
+				"rejected": len(res.Rejected), "cases_opened": res.CasesOpened, "cases_updated": res.CasesUpdated}}); err != nil {
+			return err
+		}
+		if hook != nil {
+			return hook(tx, res)
+		}
+		return nil
+	})
+	return res, err
+}
+
+func (s *Service) brandIDs(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		ID   int64
+		Name string
+	}
+	if err := s.db.Gorm.WithContext(ctx).Table("brands").Select("id, name").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	m := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		m[strings.ToLower(r.Name)] = r.ID
+	}
+	return m, nil
+}
+
+// dropKnown leaves out flags already stored, so that a resend writes
+// nothing at all (not even a shop's updated_at).
+func dropKnown(tx *gorm.DB, cs []checked) ([]checked, error) {
+	known := map[[2]string]bool{}
+	for start := 0; start < len(cs); start += chunk {
+		part := cs[start:min(start+chunk, len(cs))]
+		args := make([]any, 0, 2*len(part))
+		for _, c := range part {
+			args = append(args, c.rec.Source, c.rec.ExternalID)
+		}
+		var rows []struct{ Source, ExternalID string }
+		err := tx.Raw("SELECT source, external_id FROM flags WHERE (source, external_id) IN ("+
+			valuesList(len(part), "CAST(? AS text)", "CAST(? AS text)")+")", args...).Scan(&rows).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			known[[2]string{r.Source, r.ExternalID}] = true
+		}
+	}
+	out := cs[:0:0]
+	for _, c := range cs {
+		if !known[[2]string{c.rec.Source, c.rec.ExternalID}] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// flagRow is a stored flag with what grouping needs.
+type flagRow struct {
+	id      int64
+	shopID  int64
+	brandID int64
+	score   float64
+	title   string
+	shop    string
+}
+
+// store upserts the shops and listings of cs and inserts the flags,
+// returning those actually inserted (a concurrent request may have won).
+func (s *Service) store(tx *gorm.DB, cs []checked, now time.Time) ([]flagRow, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	shopIDs, err := upsertShops(tx, cs, now)
+	if err != nil {
+		return nil, err
+	}
+	listingIDs, err := upsertListings(tx, cs, shopIDs, now)
+	if err != nil {
+		return nil, err
+	}
+	var out []flagRow
+	for start := 0; start < len(cs); start += chunk {
+		part := cs[start:min(start+chunk, len(cs))]
+		args := make([]any, 0, 11*len(part))
+		for _, c := range part {
+			sk := shopKey(c.rec.Shop)
+			var lid *int64
+			if c.rec.Listing != nil {
+				id := listingIDs[listingKey{shopIDs[sk], c.rec.Listing.ID}]
+				lid = &id
+			}
+			payload := string(c.rec.raw)
+			if payload == "" {
+				b, _ := json.Marshal(c.rec)
+				payload = string(b)
+			}
+			args = append(args, c.rec.Source, c.rec.ExternalID, c.rec.Rule, c.score, shopIDs[sk], lid, c.brandID,
+				c.detectedAt, payload, "open", now)
+		}
+		var rows []struct {
+			ID         int64
+			Source     string
+			ExternalID string
+		}
+		err := tx.Raw(`INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, status, received_at)
+			VALUES `+placeholders(len(part), 11, payloadCast(tx, 9))+`
+			ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id`, args...).Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("insert flags: %w", err)
+		}
+		byKey := make(map[[2]string]int64, len(rows))
+		for _, r := range rows {
+			byKey[[2]string{r.Source, r.ExternalID}] = r.ID
+		}
+		for _, c := range part {
+			id, ok := byKey[[2]string{c.rec.Source, c.rec.ExternalID}]
+			if !ok {
+				continue
+			}
+			fr := flagRow{id: id, shopID: shopIDs[shopKey(c.rec.Shop)], brandID: c.brandID, score: c.score, shop: c.rec.Shop.Name}
+			if c.rec.Listing != nil {
+				fr.title = c.rec.Listing.Title
+			}
+			out = append(out, fr)
+		}
+	}
+	return out, nil
+}
+
+// group attaches new flags to the open case of their shop and brand, and
+// opens cases for the pairs without one whose best new flag reaches the
+// threshold.
+func (s *Service) group(tx *gorm.DB, actor authz.Actor, flags []flagRow, now time.Time) (opened, updated int, err error) {
+	if len(flags) == 0 {
+		return 0, 0, nil
+	}
+	byPair := map[[2]int64][]flagRow{}
+	var pairs [][2]int64
+	for _, f := range flags {
+		p := [2]int64{f.shopID, f.brandID}
+		if _, ok := byPair[p]; !ok {
+			pairs = append(pairs, p)
+		}
+		byPair[p] = append(byPair[p], f)
+	}
+	open, err := casework.OpenFor(tx, pairs)
+	if err != nil {
+		return 0, 0, err
+	}
+	var toOpen []casework.NewCase
+	var toOpenPairs [][2]int64
+	for _, p := range pairs {
+		if _, ok := open[p]; ok {
+			continue
+		}
+		best, fs := 0.0, byPair[p]
+		for _, f := range fs {
+			best = max(best, f.score)
+		}
+		if best >= s.threshold {
+			toOpen = append(toOpen, casework.NewCase{ShopID: p[0], BrandID: p[1], RiskScore: best,
+				SearchText: searchText("", fs), Note: fmt.Sprintf("%d flag(s), best score %.2f", len(fs), best)})
+			toOpenPairs = append(toOpenPairs, p)
+		}
+	}
+	newCases, err := casework.OpenTx(tx, actor, toOpen)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i, c := range newCases {
+		open[toOpenPairs[i]] = c
+	}
+	var attach [][2]int64 // flag id, case id
+	var grown []casework.Growth
+	for _, p := range pairs {
+		c, ok := open[p]
+		if !ok {
+			continue
+		}
+		fs := byPair[p]
+		for _, f := range fs {
+			attach = append(attach, [2]int64{f.id, c.ID})
+		}
+		if !containsCase(newCases, c.ID) {
+			g := casework.Growth{CaseID: c.ID, Flags: len(fs), RiskScore: c.RiskScore, SearchText: searchText(c.SearchText, fs)}
+			for _, f := range fs {
+				g.RiskScore = max(g.RiskScore, f.score)
+			}
+			grown = append(grown, g)
+		}
+	}
+	if err := attachFlags(tx, attach); err != nil {
+		return 0, 0, err
+	}
+	if err := casework.GrowTx(tx, actor, grown, now); err != nil {
+		return 0, 0, err
+	}
+	return len(newCases), len(grown), nil
+}
+
+func containsCase(cs []casework.Case, id int64) bool {
+	for _, c := range cs {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// searchText adds the shop name and listing titles of fs to the case's
+// search text, once each, within a bound.
+func searchText(current string, fs []flagRow) string {
+	out := current
+	for _, f := range fs {
+		for _, s := range []string{f.shop, f.title} {
+			s = strings.ToLower(strings.TrimSpace(s))
+			if s != "" && !strings.Contains(out, s) && len(out)+len(s) < 4000 {
+				out = strings.TrimSpace(out + " " + s)
+			}
+		}
+	}
+	return out
+}
+
+func attachFlags(tx *gorm.DB, pairs [][2]int64) error {
+	for start := 0; start < len(pairs); start += chunk {
+		part := pairs[start:min(start+chunk, len(pairs))]
+		args := make([]any, 0, 2*len(part))
+		for _, p := range part {
+			args = append(args, p[0], p[1])
+		}
+		err := tx.Exec(`UPDATE flags SET case_id = v.column2, status = 'attached' FROM (`+
+			valuesList(len(part), "CAST(? AS bigint)", "CAST(? AS bigint)")+`) AS v WHERE flags.id = v.column1`, args...).Error
+		if err != nil {
+			return fmt.Errorf("attach flags: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,214 @@
+package flag_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"spotcheck/internal/audit"
+	"spotcheck/internal/authz"
+	"spotcheck/internal/database"
+	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/flag"
+)
+
+var system = authz.Actor{}
+
+func seedBrands(t *testing.T, db *database.DB) {
+	t.Helper()
+	now := time.Now().UTC()
+	for _, n := range []string{"Aurora Timepieces", "Lotus Leather"} {
+		if err := db.Gorm.Exec("INSERT INTO brands (name, created_at) VALUES (?, ?)", n, now).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// rec is a valid flag as JSON; edit tweaks it.
+func rec(ext, shop string, score float64) string {
+	return fmt.Sprintf(`{"source":"risk-model-7","external_id":%q,"brand":"Aurora Timepieces","score":%g,"rule":"price_anomaly",`+
+		`"detected_at":"2026-11-20T08:00:00Z","shop":{"platform":"taobao","id":%q,"name":"Star Watch %s","owner":"Liu"},`+
+		`"listing":{"id":"item-%s","url":"https://shop.example/item-%s","title":"Crystal watch %s","price":"199.00","currency":"CNY"}}`,
+		ext, score, shop, shop, ext, ext, ext)
+}
+
+func ingest(t *testing.T, s *flag.Service, lines ...string) flag.Result {
+	t.Helper()
+	recs, rejs, err := flag.DecodeNDJSON(strings.NewReader(strings.Join(lines, "\n")), flag.MaxPerRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Ingest(context.Background(), system, "test", recs, rejs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func count(t *testing.T, db *database.DB, table, where string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	q := db.Gorm.Table(table)
+	if where != "" {
+		q = q.Where(where, args...)
+	}
+	if err := q.Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestEachBadRecordIsRejectedByIndexAndFieldWhileGoodOnesAreStored(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedBrands(t, db)
+		s := flag.NewService(db, 0.8)
+		res := ingest(t, s,
+			rec("f-1", "shop-1", 0.5),
+			strings.Replace(rec("f-2", "shop-1", 0.5), `"Aurora Timepieces"`, `"Unknown Brand"`, 1),
+			strings.Replace(rec("f-3", "shop-1", 0.5), `"score":0.5`, `"score":1.5`, 1),
+			strings.Replace(rec("f-4", "shop-1", 0.5), `"rule"`, `"colour":"red","rule"`, 1),
+			strings.Replace(rec("f-5", "shop-1", 0.5), `"2026-11-20T08:00:00Z"`, `"yesterday"`, 1),
+			strings.Replace(rec("f-6", "shop-1", 0.5), `"price":"199.00"`, `"price":"cheap"`, 1),
+			strings.Replace(rec("f-7", "shop-1", 0.5), `"id":"shop-1"`, `"id":""`, 1),
+			`{"source":"x",`,
+			strings.Replace(rec("f-9", "shop-1", 0.5), `"score":0.5`, `"score":"high"`, 1),
+			strings.Replace(rec("f-10", "shop-1", 0.5), `"https://shop.example/item-f-10"`, `"javascript:alert(1)"`, 1),
+		)
+		want := []struct {
+			index       int
+			field, code string
+		}{
+			{1, "brand", "unknown_brand"}, {2, "score", "out_of_range"}, {3, "colour", "unknown_field"},
+			{4, "detected_at", "invalid_time"}, {5, "listing.price", "invalid_price"}, {6, "shop.id", "required"},
+			{7, "", "invalid_json"}, {8, "score", "wrong_type"}, {9, "listing.url", "invalid_url"},
+		}
+		if res.Received != 10 || res.Created != 1 || len(res.Rejected) != len(want) {
+			t.Fatalf("result = %+v", res)
+		}
+		for i, w := range want {
+			r := res.Rejected[i]
+			if r.Index != w.index || r.Field != w.field || r.Code != w.code || r.Message == "" {
+				t.Errorf("rejection %d = %+v, want %+v", i, r, w)
+			}
+		}
+		if n := count(t, db, "flags", ""); n != 1 {
+			t.Fatalf("%d flags stored", n)
+		}
+	})
+}
+
+func TestResendingChangesNothing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedBrands(t, db)
+		s := flag.NewService(db, 0.8)
+		batch := []string{rec("f-1", "shop-1", 0.9), rec("f-2", "shop-2", 0.3), rec("f-2", "shop-2", 0.3)}
+		first := ingest(t, s, batch...)
+		if first.Created != 2 || first.Duplicates != 1 || first.CasesOpened != 1 {
+			t.Fatalf("first = %+v", first)
+		}
+		var before []string
+		db.Gorm.Raw("SELECT CAST(updated_at AS text) FROM shops ORDER BY id").Scan(&before)
+		second := ingest(t, s, batch...)
+		if second.Created != 0 || second.Duplicates != 3 || second.CasesOpened != 0 || second.CasesUpdated != 0 {
+			t.Fatalf("resend = %+v", second)
+		}
+		var after []string
+		db.Gorm.Raw("SELECT CAST(updated_at AS text) FROM shops ORDER BY id").Scan(&after)
+		if strings.Join(before, ",") != strings.Join(after, ",") {
+			t.Fatalf("shops touched by a resend: %v → %v", before, after)
+		}
+		if n := count(t, db, "flags", ""); n != 2 {
+			t.Fatalf("%d flags after resend", n)
+		}
+	})
+}
+
+func TestFlagsGroupIntoOneOpenCasePerShopAndBrand(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedBrands(t, db)
+		s := flag.NewService(db, 0.8)
+		// Below the threshold: waits in the inbox.
+		r := ingest(t, s, rec("f-1", "shop-1", 0.5))
+		if r.CasesOpened != 0 || count(t, db, "flags", "status = 'open' AND case_id IS NULL") != 1 {
+			t.Fatalf("low score: %+v", r)
+		}
+		// At the threshold: opens a case and takes its sibling flags of the request with it.
+		r = ingest(t, s, rec("f-2", "shop-2", 0.8), rec("f-3", "shop-2", 0.4))
+		if r.CasesOpened != 1 || count(t, db, "flags", "status = 'attached'") != 2 {
+			t.Fatalf("threshold: %+v", r)
+		}
+		// A later low-scoring flag of the same shop and brand joins the open case.
+		r = ingest(t, s, rec("f-4", "shop-2", 0.1))
+		if r.CasesOpened != 0 || r.CasesUpdated != 1 || count(t, db, "cases", "") != 1 {
+			t.Fatalf("join: %+v", r)
+		}
+		// Another brand of the same shop is another case.
+		other := strings.Replace(rec("f-5", "shop-2", 0.95), `"Aurora Timepieces"`, `"lotus leather"`, 1)
+		if r = ingest(t, s, other); r.CasesOpened != 1 {
+			t.Fatalf("second brand: %+v", r)
+		}
+		var refs []string
+		db.Gorm.Raw("SELECT reference FROM cases ORDER BY id").Scan(&refs)
+		if len(refs) != 2 || !strings.HasPrefix(refs[0], "SC-") || refs[0] == refs[1] {
+			t.Fatalf("references %v", refs)
+		}
+		var score float64
+		db.Gorm.Raw("SELECT risk_score FROM cases WHERE id = (SELECT MIN(id) FROM cases)").Scan(&score)
+		if score != 0.8 {
+			t.Fatalf("risk score %v", score)
+		}
+		if n := count(t, db, "case_events", "kind = 'flag'"); n != 1 {
+			t.Fatalf("%d flag timeline entries", n)
+		}
+		if _, err := audit.Verify(context.Background(), db.Gorm); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestShopAndListingDetailsFollowTheLatestFlag(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedBrands(t, db)
+		s := flag.NewService(db, 0.8)
+		ingest(t, s, rec("f-1", "shop-1", 0.5))
+		renamed := strings.Replace(rec("f-2", "shop-1", 0.5), `"name":"Star Watch shop-1"`, `"name":"Bright Star Watches"`, 1)
+		renamed = strings.Replace(renamed, `"owner":"Liu"`, `"owner":""`, 1)
+		ingest(t, s, renamed)
+		var shop struct{ Name, RegisteredOwner string }
+		db.Gorm.Raw("SELECT name, registered_owner FROM shops").Scan(&shop)
+		if shop.Name != "Bright Star Watches" || shop.RegisteredOwner != "Liu" {
+			t.Fatalf("shop = %+v (an empty owner must not erase the known one)", shop)
+		}
+		var price int64
+		db.Gorm.Raw("SELECT price_minor FROM listings WHERE platform_listing_id = 'item-f-1'").Scan(&price)
+		if price != 19900 {
+			t.Fatalf("price = %d", price)
+		}
+	})
+}
+
+func TestDecodingLimitsAndFormats(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString("[")
+	for i := range flag.MaxPerRequest + 1 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString("{}")
+	}
+	sb.WriteString("]")
+	if _, _, err := flag.DecodeJSONArray(strings.NewReader(sb.String()), flag.MaxPerRequest); err != flag.ErrTooMany {
+		t.Fatalf("10,001 records: %v", err)
+	}
+	for _, bad := range []string{`{"source":"x"}`, `[{}`, `[{}] [{}]`, ``} {
+		if _, _, err := flag.DecodeJSONArray(strings.NewReader(bad), 10); err != flag.ErrBadBody {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	recs, rejs, err := flag.DecodeJSONArray(strings.NewReader(`[`+rec("a", "s", 0.1)+`, 7]`), 10)
+	if err != nil || len(recs) != 2 || len(rejs) != 1 || rejs[0].Index != 1 {
+		t.Fatalf("array: %v %v %v", len(recs), rejs, err)
+	}
+}

@@ -1,0 +1,175 @@
+// Package flag takes in the risk systems' signals about suspect shops
+// (through the API, CSV uploads and brand reports), deduplicates them,
+// groups them into cases, and serves the staff's triage inbox.
+package flag
+
+import (
+	"encoding/json"
+	"math"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Record is one flag as the risk systems send it: the API contract.
+type Record struct {
+	Source     string         `json:"source"`
+	ExternalID string         `json:"external_id"`
+	Brand      string         `json:"brand"`
+	Score      *float64       `json:"score"`
+	Rule       string         `json:"rule,omitempty"`
+	DetectedAt string         `json:"detected_at"`
+	Shop       *ShopRecord    `json:"shop"`
+	Listing    *ListingRecord `json:"listing,omitempty"`
+
+	raw json.RawMessage // the record as sent, kept with the flag
+}
+
+// ShopRecord identifies the shop a flag is about.
+type ShopRecord struct {
+	Platform string `json:"platform"`
+	ID       string `json:"id"`
+	Name     string `json:"name,omitempty"`
+	Owner    string `json:"owner,omitempty"`
+}
+
+// ListingRecord is the listing a flag is about, if any.
+type ListingRecord struct {
+	ID       string `json:"id"`
+	URL      string `json:"url,omitempty"`
+	Title    string `json:"title,omitempty"`
+	Price    string `json:"price,omitempty"`
+	Currency string `json:"currency,omitempty"`
+}
+
+// Rejection says why one record was refused: its index in the request,
+// the field (JSON path) and a machine-readable code with a stable English
+// message.
+type Rejection struct {
+	Index   int    `json:"index"`
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// checked is a valid record with its parsed values.
+type checked struct {
+	index      int
+	rec        Record
+	brandID    int64
+	score      float64
+	detectedAt time.Time
+	priceMinor *int64
+}
+
+var (
+	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	priceRE    = regexp.MustCompile(`^\d{1,12}(\.\d{1,2})?$`)
+)
+
+// check validates r; brands maps lower-cased brand names to ids.
+func check(i int, r Record, brands map[string]int64, now time.Time) (checked, *Rejection) {
+	reject := func(field, code, msg string) (checked, *Rejection) {
+		return checked{}, &Rejection{Index: i, Field: field, Code: code, Message: msg}
+	}
+	c := checked{index: i, rec: r}
+	switch {
+	case strings.TrimSpace(r.Source) == "":
+		return reject("source", "required", "source is required")
+	case len(r.Source) > 100:
+		return reject("source", "too_long", "source is longer than 100 characters")
+	case strings.TrimSpace(r.ExternalID) == "":
+		return reject("external_id", "required", "external_id is required")
+	case len(r.ExternalID) > 200:
+		return reject("external_id", "too_long", "external_id is longer than 200 characters")
+	case strings.TrimSpace(r.Brand) == "":
+		return reject("brand", "required", "brand is required")
+	}
+	id, ok := brands[strings.ToLower(strings.TrimSpace(r.Brand))]
+	if !ok {
+		return reject("brand", "unknown_brand", "brand is not set up in Spotcheck; an administrator must add it first")
+	}
+	c.brandID = id
+	if r.Score == nil {
+		return reject("score", "required", "score is required")
+	}
+	if s := *r.Score; math.IsNaN(s) || s < 0 || s > 1 {
+		return reject("score", "out_of_range", "score must be between 0 and 1")
+	}
+	c.score = *r.Score
+	if len(r.Rule) > 200 {
+		return reject("rule", "too_long", "rule is longer than 200 characters")
+	}
+	if r.DetectedAt == "" {
+		return reject("detected_at", "required", "detected_at is required")
+	}
+	t, err := time.Parse(time.RFC3339Nano, r.DetectedAt)
+	if err != nil {
+		return reject("detected_at", "invalid_time", "detected_at must be an RFC 3339 time such as 2026-11-20T08:00:00Z")
+	}
+	if t.After(now.Add(24 * time.Hour)) {
+		return reject("detected_at", "in_future", "detected_at is in the future")
+	}
+	c.detectedAt = t.UTC()
+	if r.Shop == nil {
+		return reject("shop", "required", "shop is required")
+	}
+	switch {
+	case strings.TrimSpace(r.Shop.Platform) == "":
+		return reject("shop.platform", "required", "shop.platform is required")
+	case len(r.Shop.Platform) > 50:
+		return reject("shop.platform", "too_long", "shop.platform is longer than 50 characters")
+	case strings.TrimSpace(r.Shop.ID) == "":
+		return reject("shop.id", "required", "shop.id is required")
+	case len(r.Shop.ID) > 200:
+		return reject("shop.id", "too_long", "shop.id is longer than 200 characters")
+	case utf8.RuneCountInString(r.Shop.Name) > 300:
+		return reject("shop.name", "too_long", "shop.name is longer than 300 characters")
+	case utf8.RuneCountInString(r.Shop.Owner) > 300:
+		return reject("shop.owner", "too_long", "shop.owner is longer than 300 characters")
+	}
+	if l := r.Listing; l != nil {
+		switch {
+		case strings.TrimSpace(l.ID) == "":
+			return reject("listing.id", "required", "listing.id is required when a listing is given")
+		case len(l.ID) > 200:
+			return reject("listing.id", "too_long", "listing.id is longer than 200 characters")
+		case utf8.RuneCountInString(l.Title) > 500:
+			return reject("listing.title", "too_long", "listing.title is longer than 500 characters")
+		case len(l.URL) > 2000:
+			return reject("listing.url", "too_long", "listing.url is longer than 2000 characters")
+		}
+		if l.URL != "" {
+			u, err := url.Parse(l.URL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return reject("listing.url", "invalid_url", "listing.url must be an http or https URL")
+			}
+		}
+		if l.Price != "" {
+			if !priceRE.MatchString(l.Price) {
+				return reject("listing.price", "invalid_price", "listing.price must be a decimal amount such as 199.00")
+			}
+			if !currencyRE.MatchString(l.Currency) {
+				return reject("listing.currency", "invalid_currency", "listing.currency must be an ISO 4217 code such as CNY when a price is given")
+			}
+			p := minorUnits(l.Price)
+			c.priceMinor = &p
+		} else if l.Currency != "" && !currencyRE.MatchString(l.Currency) {
+			return reject("listing.currency", "invalid_currency", "listing.currency must be an ISO 4217 code such as CNY")
+		}
+	}
+	return c, nil
+}
+
+// minorUnits turns a checked decimal text into cents/fen.
+func minorUnits(s string) int64 {
+	whole, frac, _ := strings.Cut(s, ".")
+	var n int64
+	for _, d := range whole {
+		n = n*10 + int64(d-'0')
+	}
+	frac = (frac + "00")[:2]
+	return n*100 + int64(frac[0]-'0')*10 + int64(frac[1]-'0')
+}
