@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/user"
 	"spotcheck/internal/valid"
@@ -52,6 +53,8 @@ func classify(err error) (int, string) {
 	switch {
 	case errors.As(err, &te):
 		return http.StatusTooManyRequests, "error.throttled"
+	case errors.Is(err, casework.ErrConflict), errors.Is(err, casework.ErrNotAllowed):
+		return http.StatusConflict, "error.case_changed"
 	case errors.Is(err, database.ErrNotFound):
 		return http.StatusNotFound, "error.not_found"
 	case errors.Is(err, valid.ErrInvalid):

@@ -17,9 +17,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/brand"
+	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	"spotcheck/internal/flag"
 	"spotcheck/internal/password"
+	"spotcheck/internal/shop"
+	"spotcheck/internal/token"
 	"spotcheck/internal/user"
 	"spotcheck/web"
 )
@@ -40,6 +44,10 @@ type app struct {
 	srv      *httptest.Server
 	users    *user.Service
 	brands   *brand.Service
+	cases    *casework.Service
+	flags    *flag.Service
+	shops    *shop.Service
+	tokens   *token.Service
 	accounts map[string]user.User // by role name
 	brand    brand.Brand
 	other    brand.Brand // a brand none of the seeded users acts for
@@ -78,7 +86,12 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	a := &app{t: t, db: db, accounts: map[string]user.User{}}
 	a.users = user.NewService(db, password.NewHasher(fastHash, 4), user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow})
 	a.brands = brand.NewService(db)
+	a.cases = casework.NewService(db)
+	a.flags = flag.NewService(db, cfg.AutoOpenScore)
+	a.shops = shop.NewService(db)
+	a.tokens = token.NewService(db)
 	a.echo = web.New(web.Deps{Config: cfg, DB: db, Users: a.users, Brands: a.brands,
+		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens,
 		Logger: slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)

@@ -8,11 +8,6 @@ import (
 	"spotcheck/web/view/page"
 )
 
-// cases is the staff home.
-func (s *Server) cases(c echo.Context) error {
-	return s.render(c, http.StatusOK, page.Cases())
-}
-
 // assignments is the volunteer home.
 func (s *Server) assignments(c echo.Context) error {
 	return s.render(c, http.StatusOK, page.Assignments())

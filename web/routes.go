@@ -16,12 +16,17 @@ func (s *Server) routes(e *echo.Echo) {
 		Generator: newRequestID}))
 	e.Use(s.securityHeaders)
 	e.Use(s.logRequests)
-	e.Use(middleware.BodyLimit("2M"))
+	// Forms are small; the flag API takes up to 10,000 flags a request.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M",
+		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/flags" }}))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.serveMetrics)
 	e.GET("/static/*", s.serveStatic)
+
+	api := e.Group("/api/v1", middleware.BodyLimit("32M"), s.bearer)
+	api.POST("/flags", s.postFlags)
 
 	app := e.Group("", echo.WrapMiddleware(s.sessions.LoadAndSave), s.loadActor, s.csrf())
 	app.GET("/", s.root)
@@ -36,6 +41,21 @@ func (s *Server) routes(e *echo.Echo) {
 
 	staff := signedIn.Group("", s.require(authz.ViewCases))
 	staff.GET("/cases", s.cases)
+	staff.GET("/cases/export.csv", s.exportCases, s.require(authz.ExportCases))
+	oneCase := staff.Group("/cases/:ref", s.loadCase)
+	oneCase.GET("", s.showCase)
+	oneCase.POST("/transitions", s.fireTransition)
+	oneCase.POST("/assign", s.assignCase)
+	oneCase.POST("/comments", s.commentCase)
+	triage := staff.Group("/flags", s.require(authz.TriageFlags))
+	triage.GET("", s.inbox)
+	triage.POST("/open-case", s.triageOpenCase)
+	triage.POST("/attach", s.triageAttach)
+	triage.POST("/dismiss", s.triageDismiss)
+	oneShop := staff.Group("/shops/:id", s.loadShop)
+	oneShop.GET("", s.showShop)
+	oneShop.POST("/links", s.addShopLink)
+	oneShop.POST("/links/:link/delete", s.removeShopLink)
 
 	volunteer := signedIn.Group("", s.require(authz.ViewAssignments))
 	volunteer.GET("/assignments", s.assignments)
@@ -56,6 +76,9 @@ func (s *Server) routes(e *echo.Echo) {
 	adminUser.POST("/role", s.adminChangeRole)
 	admin.GET("/brands", s.adminBrands, s.require(authz.ManageBrands))
 	admin.POST("/brands", s.adminCreateBrand, s.require(authz.ManageBrands))
+	admin.GET("/tokens", s.adminTokens, s.require(authz.ManageTokens))
+	admin.POST("/tokens", s.adminCreateToken, s.require(authz.ManageTokens))
+	admin.POST("/tokens/:id/revoke", s.adminRevokeToken, s.require(authz.ManageTokens))
 
 	app.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

@@ -73,6 +73,36 @@ func matrix() map[string]matrixRow {
 		"POST /admin/users/:id/password": {path: "/admin/users/{user}/password", form: url.Values{"password": {"short"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
 		"POST /admin/users/:id/brands":   {path: "/admin/users/{user}/brands", form: url.Values{"brand": {"1"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
 		"POST /admin/users/:id/role":     {path: "/admin/users/{user}/role", form: url.Values{"role": {"brand"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		"GET /admin/tokens":               {path: "/admin/tokens", want: signInFirst(ok, forbid, forbid, forbid)},
+		"POST /admin/tokens":              {path: "/admin/tokens", form: url.Values{"name": {""}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		"POST /admin/tokens/:id/revoke":   {path: "/admin/tokens/{token}/revoke", want: signInFirst(redirect, forbid, forbid, forbid)},
+
+		// The flag API takes API tokens only: a browser session is no key.
+		"POST /api/v1/flags":              {path: "/api/v1/flags", want: all(http.StatusUnauthorized)},
+		echo.RouteNotFound + " /api/v1":   {path: "/api/v1", want: all(http.StatusUnauthorized)},
+		echo.RouteNotFound + " /api/v1/*": {path: "/api/v1/cases", want: all(http.StatusUnauthorized)},
+
+		"GET /cases/export.csv":               {path: "/cases/export.csv", want: signInFirst(ok, ok, forbid, forbid)},
+		"GET /cases/:ref":                     {path: "/cases/{case}", want: signInFirst(ok, ok, forbid, forbid)},
+		"POST /cases/:ref/transitions":        {path: "/cases/{case}/transitions", form: url.Values{"event": {"dismiss"}, "version": {"1"}}, want: signInFirst(invalid, invalid, forbid, forbid)},
+		"POST /cases/:ref/assign":             {path: "/cases/{case}/assign", form: url.Values{"investigator": {"0"}, "version": {"999"}}, want: signInFirst(http.StatusConflict, http.StatusConflict, forbid, forbid)},
+		"POST /cases/:ref/comments":           {path: "/cases/{case}/comments", form: url.Values{"body": {""}}, want: signInFirst(invalid, invalid, forbid, forbid)},
+		echo.RouteNotFound + " /cases/:ref":   {path: "/cases/{case}/nothing", want: signInFirst(notFound, notFound, forbid, forbid)},
+		echo.RouteNotFound + " /cases/:ref/*": {path: "/cases/{case}/nothing/else", want: signInFirst(notFound, notFound, forbid, forbid)},
+
+		"GET /flags":                     {path: "/flags", want: signInFirst(ok, ok, forbid, forbid)},
+		"POST /flags/open-case":          {path: "/flags/open-case", want: signInFirst(invalid, invalid, forbid, forbid)},
+		"POST /flags/attach":             {path: "/flags/attach", form: url.Values{"case": {"SC-0000-000000"}}, want: signInFirst(invalid, invalid, forbid, forbid)},
+		"POST /flags/dismiss":            {path: "/flags/dismiss", form: url.Values{"reason": {"noise"}}, want: signInFirst(invalid, invalid, forbid, forbid)},
+		echo.RouteNotFound + " /flags":   {path: "/flags/nothing", want: signInFirst(notFound, notFound, forbid, forbid)},
+		echo.RouteNotFound + " /flags/*": {path: "/flags/nothing/else", want: signInFirst(notFound, notFound, forbid, forbid)},
+
+		"GET /shops/:id":                     {path: "/shops/{shop}", want: signInFirst(ok, ok, forbid, forbid)},
+		"POST /shops/:id/links":              {path: "/shops/{shop}/links", form: url.Values{"platform": {"taobao"}, "platform_shop_id": {"nope"}, "kind": {"same_phone"}}, want: signInFirst(invalid, invalid, forbid, forbid)},
+		"POST /shops/:id/links/:link/delete": {path: "/shops/{shop}/links/999999/delete", want: signInFirst(notFound, notFound, forbid, forbid)},
+		echo.RouteNotFound + " /shops/:id":   {path: "/shops/{shop}/nothing", want: signInFirst(notFound, notFound, forbid, forbid)},
+		echo.RouteNotFound + " /shops/:id/*": {path: "/shops/{shop}/nothing/else", want: signInFirst(notFound, notFound, forbid, forbid)},
+
 		"GET /admin/brands":              {path: "/admin/brands", want: signInFirst(ok, forbid, forbid, forbid)},
 		"POST /admin/brands":             {path: "/admin/brands", form: url.Values{"name": {""}}, want: signInFirst(invalid, forbid, forbid, forbid)},
 		echo.RouteNotFound + " /*":       {path: "/no/such/page", want: all(notFound)},
@@ -97,6 +127,7 @@ func TestRouteMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	objects := seedObjects(t, a)
 	rows := matrix()
 	var routes []string
 	for _, r := range a.echo.Routes() {
@@ -116,6 +147,9 @@ func TestRouteMatrix(t *testing.T) {
 		}
 		method, _, _ := strings.Cut(key, " ")
 		path := strings.ReplaceAll(row.path, "{user}", strconv.FormatInt(target.ID, 10))
+		for k, v := range objects {
+			path = strings.ReplaceAll(path, "{"+k+"}", v)
+		}
 		for i, r := range roles {
 			t.Run(key+"/"+r, func(t *testing.T) {
 				c := a.as(r) // a fresh session per call: logout and disable must not leak into other rows
@@ -156,10 +190,14 @@ func TestEveryStateChangingRouteRefusesAMissingOrWrongCSRFToken(t *testing.T) {
 	id := strconv.FormatInt(a.accounts["volunteer"].ID, 10)
 	checked := 0
 	for _, r := range a.echo.Routes() {
-		if r.Method == http.MethodGet || r.Method == echo.RouteNotFound {
+		// The flag API is called by machines with a bearer token and no
+		// cookies, so there is no ambient authority to forge.
+		if r.Method == http.MethodGet || r.Method == echo.RouteNotFound || strings.HasPrefix(r.Path, "/api/") {
 			continue
 		}
 		path := strings.ReplaceAll(r.Path, ":id", id)
+		path = strings.ReplaceAll(path, ":ref", "SC-2026-000001")
+		path = strings.ReplaceAll(path, ":link", "1")
 		for name, h := range map[string]struct {
 			form   url.Values
 			header http.Header

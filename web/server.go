@@ -15,8 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"spotcheck/internal/brand"
+	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	"spotcheck/internal/flag"
+	"spotcheck/internal/shop"
+	"spotcheck/internal/token"
 	"spotcheck/internal/user"
 )
 
@@ -26,6 +30,10 @@ type Deps struct {
 	DB      *database.DB
 	Users   *user.Service
 	Brands  *brand.Service
+	Cases   *casework.Service
+	Flags   *flag.Service
+	Shops   *shop.Service
+	Tokens  *token.Service
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry
 }

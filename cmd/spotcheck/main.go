@@ -17,9 +17,13 @@ import (
 
 	"spotcheck/internal/audit"
 	"spotcheck/internal/brand"
+	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	flagging "spotcheck/internal/flag"
 	"spotcheck/internal/password"
+	"spotcheck/internal/shop"
+	"spotcheck/internal/token"
 	"spotcheck/internal/user"
 )
 
@@ -99,6 +103,10 @@ type app struct {
 	db     *database.DB
 	users  *user.Service
 	brands *brand.Service
+	cases  *casework.Service
+	flags  *flagging.Service
+	shops  *shop.Service
+	tokens *token.Service
 }
 
 func openApp(ctx context.Context, cfg config.Config) (*app, error) {
@@ -115,6 +123,10 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		db:     db,
 		users:  user.NewService(db, hasher, user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow}),
 		brands: brand.NewService(db),
+		cases:  casework.NewService(db),
+		flags:  flagging.NewService(db, cfg.AutoOpenScore),
+		shops:  shop.NewService(db),
+		tokens: token.NewService(db),
 	}, nil
 }
 

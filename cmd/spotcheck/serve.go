@@ -41,7 +41,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("start workers: %w", err)
 	}
 
-	e := web.New(web.Deps{Config: cfg, DB: a.db, Users: a.users, Brands: a.brands, Logger: logger})
+	e := web.New(web.Deps{Config: cfg, DB: a.db, Users: a.users, Brands: a.brands, Cases: a.cases, Flags: a.flags,
+		Shops: a.shops, Tokens: a.tokens, Logger: logger})
 	srv := web.HTTPServer(cfg.Addr, e)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

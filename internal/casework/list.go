@@ -226,3 +226,31 @@ func parseCursor(sort, c string) (any, int64, error) {
 	t, err := time.Parse(time.RFC3339Nano, v)
 	return t.UTC(), id, err
 }
+
+// ByReference loads a case by its reference; cases the actor may not see
+// are not found.
+func (s *Service) ByReference(ctx context.Context, actor authz.Actor, ref string) (Case, error) {
+	var c Case
+	if err := s.db.Gorm.WithContext(ctx).Where("reference = ?", strings.ToUpper(ref)).Take(&c).Error; err != nil {
+		return Case{}, database.NotFound(err)
+	}
+	if !authz.Can(actor, authz.ViewCase, c.Subject()) {
+		return Case{}, database.ErrNotFound
+	}
+	return c, nil
+}
+
+// ForShops lists the cases of some shops that the actor may see, newest
+// first.
+func (s *Service) ForShops(ctx context.Context, actor authz.Actor, shopIDs []int64) ([]Row, error) {
+	if len(shopIDs) == 0 || !authz.Can(actor, authz.ViewCases, authz.Subject{}) {
+		return nil, nil
+	}
+	q, err := s.query(ctx, Filter{Sort: SortOpened})
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	err = q.Where("c.shop_id IN ?", shopIDs).Limit(500).Scan(&rows).Error
+	return rows, err
+}

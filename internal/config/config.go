@@ -32,6 +32,7 @@ type Config struct {
 	DemoPassword    string         // SPOTCHECK_DEMO_PASSWORD
 	MaxHashes       int            // SPOTCHECK_MAX_CONCURRENT_HASHES
 	Location        *time.Location // SPOTCHECK_TIMEZONE: how times are shown
+	AutoOpenScore   float64        // SPOTCHECK_AUTO_OPEN_SCORE: a flag this sure opens a case by itself
 }
 
 // SecureCookies reports whether the app is served over HTTPS, which makes
@@ -66,6 +67,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DemoPassword:    p.str("SPOTCHECK_DEMO_PASSWORD", ""),
 		MaxHashes:       p.positiveInt("SPOTCHECK_MAX_CONCURRENT_HASHES", 4),
 		Location:        p.location("SPOTCHECK_TIMEZONE", "Asia/Shanghai"),
+		AutoOpenScore:   p.score("SPOTCHECK_AUTO_OPEN_SCORE", 0.8),
 	}
 	if c.DemoPassword != "" && len([]rune(c.DemoPassword)) < 8 {
 		p.fail("SPOTCHECK_DEMO_PASSWORD", "must be at least 8 characters")
@@ -190,4 +192,17 @@ func (p *parser) location(name, def string) *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+func (p *parser) score(name string, def float64) float64 {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 1 {
+		p.fail(name, "%q is not a score between 0 and 1", v)
+		return def
+	}
+	return f
 }

@@ -20,7 +20,7 @@ func TestEveryMessageHasBothLanguages(t *testing.T) {
 }
 
 // keyLiteral matches message keys written as string literals in the code.
-var keyLiteral = regexp.MustCompile(`"((?:nav|footer|role|field|hint|login|password|cases|assignments|authentications|users|brands|error)\.[a-z_]+)"`)
+var keyLiteral = regexp.MustCompile(`"((?:nav|footer|role|field|hint|login|password|cases|case|assignments|authentications|users|brands|error|inbox|shop|tokens|filter|sort|list|state|event|link|reason|timeline|import)\.[a-z_]+)"`)
 
 // TestEveryKeyUsedInTheCodeIsInTheCatalog scans the Go and templ sources,
 // so a screen can never show a raw key.
@@ -44,7 +44,13 @@ func TestEveryKeyUsedInTheCodeIsInTheCatalog(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		inWeb := strings.Contains(filepath.ToSlash(p), "/web/")
 		for _, m := range keyLiteral.FindAllStringSubmatch(string(b), -1) {
+			// Outside web/ only error keys are messages; other dotted names
+			// there are audit actions and API field paths.
+			if !inWeb && !strings.HasPrefix(m[1], "error.") {
+				continue
+			}
 			found++
 			if !Has(m[1]) {
 				t.Errorf("%s uses %q, which is not in the catalog", p, m[1])

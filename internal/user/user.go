@@ -368,3 +368,28 @@ func (s *Service) ChangeRole(ctx context.Context, id int64, newRole string, bran
 		return err
 	})
 }
+
+// Investigators lists the active staff and admins, who can be assigned
+// cases, by name.
+func (s *Service) Investigators(ctx context.Context) ([]User, error) {
+	var us []User
+	err := s.db.Gorm.WithContext(ctx).Where("role IN ? AND disabled_at IS NULL", []string{"staff", "admin"}).
+		Order("name").Find(&us).Error
+	return us, err
+}
+
+// Names maps user ids to names, for timelines.
+func (s *Service) Names(ctx context.Context, ids []int64) (map[int64]string, error) {
+	m := map[int64]string{}
+	if len(ids) == 0 {
+		return m, nil
+	}
+	var us []User
+	if err := s.db.Gorm.WithContext(ctx).Select("id", "name").Where("id IN ?", ids).Find(&us).Error; err != nil {
+		return nil, err
+	}
+	for _, u := range us {
+		m[u.ID] = u.Name
+	}
+	return m, nil
+}

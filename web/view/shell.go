@@ -5,6 +5,7 @@ package view
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"spotcheck/internal/i18n"
@@ -65,4 +66,17 @@ func DateTime(ctx context.Context, t time.Time) string {
 func Is(ctx context.Context, r role.Role) bool {
 	u := ShellFrom(ctx).User
 	return u != nil && u.Role == r
+}
+
+// Percent shows a 0–1 score as a whole percentage.
+func Percent(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" }
+
+// Date formats the day of t for the request's language.
+func Date(ctx context.Context, t time.Time) string {
+	return i18n.From(ctx).Date(t, ShellFrom(ctx).Location)
+}
+
+// Money formats minor units for the request's language.
+func Money(ctx context.Context, minor int64, currency string) string {
+	return i18n.From(ctx).Money(minor, currency)
 }

@@ -583,9 +583,9 @@ type navItem struct{ href, key string }
 func navItems(r role.Role) []navItem {
 	switch r {
 	case role.Admin:
-		return []navItem{{"/admin/users", "nav.users"}, {"/admin/brands", "nav.brands"}, {"/cases", "nav.cases"}}
+		return []navItem{{"/admin/users", "nav.users"}, {"/admin/brands", "nav.brands"}, {"/admin/tokens", "nav.tokens"}, {"/cases", "nav.cases"}, {"/flags", "nav.inbox"}}
 	case role.Staff:
-		return []navItem{{"/cases", "nav.cases"}}
+		return []navItem{{"/cases", "nav.cases"}, {"/flags", "nav.inbox"}}
 	case role.Volunteer:
 		return []navItem{{"/assignments", "nav.assignments"}}
 	case role.Brand:

@@ -1,0 +1,197 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"spotcheck/internal/authz"
+	"spotcheck/internal/casework"
+	"spotcheck/internal/valid"
+	"spotcheck/web/view/page"
+)
+
+const ctxCase = "spotcheck.case"
+
+// loadCase is the load-and-authorize middleware for /cases/:ref: a case
+// the actor may not see is simply not found.
+func (s *Server) loadCase(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		cs, err := s.Cases.ByReference(c.Request().Context(), actorOf(c), c.Param("ref"))
+		if err != nil {
+			return err
+		}
+		c.Set(ctxCase, cs)
+		return next(c)
+	}
+}
+
+func caseOf(c echo.Context) casework.Case { return c.Get(ctxCase).(casework.Case) }
+
+func (s *Server) showCase(c echo.Context) error {
+	return s.renderCase(c, http.StatusOK, caseOf(c), nil, "", "")
+}
+
+// renderCase shows the case with what this actor may do now, taken from
+// the transition table.
+func (s *Server) renderCase(c echo.Context, status int, cs casework.Case, errs map[string]string, note, comment string) error {
+	ctx := c.Request().Context()
+	actor := actorOf(c)
+	sh, err := s.Shops.Get(ctx, cs.ShopID)
+	if err != nil {
+		return err
+	}
+	b, err := s.Brands.Get(ctx, cs.BrandID)
+	if err != nil {
+		return err
+	}
+	p := page.CasePage{Errors: errs, Note: note, Comment: comment,
+		Case: page.CaseSummary{ID: cs.ID, Reference: cs.Reference, State: string(cs.State), CloseReason: string(cs.CloseReason),
+			Version: cs.Version, RiskScore: cs.RiskScore, BrandName: b.Name, ShopID: sh.ID, ShopName: sh.Name, Platform: sh.Platform,
+			ShopOwner: sh.RegisteredOwner, OpenedAt: cs.OpenedAt, UpdatedAt: cs.UpdatedAt},
+		CanAssign:  authz.Can(actor, authz.AssignCase, cs.Subject()),
+		CanComment: authz.Can(actor, authz.CommentCase, cs.Subject()),
+	}
+	for _, t := range casework.Available(actor, cs) {
+		p.Actions = append(p.Actions, page.CaseAction{Event: string(t.Event), NeedsNote: t.NeedsNote})
+	}
+	if cs.InvestigatorID != nil {
+		p.InvestigatorID = *cs.InvestigatorID
+	}
+	if p.CanAssign {
+		if p.Investigators, err = s.investigatorOptions(c); err != nil {
+			return err
+		}
+	}
+	flags, err := s.Flags.ForCase(ctx, cs.ID)
+	if err != nil {
+		return err
+	}
+	for _, f := range flags {
+		p.Flags = append(p.Flags, inboxFlag(f))
+	}
+	if p.Linked, err = s.linkedShops(c, sh.ID); err != nil {
+		return err
+	}
+	entries, err := s.Cases.Timeline(ctx, cs.ID)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, e := range entries {
+		if e.ActorID != nil {
+			ids = append(ids, *e.ActorID)
+		}
+	}
+	if cs.InvestigatorID != nil {
+		ids = append(ids, *cs.InvestigatorID)
+	}
+	names, err := s.Users.Names(ctx, ids)
+	if err != nil {
+		return err
+	}
+	if cs.InvestigatorID != nil {
+		p.Case.Investigator = names[*cs.InvestigatorID]
+	}
+	for _, e := range entries {
+		te := page.TimelineEntry{At: e.At, Kind: e.Kind, Event: e.Event, FromState: e.FromState, ToState: e.ToState, Note: e.Note}
+		if e.ActorID != nil {
+			te.Who = names[*e.ActorID]
+		}
+		p.Timeline = append(p.Timeline, te)
+	}
+	return s.render(c, status, page.Case(p))
+}
+
+// linkedShops lists the shops linked to shopID with their cases.
+func (s *Server) linkedShops(c echo.Context, shopID int64) ([]page.LinkedShop, error) {
+	ctx := c.Request().Context()
+	links, err := s.Shops.Links(ctx, shopID)
+	if err != nil || len(links) == 0 {
+		return nil, err
+	}
+	others := make([]int64, len(links))
+	for i, l := range links {
+		others[i] = l.Other(shopID)
+	}
+	shops, err := s.Shops.Shops(ctx, others)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.Cases.ForShops(ctx, actorOf(c), others)
+	if err != nil {
+		return nil, err
+	}
+	var out []page.LinkedShop
+	for _, l := range links {
+		o := shops[l.Other(shopID)]
+		ls := page.LinkedShop{ID: o.ID, Name: o.Name, Platform: o.Platform, Kind: string(l.Kind), Note: l.Note}
+		for _, r := range rows {
+			if r.ShopID == o.ID {
+				ls.Cases = append(ls.Cases, caseRow(r))
+			}
+		}
+		out = append(out, ls)
+	}
+	return out, nil
+}
+
+// fireTransition fires one event of the table. A stale version (someone
+// else moved the case first) shows the fresh case with a reload message.
+func (s *Server) fireTransition(c echo.Context) error {
+	cs := caseOf(c)
+	ev, ok := casework.ParseEvent(c.FormValue("event"))
+	version, err := strconv.Atoi(c.FormValue("version"))
+	if !ok || err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad event or version")
+	}
+	note := c.FormValue("note")
+	_, err = s.Cases.Fire(c.Request().Context(), actorOf(c), cs.ID, version, ev, note)
+	if err != nil {
+		return s.caseActionFailed(c, err, note, "")
+	}
+	return s.redirect(c, "/cases/"+cs.Reference, "success", "event."+string(ev)+"_done")
+}
+
+func (s *Server) assignCase(c echo.Context) error {
+	cs := caseOf(c)
+	version, err1 := strconv.Atoi(c.FormValue("version"))
+	inv, err2 := strconv.ParseInt(c.FormValue("investigator"), 10, 64)
+	if err1 != nil || err2 != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad version or investigator")
+	}
+	if _, err := s.Cases.Assign(c.Request().Context(), actorOf(c), cs.ID, version, inv); err != nil {
+		return s.caseActionFailed(c, err, "", "")
+	}
+	return s.redirect(c, "/cases/"+cs.Reference, "success", "case.assigned")
+}
+
+func (s *Server) commentCase(c echo.Context) error {
+	cs := caseOf(c)
+	body := c.FormValue("body")
+	if err := s.Cases.Comment(c.Request().Context(), actorOf(c), cs.ID, body); err != nil {
+		return s.caseActionFailed(c, err, "", body)
+	}
+	return s.redirect(c, "/cases/"+cs.Reference+"#timeline", "success", "case.commented")
+}
+
+// caseActionFailed re-renders the case as it is now, keeping what was
+// typed, with the problem shown where it belongs.
+func (s *Server) caseActionFailed(c echo.Context, err error, note, comment string) error {
+	errs, ok := valid.As(err)
+	status := http.StatusUnprocessableEntity
+	switch {
+	case ok:
+	case errors.Is(err, casework.ErrConflict), errors.Is(err, casework.ErrNotAllowed):
+		errs, status = valid.Errors{"conflict": "error.case_changed"}, http.StatusConflict
+	default:
+		return err
+	}
+	fresh, ferr := s.Cases.Get(c.Request().Context(), actorOf(c), caseOf(c).ID)
+	if ferr != nil {
+		return ferr
+	}
+	return s.renderCase(c, status, fresh, errs, note, comment)
+}

@@ -1,0 +1,115 @@
+package web
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"spotcheck/internal/casework"
+	"spotcheck/internal/valid"
+	"spotcheck/web/view/page"
+)
+
+// cases is the staff home: the case list with its filters in the URL.
+func (s *Server) cases(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, form, errs := s.caseFilter(c)
+	f.Limit = 50
+	rows, next, err := s.Cases.List(ctx, actorOf(c), f)
+	if fe, ok := valid.As(err); ok { // a stale or forged cursor: start from the top
+		for k, v := range fe {
+			errs[k] = v
+		}
+		f.After = ""
+		rows, next, err = s.Cases.List(ctx, actorOf(c), f)
+	}
+	if err != nil {
+		return err
+	}
+	query := c.QueryParams()
+	p := page.CasesPage{Filter: form, FilterErrors: errs, AllURL: withParam("/cases", query, "state", ""),
+		ExportURL: withParam("/cases/export.csv", query, "", "")}
+	for _, r := range rows {
+		p.Rows = append(p.Rows, caseRow(r))
+	}
+	if next != "" {
+		p.NextURL = withParam("/cases", query, "after", next)
+	}
+	if isHTMX(c) {
+		return s.render(c, http.StatusOK, page.CaseResults(p))
+	}
+	counts, err := s.Cases.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range casework.States {
+		p.Counts = append(p.Counts, page.StateCount{State: string(st), N: counts[st], URL: withParam("/cases", query, "state", string(st))})
+		p.Total += counts[st]
+	}
+	if p.Brands, err = s.brandOptions(c, nil); err != nil {
+		return err
+	}
+	if p.Investigators, err = s.investigatorOptions(c); err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, page.Cases(p))
+}
+
+func caseRow(r casework.Row) page.CaseRow {
+	return page.CaseRow{Reference: r.Reference, State: string(r.State), CloseReason: string(r.CloseReason), RiskScore: r.RiskScore,
+		BrandName: r.BrandName, ShopID: r.ShopID, ShopName: r.ShopName, Platform: r.Platform, Investigator: r.Investigator,
+		OpenedAt: r.OpenedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func (s *Server) investigatorOptions(c echo.Context) ([]page.PersonOption, error) {
+	us, err := s.Users.Investigators(c.Request().Context())
+	out := make([]page.PersonOption, len(us))
+	for i, u := range us {
+		out[i] = page.PersonOption{ID: u.ID, Name: u.Name}
+	}
+	return out, err
+}
+
+// exportCases streams the filtered list as CSV, a page of rows at a time,
+// so an export of any size holds little memory.
+func (s *Server) exportCases(c echo.Context) error {
+	f, _, errs := s.caseFilter(c)
+	if len(errs) > 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad filter")
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="spotcheck-cases-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"reference", "state", "close_reason", "brand", "shop", "platform", "risk_score", "investigator", "opened_at", "updated_at"})
+	n := 0
+	err := s.Cases.Each(c.Request().Context(), actorOf(c), f, func(r casework.Row) error {
+		n++
+		if err := w.Write([]string{r.Reference, string(r.State), string(r.CloseReason), csvSafe(r.BrandName), csvSafe(r.ShopName), csvSafe(r.Platform),
+			strconv.FormatFloat(r.RiskScore, 'f', 3, 64), csvSafe(r.Investigator), r.OpenedAt.UTC().Format(time.RFC3339), r.UpdatedAt.UTC().Format(time.RFC3339)}); err != nil {
+			return err
+		}
+		if n%1000 == 0 {
+			w.Flush()
+			c.Response().Flush()
+		}
+		return nil
+	})
+	w.Flush()
+	if err != nil {
+		s.Logger.ErrorContext(c.Request().Context(), "export stopped", "error", err.Error(), "rows", n)
+	}
+	return nil
+}
+
+// csvSafe keeps spreadsheet programs from running a cell as a formula.
+func csvSafe(v string) string {
+	if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r') {
+		return "'" + v
+	}
+	return v
+}
