@@ -73,9 +73,9 @@ func matrix() map[string]matrixRow {
 		"POST /admin/users/:id/password": {path: "/admin/users/{user}/password", form: url.Values{"password": {"short"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
 		"POST /admin/users/:id/brands":   {path: "/admin/users/{user}/brands", form: url.Values{"brand": {"1"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
 		"POST /admin/users/:id/role":     {path: "/admin/users/{user}/role", form: url.Values{"role": {"brand"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
-		"GET /admin/tokens":               {path: "/admin/tokens", want: signInFirst(ok, forbid, forbid, forbid)},
-		"POST /admin/tokens":              {path: "/admin/tokens", form: url.Values{"name": {""}}, want: signInFirst(invalid, forbid, forbid, forbid)},
-		"POST /admin/tokens/:id/revoke":   {path: "/admin/tokens/{token}/revoke", want: signInFirst(redirect, forbid, forbid, forbid)},
+		"GET /admin/tokens":              {path: "/admin/tokens", want: signInFirst(ok, forbid, forbid, forbid)},
+		"POST /admin/tokens":             {path: "/admin/tokens", form: url.Values{"name": {""}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		"POST /admin/tokens/:id/revoke":  {path: "/admin/tokens/{token}/revoke", want: signInFirst(redirect, forbid, forbid, forbid)},
 
 		// The flag API takes API tokens only: a browser session is no key.
 		"POST /api/v1/flags":              {path: "/api/v1/flags", want: all(http.StatusUnauthorized)},
@@ -103,9 +103,9 @@ func matrix() map[string]matrixRow {
 		echo.RouteNotFound + " /shops/:id":   {path: "/shops/{shop}/nothing", want: signInFirst(notFound, notFound, forbid, forbid)},
 		echo.RouteNotFound + " /shops/:id/*": {path: "/shops/{shop}/nothing/else", want: signInFirst(notFound, notFound, forbid, forbid)},
 
-		"GET /admin/brands":              {path: "/admin/brands", want: signInFirst(ok, forbid, forbid, forbid)},
-		"POST /admin/brands":             {path: "/admin/brands", form: url.Values{"name": {""}}, want: signInFirst(invalid, forbid, forbid, forbid)},
-		echo.RouteNotFound + " /*":       {path: "/no/such/page", want: all(notFound)},
+		"GET /admin/brands":        {path: "/admin/brands", want: signInFirst(ok, forbid, forbid, forbid)},
+		"POST /admin/brands":       {path: "/admin/brands", form: url.Values{"name": {""}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		echo.RouteNotFound + " /*": {path: "/no/such/page", want: all(notFound)},
 		// Echo registers a not-found route per group so that the group's
 		// guards run before the 404: nothing below /admin is revealed to
 		// anyone but an admin.
