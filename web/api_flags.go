@@ -119,7 +119,11 @@ func (s *Server) postFlags(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, res)
+	b, err := json.Marshal(res) // byte for byte what a replay will send
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, b)
 }
 
 // replay answers from a stored response: the same key with the same body

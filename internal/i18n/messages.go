@@ -161,6 +161,7 @@ var messages = map[string][2]string{
 
 	// Case page
 	"case.summary":         {"Summary", "概要"},
+	"case.your_text":       {"What you typed (not saved)", "您输入的内容（未保存）"},
 	"case.actions":         {"What you can do now", "当前可执行的操作"},
 	"case.no_actions":      {"Nothing can be done to this case by you now.", "您目前无法对此案件执行操作。"},
 	"case.reason_for":      {"Reason (%s)", "原因（%s）"},

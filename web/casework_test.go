@@ -1,0 +1,319 @@
+package web_test
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"spotcheck/internal/database"
+	"spotcheck/internal/database/dbtest"
+)
+
+func flagIDs(t *testing.T, a *app, where string) []string {
+	t.Helper()
+	var ids []string
+	a.db.Gorm.Raw("SELECT CAST(id AS text) FROM flags WHERE " + where + " ORDER BY id").Scan(&ids)
+	return ids
+}
+
+func TestInboxListsOpenFlagsHighestFirstWithFiltersInTheURL(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t))
+	a.ingestNDJSON(t, flagJSON("a", "s-1", "Aurora Timepieces", 0.3), flagJSON("b", "s-2", "Aurora Timepieces", 0.7),
+		flagJSON("c", "s-3", "Other Brand", 0.5), flagJSON("d", "s-4", "Aurora Timepieces", 0.95))
+	staff := a.as("staff")
+	rows := staff.get("/flags").doc(t).Find("[data-testid=inbox-row]")
+	if rows.Length() != 3 { // the 0.95 flag opened a case by itself
+		t.Fatalf("%d rows", rows.Length())
+	}
+	if first := rows.First().Text(); !strings.Contains(first, "70%") {
+		t.Fatalf("first row %q, want the highest score", first)
+	}
+	filtered := staff.get("/flags?min=0.4&brand=" + itoa(a.brand.ID))
+	if n := filtered.doc(t).Find("[data-testid=inbox-row]").Length(); n != 1 {
+		t.Fatalf("filtered: %d rows", n)
+	}
+	staff.header.Set("HX-Request", "true")
+	part := staff.get("/flags?min=0.4")
+	if strings.Contains(part.body, "<html") || part.doc(t).Find("#inbox-results [data-testid=inbox-row]").Length() != 2 {
+		t.Fatalf("htmx partial: %.300s", part.body)
+	}
+}
+
+func TestTriageOpensAttachesAndDismisses(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.ingestNDJSON(t, flagJSON("a", "s-1", "Aurora Timepieces", 0.3), flagJSON("b", "s-1", "Aurora Timepieces", 0.4),
+			flagJSON("c", "s-2", "Aurora Timepieces", 0.5), flagJSON("d", "s-3", "Aurora Timepieces", 0.6))
+		staff := a.as("staff")
+		ids := flagIDs(t, a, "status = 'open'")
+
+		res := staff.post("/flags/open-case", url.Values{"flag": {ids[0], ids[1]}})
+		loc := res.Header.Get("Location")
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/cases/SC-") {
+			t.Fatalf("open case: %d %s", res.StatusCode, loc)
+		}
+		casePage := staff.get(loc)
+		if n := casePage.doc(t).Find("[data-testid=case-flags] tbody tr").Length(); n != 2 {
+			t.Fatalf("case has %d flags", n)
+		}
+		ref := strings.TrimPrefix(loc, "/cases/")
+
+		// Dismiss needs a reason; the selection and the inbox stay as they were.
+		res = staff.post("/flags/dismiss", url.Values{"flag": {ids[3]}, "reason": {" "}})
+		d := res.doc(t)
+		if res.StatusCode != http.StatusUnprocessableEntity || d.Find("[data-testid=error-reason]").Length() != 1 {
+			t.Fatalf("dismiss without reason: %d", res.StatusCode)
+		}
+		if _, checked := d.Find("#flag-" + ids[3]).Attr("checked"); !checked {
+			t.Fatal("the selection was lost")
+		}
+		if res := staff.post("/flags/dismiss", url.Values{"flag": {ids[3]}, "reason": {"seller is an authorised reseller"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("dismiss: %d", res.StatusCode)
+		}
+		// Attaching a flag of an unlinked shop is refused; after linking the shops it works.
+		res = staff.post("/flags/attach", url.Values{"flag": {ids[2]}, "case": {ref}})
+		if res.StatusCode != http.StatusUnprocessableEntity || res.doc(t).Find("[data-testid=error-case]").Length() != 1 {
+			t.Fatalf("attach unlinked: %d", res.StatusCode)
+		}
+		shop1 := shopID(t, a, "s-1")
+		if res := staff.post("/shops/"+shop1+"/links", url.Values{"platform": {"taobao"}, "platform_shop_id": {"s-2"}, "kind": {"same_controller"}, "note": {"registered to another person"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("link: %d %.300s", res.StatusCode, res.body)
+		}
+		if res := staff.post("/flags/attach", url.Values{"flag": {ids[2]}, "case": {strings.ToLower(ref)}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("attach linked: %d %.300s", res.StatusCode, res.body)
+		}
+		// A flag handled twice: the second click is told, not obeyed.
+		res = staff.post("/flags/dismiss", url.Values{"flag": {ids[0]}, "reason": {"again"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, "handled by someone else") {
+			t.Fatalf("stale selection: %d", res.StatusCode)
+		}
+		if n := staff.get("/flags").doc(t).Find("[data-testid=inbox-row]").Length(); n != 0 {
+			t.Fatalf("%d flags left in the inbox", n)
+		}
+		var audited int64
+		db.Gorm.Table("audit_events").Where("action IN ('flags.open_case', 'flags.dismiss', 'flags.attach', 'shop.link')").Count(&audited)
+		if audited != 4 {
+			t.Fatalf("%d triage actions audited, want 4", audited)
+		}
+	})
+}
+
+func shopID(t *testing.T, a *app, platformID string) string {
+	t.Helper()
+	var id string
+	a.db.Gorm.Raw("SELECT CAST(id AS text) FROM shops WHERE platform_shop_id = ?", platformID).Scan(&id)
+	return id
+}
+
+func caseRef(t *testing.T, a *app) string {
+	t.Helper()
+	var ref string
+	a.db.Gorm.Raw("SELECT reference FROM cases ORDER BY id LIMIT 1").Scan(&ref)
+	return ref
+}
+
+func TestCasePageOffersExactlyTheTransitionsOfTheTable(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t))
+	a.ingestNDJSON(t, flagJSON("a", "s-1", "Aurora Timepieces", 0.9))
+	ref := caseRef(t, a)
+	staff, admin := a.as("staff"), a.as("admin")
+	actions := func(c *client) string {
+		var evs []string
+		c.get("/cases/"+ref).doc(t).Find("[data-testid=case-actions] form[data-testid^=action-]").Each(func(_ int, s *goquery.Selection) {
+			v, _ := s.Attr("data-testid")
+			evs = append(evs, strings.TrimPrefix(v, "action-"))
+		})
+		return strings.Join(evs, ",")
+	}
+	if got := actions(staff); got != "dismiss" {
+		t.Fatalf("staff on a flagged case: %q", got)
+	}
+	res := staff.post("/cases/"+ref+"/transitions", url.Values{"event": {"dismiss"}, "version": {"1"}, "note": {"authorised reseller"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("dismiss: %d", res.StatusCode)
+	}
+	if got := actions(staff); got != "" {
+		t.Fatalf("staff on a closed case: %q", got)
+	}
+	if got := actions(admin); got != "reopen" {
+		t.Fatalf("admin on a closed case: %q", got)
+	}
+	// An event the table does not offer is refused even when posted by hand.
+	if res := staff.post("/cases/"+ref+"/transitions", url.Values{"event": {"reopen"}, "version": {"2"}, "note": {"x"}}); res.StatusCode != http.StatusConflict {
+		t.Fatalf("staff reopen by hand: %d", res.StatusCode)
+	}
+	tl := staff.get("/cases/" + ref).doc(t).Find("[data-testid=timeline] li")
+	if tl.Length() != 2 || !strings.Contains(tl.Last().Text(), "authorised reseller") {
+		t.Fatalf("timeline: %d entries", tl.Length())
+	}
+}
+
+func TestTwentySimultaneousClicksLetOneWinAndTellTheOthersToReload(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.ingestNDJSON(t, flagJSON("a", "s-1", "Aurora Timepieces", 0.9))
+		ref := caseRef(t, a)
+		// Staff read English; the admin chose Chinese (a setting kept on
+		// the account, so every admin session is Chinese).
+		a.as("admin").post("/language", url.Values{"lang": {"zh"}})
+		clients := make([]*client, 20)
+		for i := range clients {
+			clients[i] = a.as("staff")
+			if i%2 == 1 {
+				clients[i] = a.as("admin")
+			}
+		}
+		statuses := make([]int, 20)
+		bodies := make([]string, 20)
+		var wg sync.WaitGroup
+		for i, c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := c.post("/cases/"+ref+"/transitions", url.Values{"event": {"dismiss"}, "version": {"1"}, "note": {"reason " + strconv.Itoa(i)}})
+				statuses[i], bodies[i] = r.StatusCode, r.body
+			}()
+		}
+		wg.Wait()
+		wins := 0
+		for i, st := range statuses {
+			switch st {
+			case http.StatusSeeOther:
+				wins++
+			case http.StatusConflict:
+				want := "changed by someone else — reload"
+				if i%2 == 1 {
+					want = "已被他人修改，请刷新"
+				}
+				if !strings.Contains(bodies[i], want) {
+					t.Errorf("client %d: conflict page without %q:\n%s", i, want, bodies[i])
+				}
+				if !strings.Contains(bodies[i], "reason "+strconv.Itoa(i)) {
+					t.Errorf("client %d: the typed reason was lost", i)
+				}
+			default:
+				t.Errorf("client %d: status %d", i, st)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d clicks won, want 1", wins)
+		}
+	})
+}
+
+func TestAssignAndCommentShowOnTheTimeline(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t))
+	a.ingestNDJSON(t, flagJSON("a", "s-1", "Aurora Timepieces", 0.9))
+	ref := caseRef(t, a)
+	staff := a.as("staff")
+	if res := staff.post("/cases/"+ref+"/assign", url.Values{"investigator": {itoa(a.accounts["staff"].ID)}, "version": {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("assign: %d", res.StatusCode)
+	}
+	if res := staff.post("/cases/"+ref+"/assign", url.Values{"investigator": {itoa(a.accounts["volunteer"].ID)}, "version": {"2"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("assign a volunteer: %d", res.StatusCode)
+	}
+	res := staff.post("/cases/"+ref+"/comments", url.Values{"body": {""}})
+	if res.StatusCode != http.StatusUnprocessableEntity || res.doc(t).Find("[data-testid=error-body]").Length() != 1 {
+		t.Fatalf("empty comment: %d", res.StatusCode)
+	}
+	staff.post("/cases/"+ref+"/comments", url.Values{"body": {"<script>alert(1)</script> seller moved to a new shop"}})
+	page := staff.get("/cases/" + ref)
+	d := page.doc(t)
+	if got := strings.TrimSpace(d.Find("[data-testid=investigator]").Text()); got != "Test staff" {
+		t.Fatalf("investigator %q", got)
+	}
+	if strings.Contains(page.body, "<script>alert(1)</script>") || !strings.Contains(d.Find("[data-testid=timeline]").Text(), "seller moved") {
+		t.Fatal("the comment is missing or not escaped")
+	}
+}
+
+func TestCaseListFiltersSearchAndExport(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		lines := []string{}
+		for i := range 60 {
+			lines = append(lines, flagJSON("f-"+strconv.Itoa(i), "shop-"+strconv.Itoa(i), "Aurora Timepieces", 0.9))
+		}
+		lines = append(lines, strings.Replace(flagJSON("evil", "=cmd|calc", "Aurora Timepieces", 0.9), `"name":"Star Watch =cmd|calc"`, `"name":"=HYPERLINK(\"x\")"`, 1))
+		a.ingestNDJSON(t, lines...)
+		staff := a.as("staff")
+		page := staff.get("/cases")
+		d := page.doc(t)
+		if n := d.Find("[data-testid=case-row]").Length(); n != 50 {
+			t.Fatalf("first page %d rows", n)
+		}
+		if got := strings.TrimSpace(d.Find("[data-testid=count-flagged] .badge").Text()); got != "61" {
+			t.Fatalf("flagged count %q", got)
+		}
+		next, _ := d.Find("[data-testid=next-page]").Attr("href")
+		if n := staff.get(next).doc(t).Find("[data-testid=case-row]").Length(); n != 11 {
+			t.Fatalf("second page %d rows (%s)", n, next)
+		}
+		if n := staff.get("/cases?q=shop-42").doc(t).Find("[data-testid=case-row]").Length(); n != 1 {
+			t.Fatalf("search: %d rows", n)
+		}
+		if n := staff.get("/cases?state=closed").doc(t).Find("[data-testid=case-row]").Length(); n != 0 {
+			t.Fatalf("closed: %d rows", n)
+		}
+		bad := staff.get("/cases?min=abc&after=!!")
+		if bad.StatusCode != 200 || bad.doc(t).Find("[data-testid=filter-error-min]").Length() != 1 {
+			t.Fatalf("bad filters: %d", bad.StatusCode)
+		}
+		exp := staff.get("/cases/export.csv?q=star")
+		if exp.StatusCode != 200 || !strings.HasPrefix(exp.Header.Get("Content-Type"), "text/csv") ||
+			!strings.Contains(exp.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("export: %d %q", exp.StatusCode, exp.Header.Get("Content-Type"))
+		}
+		recs, err := csv.NewReader(strings.NewReader(exp.body)).ReadAll()
+		if err != nil || len(recs) != 61 || recs[0][0] != "reference" {
+			t.Fatalf("csv: %d rows, %v", len(recs), err)
+		}
+		all, _ := csv.NewReader(strings.NewReader(staff.get("/cases/export.csv").body)).ReadAll()
+		for _, r := range all {
+			if strings.HasPrefix(r[4], "=") {
+				t.Fatalf("a formula reached the CSV: %q", r[4])
+			}
+		}
+	})
+}
+
+func TestShopPageShowsTheNetworkAndLinksAreAudited(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t))
+	a.ingestNDJSON(t, flagJSON("a", "s-1", "Aurora Timepieces", 0.9), flagJSON("b", "s-2", "Aurora Timepieces", 0.9))
+	staff := a.as("staff")
+	s1, s2 := shopID(t, a, "s-1"), shopID(t, a, "s-2")
+	res := staff.post("/shops/"+s1+"/links", url.Values{"platform": {"taobao"}, "platform_shop_id": {"s-1"}, "kind": {"same_phone"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || res.doc(t).Find("[data-testid=error-platform_shop_id]").Length() != 1 {
+		t.Fatalf("self link: %d", res.StatusCode)
+	}
+	if v, _ := res.doc(t).Find("#f-platform_shop_id").Attr("value"); v != "s-1" {
+		t.Fatal("the typed shop id was lost")
+	}
+	staff.post("/shops/"+s1+"/links", url.Values{"platform": {"taobao"}, "platform_shop_id": {"s-2"}, "kind": {"same_payout_account"}})
+	d := staff.get("/shops/" + s2).doc(t)
+	if d.Find("[data-testid=shop-links] li").Length() != 1 || d.Find("[data-testid=shop-cases] li").Length() != 2 {
+		t.Fatalf("shop 2 network: %d links, %d cases", d.Find("[data-testid=shop-links] li").Length(), d.Find("[data-testid=shop-cases] li").Length())
+	}
+	var ref string
+	a.db.Gorm.Raw("SELECT reference FROM cases c JOIN shops s ON s.id = c.shop_id WHERE s.platform_shop_id = 's-1'").Scan(&ref)
+	cp := staff.get("/cases/" + ref).doc(t)
+	if cp.Find("[data-testid=linked-shop]").Length() != 1 || !strings.Contains(cp.Find("[data-testid=linked-shop]").Text(), "SC-") {
+		t.Fatal("the case page does not show the linked shop with its case")
+	}
+	var linkID string
+	a.db.Gorm.Raw("SELECT CAST(id AS text) FROM shop_links").Scan(&linkID)
+	if res := staff.post("/shops/"+s2+"/links/"+linkID+"/delete", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("unlink: %d", res.StatusCode)
+	}
+	var n int64
+	a.db.Gorm.Table("audit_events").Where("action IN ('shop.link', 'shop.unlink')").Count(&n)
+	if n != 2 {
+		t.Fatalf("%d link changes audited", n)
+	}
+}
