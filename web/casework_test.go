@@ -125,7 +125,7 @@ func TestCasePageOffersExactlyTheTransitionsOfTheTable(t *testing.T) {
 	staff, admin := a.as("staff"), a.as("admin")
 	actions := func(c *client) string {
 		var evs []string
-		c.get("/cases/"+ref).doc(t).Find("[data-testid=case-actions] form[data-testid^=action-]").Each(func(_ int, s *goquery.Selection) {
+		c.get("/cases/" + ref).doc(t).Find("[data-testid=case-actions] form[data-testid^=action-]").Each(func(_ int, s *goquery.Selection) {
 			v, _ := s.Attr("data-testid")
 			evs = append(evs, strings.TrimPrefix(v, "action-"))
 		})
