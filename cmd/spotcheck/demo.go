@@ -11,7 +11,8 @@ import (
 )
 
 func loadDemo(ctx context.Context, cfg config.Config, a *app, stdout io.Writer) error {
-	res, err := demo.Load(ctx, demo.Deps{DB: a.db, Users: a.users, Brands: a.brands}, cfg.DemoPassword, cfg.DataDir)
+	res, err := demo.Load(ctx, demo.Deps{DB: a.db, Users: a.users, Brands: a.brands,
+		Cases: a.cases, Flags: a.flags, Shops: a.shops}, cfg.DemoPassword, cfg.DataDir)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,10 @@ import (
 	"strings"
 
 	"spotcheck/internal/brand"
+	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
+	"spotcheck/internal/flag"
+	"spotcheck/internal/shop"
 	"spotcheck/internal/user"
 )
 
@@ -23,6 +26,9 @@ type Deps struct {
 	DB     *database.DB
 	Users  *user.Service
 	Brands *brand.Service
+	Cases  *casework.Service
+	Flags  *flag.Service
+	Shops  *shop.Service
 }
 
 // Account is one demo sign-in.
@@ -100,7 +106,7 @@ func Load(ctx context.Context, d Deps, pw, dataDir string) (Result, error) {
 		acc.Created = true
 		res.Accounts = append(res.Accounts, acc)
 	}
-	return res, nil
+	return res, loadCases(ctx, d)
 }
 
 func demoPassword(pw, dataDir string) (string, string, error) {

@@ -113,6 +113,14 @@ func (s *Service) Ingest(ctx context.Context, actor authz.Actor, via string, rec
 		if res.CasesOpened, res.CasesUpdated, err = s.group(tx, actor, ids, now); err != nil {
 			return err
 		}
+		// A request that stores nothing (all duplicates or rejected) wrote
+		// nothing, so it leaves no audit event either: a resend changes nothing.
+		if res.Created == 0 {
+			if hook != nil {
+				return hook(tx, res)
+			}
+			return nil
+		}
 		if _, err := audit.Append(ctx, tx, audit.Record{Action: "flags.ingest", ObjectType: "flags", ObjectID: via,
 			Detail: map[string]any{"received": res.Received, "created": res.Created, "duplicates": res.Duplicates,
 				"rejected": len(res.Rejected), "cases_opened": res.CasesOpened, "cases_updated": res.CasesUpdated}}); err != nil {
