@@ -12,15 +12,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
+	"github.com/riverqueue/river"
 
 	"spotcheck/internal/brand"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
 	"spotcheck/internal/flag"
+	"spotcheck/internal/job"
 	"spotcheck/internal/password"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
@@ -90,8 +93,12 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	a.flags = flag.NewService(db, cfg.AutoOpenScore)
 	a.shops = shop.NewService(db)
 	a.tokens = token.NewService(db)
+	jobs, err := job.New(db, job.Config{}) // inserts only; startWorkers runs them
+	if err != nil {
+		t.Fatal(err)
+	}
 	a.echo = web.New(web.Deps{Config: cfg, DB: db, Users: a.users, Brands: a.brands,
-		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens,
+		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens, Jobs: jobs,
 		Logger: slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)
@@ -241,4 +248,25 @@ func (c *client) cookie(name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// startWorkers runs the background jobs (the CSV import) for this app
+// until the test ends, polling often so tests need not wait.
+func (a *app) startWorkers() {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &flag.ImportWorker{Flags: a.flags})
+	q, err := job.New(a.db, job.Config{Workers: workers, Work: true, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := q.Start(ctx); err != nil {
+		a.t.Fatal(err)
+	}
+	a.t.Cleanup(func() {
+		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		_ = q.Stop(stop)
+		cancel()
+	})
 }

@@ -16,16 +16,17 @@ func (s *Server) routes(e *echo.Echo) {
 		Generator: newRequestID}))
 	e.Use(s.securityHeaders)
 	e.Use(s.logRequests)
-	// Forms are small; the flag API takes up to 10,000 flags a request.
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M",
-		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/flags" }}))
+	e.Use(bodyLimit(map[string]string{
+		"/api/v1/flags": "32M", // 10,000 flags a request
+		"/flags/import": "65M", // a CSV of 100,000 flags and more
+	}, "2M")) // every form
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.serveMetrics)
 	e.GET("/static/*", s.serveStatic)
 
-	api := e.Group("/api/v1", middleware.BodyLimit("32M"), s.bearer)
+	api := e.Group("/api/v1", s.bearer)
 	api.POST("/flags", s.postFlags)
 
 	app := e.Group("", echo.WrapMiddleware(s.sessions.LoadAndSave), s.loadActor, s.csrf())
@@ -52,6 +53,11 @@ func (s *Server) routes(e *echo.Echo) {
 	triage.POST("/open-case", s.triageOpenCase)
 	triage.POST("/attach", s.triageAttach)
 	triage.POST("/dismiss", s.triageDismiss)
+	imports := triage.Group("/import", s.require(authz.ImportFlags))
+	imports.GET("", s.importForm)
+	imports.POST("", s.uploadImport)
+	imports.GET("/:id", s.showImport)
+	imports.POST("/:id/start", s.startImport)
 	oneShop := staff.Group("/shops/:id", s.loadShop)
 	oneShop.GET("", s.showShop)
 	oneShop.POST("/links", s.addShopLink)
@@ -81,6 +87,29 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/tokens/:id/revoke", s.adminRevokeToken, s.require(authz.ManageTokens))
 
 	app.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+}
+
+// bodyLimit caps every request body as it arrives, before any middleware
+// reads it: by route where a route needs more, else the default.
+func bodyLimit(byRoute map[string]string, def string) echo.MiddlewareFunc {
+	limits := map[string]echo.MiddlewareFunc{}
+	for route, l := range byRoute {
+		limits[route] = middleware.BodyLimit(l)
+	}
+	fallback := middleware.BodyLimit(def)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		limited := map[string]echo.HandlerFunc{}
+		for route, mw := range limits {
+			limited[route] = mw(next)
+		}
+		other := fallback(next)
+		return func(c echo.Context) error {
+			if h, ok := limited[c.Path()]; ok {
+				return h(c)
+			}
+			return other(c)
+		}
+	}
 }
 
 // noStore keeps signed-in pages out of every cache.

@@ -97,6 +97,13 @@ func matrix() map[string]matrixRow {
 		echo.RouteNotFound + " /flags":   {path: "/flags/nothing", want: signInFirst(notFound, notFound, forbid, forbid)},
 		echo.RouteNotFound + " /flags/*": {path: "/flags/nothing/else", want: signInFirst(notFound, notFound, forbid, forbid)},
 
+		"GET /flags/import":                     {path: "/flags/import", want: signInFirst(ok, ok, forbid, forbid)},
+		"POST /flags/import":                    {path: "/flags/import", want: signInFirst(invalid, invalid, forbid, forbid)},
+		"GET /flags/import/:id":                 {path: "/flags/import/{import}", want: signInFirst(ok, ok, forbid, forbid)},
+		"POST /flags/import/:id/start":          {path: "/flags/import/{import}/start", want: signInFirst(redirect, redirect, forbid, forbid)},
+		echo.RouteNotFound + " /flags/import":   {path: "/flags/import/1/nothing", want: signInFirst(notFound, notFound, forbid, forbid)},
+		echo.RouteNotFound + " /flags/import/*": {path: "/flags/import/1/nothing/else", want: signInFirst(notFound, notFound, forbid, forbid)},
+
 		"GET /shops/:id":                     {path: "/shops/{shop}", want: signInFirst(ok, ok, forbid, forbid)},
 		"POST /shops/:id/links":              {path: "/shops/{shop}/links", form: url.Values{"platform": {"taobao"}, "platform_shop_id": {"nope"}, "kind": {"same_phone"}}, want: signInFirst(invalid, invalid, forbid, forbid)},
 		"POST /shops/:id/links/:link/delete": {path: "/shops/{shop}/links/999999/delete", want: signInFirst(notFound, notFound, forbid, forbid)},

@@ -46,7 +46,13 @@ func seedObjects(t testing.TB, a *app) map[string]string {
 	if err != nil || ref == "" {
 		t.Fatalf("seed: %v %q", err, ref)
 	}
-	return map[string]string{"case": ref, "shop": strconv.FormatInt(shopID, 10), "token": strconv.FormatInt(tok.ID, 10)}
+	csv := "source,external_id,brand,score,detected_at,shop_platform,shop_id\nrisk-model-7,csv-1,Aurora Timepieces,0.3,2026-11-20T08:00:00Z,taobao,s-csv\n"
+	imp, _, err := a.flags.CreateImport(context.Background(), a.accounts["staff"].Actor(), "seed.csv", []byte(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"case": ref, "shop": strconv.FormatInt(shopID, 10), "token": strconv.FormatInt(tok.ID, 10),
+		"import": strconv.FormatInt(imp.ID, 10)}
 }
 
 // api posts a body to the flag API with a token.

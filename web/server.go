@@ -19,6 +19,7 @@ import (
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
 	"spotcheck/internal/flag"
+	"spotcheck/internal/job"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
@@ -34,6 +35,7 @@ type Deps struct {
 	Flags   *flag.Service
 	Shops   *shop.Service
 	Tokens  *token.Service
+	Jobs    *job.Queue
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"spotcheck/internal/config"
+	flagging "spotcheck/internal/flag"
 	"spotcheck/internal/job"
 	"spotcheck/web"
 )
@@ -32,6 +33,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &job.PurgeWorker{Purger: a.users, Logger: logger})
+	river.AddWorker(workers, &flagging.ImportWorker{Flags: a.flags})
 	queue, err := job.New(a.db, job.Config{Workers: workers, Periodic: []*river.PeriodicJob{job.PurgeEvery(10 * time.Minute)},
 		Logger: logger, Work: true})
 	if err != nil {
@@ -42,7 +44,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 
 	e := web.New(web.Deps{Config: cfg, DB: a.db, Users: a.users, Brands: a.brands, Cases: a.cases, Flags: a.flags,
-		Shops: a.shops, Tokens: a.tokens, Logger: logger})
+		Shops: a.shops, Tokens: a.tokens, Jobs: queue, Logger: logger})
 	srv := web.HTTPServer(cfg.Addr, e)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

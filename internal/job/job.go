@@ -31,6 +31,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// Work is false for processes that only insert jobs (the command line).
 	Work bool
+	// PollInterval is how often idle workers look for jobs (default 1 s;
+	// SQLite has no LISTEN/NOTIFY, so polling is how they learn of new ones).
+	PollInterval time.Duration
 }
 
 // New builds a queue on db. With Work set, Start runs the workers.
@@ -45,6 +48,10 @@ func New(db *database.DB, c Config) (*Queue, error) {
 	if c.Work {
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
 		rc.FetchPollInterval = time.Second
+		if c.PollInterval > 0 {
+			rc.FetchPollInterval = c.PollInterval
+			rc.FetchCooldown = min(c.PollInterval, 100*time.Millisecond)
+		}
 	}
 	if rc.Logger == nil {
 		rc.Logger = slog.New(slog.DiscardHandler)

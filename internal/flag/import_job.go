@@ -1,0 +1,33 @@
+package flag
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// ImportArgs asks for an uploaded CSV to be imported.
+type ImportArgs struct {
+	ImportID int64 `json:"import_id"`
+}
+
+func (ImportArgs) Kind() string { return "flags.import" }
+
+// InsertOpts keep one import from running twice at once.
+func (ImportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// ImportWorker runs ImportArgs.
+type ImportWorker struct {
+	river.WorkerDefaults[ImportArgs]
+	Flags *Service
+}
+
+// Timeout: a 100,000-row file takes well under a minute; allow for big ones.
+func (w *ImportWorker) Timeout(*river.Job[ImportArgs]) time.Duration { return 30 * time.Minute }
+
+func (w *ImportWorker) Work(ctx context.Context, j *river.Job[ImportArgs]) error {
+	return w.Flags.RunImport(ctx, j.Args.ImportID)
+}
