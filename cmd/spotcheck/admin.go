@@ -160,3 +160,52 @@ func explain(err error) error {
 	}
 	return err
 }
+
+// tokenCmd makes, lists and revokes the API tokens of the risk systems.
+func tokenCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("token: want create, list or revoke")
+	}
+	fs := newFlagSet("token "+args[0], stderr)
+	switch args[0] {
+	case "create":
+		name := fs.String("name", "", "name of the system that will use the token")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		secret, t, err := a.tokens.Create(ctx, 0, *name)
+		if err != nil {
+			return explain(err)
+		}
+		fmt.Fprintf(stderr, "token %d for %s created; it is shown once:\n", t.ID, t.Name)
+		fmt.Fprintln(stdout, secret)
+		return nil
+	case "list":
+		ts, err := a.tokens.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			state, used := "active", "never used"
+			if t.RevokedAt != nil {
+				state = "revoked " + t.RevokedAt.UTC().Format("2006-01-02 15:04Z")
+			}
+			if t.LastUsedAt != nil {
+				used = "last used " + t.LastUsedAt.UTC().Format("2006-01-02 15:04Z")
+			}
+			fmt.Fprintf(stdout, "%d\t%s\t%s…\t%s\t%s\n", t.ID, t.Name, t.Prefix, used, state)
+		}
+		return nil
+	case "revoke":
+		id := fs.Int64("id", 0, "token id (see token list)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		if err := a.tokens.Revoke(ctx, *id); err != nil {
+			return fmt.Errorf("token %d: %w", *id, err)
+		}
+		fmt.Fprintf(stdout, "token %d revoked\n", *id)
+		return nil
+	}
+	return fmt.Errorf("token: unknown subcommand %q", args[0])
+}

@@ -37,6 +37,8 @@ Usage:
   spotcheck user disable --email E
   spotcheck user passwd --email E      (reads the new password from the terminal or stdin)
   spotcheck brand add --name N [--rights-holder H] [--contact C]
+  spotcheck token create --name N      make an API token for a risk system (shown once)
+  spotcheck token list | revoke --id I
   spotcheck audit verify               check the audit chain
 
 Configuration comes from the environment; see README.md.
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return withApp(ctx, cfg, func(a *app) error { return brandCmd(ctx, a, args[1:], stdout, stderr) })
 	case "audit":
 		return withApp(ctx, cfg, func(a *app) error { return auditCmd(ctx, a, args[1:], stdout, stderr) })
+	case "token":
+		return withApp(ctx, cfg, func(a *app) error { return tokenCmd(ctx, a, args[1:], stdout, stderr) })
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])

@@ -268,3 +268,25 @@ func waitForLine(t *testing.T, lines <-chan string, substr string) {
 		}
 	}
 }
+
+func TestTokenCreateListRevoke(t *testing.T) {
+	e := newEnv(t, "")
+	cmd := exec.Command(binary, "token", "create", "--name", "risk-model-7")
+	cmd.Env = e
+	out, err := cmd.Output() // the secret alone on stdout, for scripts
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(secret, "sc_") || strings.Contains(secret, "\n") {
+		t.Fatalf("stdout %q", out)
+	}
+	list := e.mustRun(t, "", "token", "list")
+	if !strings.Contains(list, "risk-model-7") || strings.Contains(list, secret) || !strings.Contains(list, "active") {
+		t.Fatalf("list: %s", list)
+	}
+	e.mustRun(t, "", "token", "revoke", "--id", "1")
+	if list := e.mustRun(t, "", "token", "list"); !strings.Contains(list, "revoked") {
+		t.Fatalf("after revoke: %s", list)
+	}
+}
