@@ -364,7 +364,7 @@ func OpenFor(tx *gorm.DB, pairs [][2]int64) (map[[2]int64]Case, error) {
 		args = append(args, Closed)
 		var cs []Case
 		err := tx.Raw(`SELECT * FROM cases WHERE (shop_id, brand_id) IN (VALUES `+strings.Join(rows, ", ")+`) AND state <> ?`, args...).
-			Scan(&cs).Error
+			Find(&cs).Error
 		if err != nil {
 			return nil, err
 		}

@@ -72,7 +72,7 @@ func (s *Service) List(ctx context.Context, actor authz.Actor, f Filter) ([]Row,
 		return nil, "", err
 	}
 	var rows []Row
-	if err := q.Limit(f.Limit + 1).Scan(&rows).Error; err != nil {
+	if err := q.Limit(f.Limit + 1).Find(&rows).Error; err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -251,6 +251,6 @@ func (s *Service) ForShops(ctx context.Context, actor authz.Actor, shopIDs []int
 		return nil, err
 	}
 	var rows []Row
-	err = q.Where("c.shop_id IN ?", shopIDs).Limit(500).Scan(&rows).Error
+	err = q.Where("c.shop_id IN ?", shopIDs).Limit(500).Find(&rows).Error
 	return rows, err
 }

@@ -153,6 +153,19 @@ func (s *Service) brandIDs(ctx context.Context) (map[string]int64, error) {
 // nothing at all (not even a shop's updated_at).
 func dropKnown(tx *gorm.DB, cs []checked) ([]checked, error) {
 	known := map[[2]string]bool{}
+	if isPostgres(tx) {
+		var err error
+		if known, err = pgDropKnown(tx, cs); err != nil {
+			return nil, err
+		}
+		cs2 := cs[:0:0]
+		for _, c := range cs {
+			if !known[[2]string{c.rec.Source, c.rec.ExternalID}] {
+				cs2 = append(cs2, c)
+			}
+		}
+		return cs2, nil
+	}
 	for start := 0; start < len(cs); start += chunk {
 		part := cs[start:min(start+chunk, len(cs))]
 		args := make([]any, 0, 2*len(part))
@@ -161,7 +174,7 @@ func dropKnown(tx *gorm.DB, cs []checked) ([]checked, error) {
 		}
 		var rows []struct{ Source, ExternalID string }
 		err := tx.Raw("SELECT source, external_id FROM flags WHERE (source, external_id) IN ("+
-			valuesList(len(part), "CAST(? AS text)", "CAST(? AS text)")+")", args...).Scan(&rows).Error
+			valuesList(len(part), "CAST(? AS text)", "CAST(? AS text)")+")", args...).Find(&rows).Error
 		if err != nil {
 			return nil, err
 		}
@@ -203,6 +216,13 @@ func (s *Service) store(tx *gorm.DB, cs []checked, now time.Time) ([]flagRow, er
 		return nil, err
 	}
 	var out []flagRow
+	if isPostgres(tx) {
+		byKey, err := pgInsertFlags(tx, cs, shopIDs, listingIDs, now)
+		if err != nil {
+			return nil, err
+		}
+		return appendInserted(out, cs, byKey, shopIDs), nil
+	}
 	for start := 0; start < len(cs); start += chunk {
 		part := cs[start:min(start+chunk, len(cs))]
 		args := make([]any, 0, 11*len(part))
@@ -228,7 +248,7 @@ func (s *Service) store(tx *gorm.DB, cs []checked, now time.Time) ([]flagRow, er
 		}
 		err := tx.Raw(`INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, status, received_at)
 			VALUES `+placeholders(len(part), 11, payloadCast(tx, 9))+`
-			ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id`, args...).Scan(&rows).Error
+			ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id`, args...).Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("insert flags: %w", err)
 		}
@@ -236,19 +256,26 @@ func (s *Service) store(tx *gorm.DB, cs []checked, now time.Time) ([]flagRow, er
 		for _, r := range rows {
 			byKey[[2]string{r.Source, r.ExternalID}] = r.ID
 		}
-		for _, c := range part {
-			id, ok := byKey[[2]string{c.rec.Source, c.rec.ExternalID}]
-			if !ok {
-				continue
-			}
-			fr := flagRow{id: id, shopID: shopIDs[shopKey(c.rec.Shop)], brandID: c.brandID, score: c.score, shop: c.rec.Shop.Name}
-			if c.rec.Listing != nil {
-				fr.title = c.rec.Listing.Title
-			}
-			out = append(out, fr)
-		}
+		out = appendInserted(out, part, byKey, shopIDs)
 	}
 	return out, nil
+}
+
+// appendInserted adds the flags of cs that were inserted (found in byKey)
+// to out, with what grouping needs.
+func appendInserted(out []flagRow, cs []checked, byKey map[[2]string]int64, shopIDs map[shopKeyT]int64) []flagRow {
+	for _, c := range cs {
+		id, ok := byKey[[2]string{c.rec.Source, c.rec.ExternalID}]
+		if !ok {
+			continue
+		}
+		fr := flagRow{id: id, shopID: shopIDs[shopKey(c.rec.Shop)], brandID: c.brandID, score: c.score, shop: c.rec.Shop.Name}
+		if c.rec.Listing != nil {
+			fr.title = c.rec.Listing.Title
+		}
+		out = append(out, fr)
+	}
+	return out
 }
 
 // group attaches new flags to the open case of their shop and brand, and
@@ -347,6 +374,9 @@ func searchText(current string, fs []flagRow) string {
 }
 
 func attachFlags(tx *gorm.DB, pairs [][2]int64) error {
+	if isPostgres(tx) {
+		return pgAttachFlags(tx, pairs)
+	}
 	for start := 0; start < len(pairs); start += chunk {
 		part := pairs[start:min(start+chunk, len(pairs))]
 		args := make([]any, 0, 2*len(part))

@@ -29,6 +29,9 @@ func upsertShops(tx *gorm.DB, cs []checked, now time.Time) (map[shopKeyT]int64, 
 		}
 		want[k] = c.rec.Shop // the last record of a request wins
 	}
+	if isPostgres(tx) {
+		return pgUpsertShops(tx, keys, want, now)
+	}
 	ids := make(map[shopKeyT]int64, len(keys))
 	type row struct {
 		ID              int64
@@ -46,7 +49,7 @@ func upsertShops(tx *gorm.DB, cs []checked, now time.Time) (map[shopKeyT]int64, 
 		}
 		var rows []row
 		err := tx.Raw(`SELECT id, platform, platform_shop_id, name, registered_owner FROM shops
-			WHERE (platform, platform_shop_id) IN (`+valuesList(len(part), "CAST(? AS text)", "CAST(? AS text)")+`)`, args...).Scan(&rows).Error
+			WHERE (platform, platform_shop_id) IN (`+valuesList(len(part), "CAST(? AS text)", "CAST(? AS text)")+`)`, args...).Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("find shops: %w", err)
 		}
@@ -80,7 +83,7 @@ func upsertShops(tx *gorm.DB, cs []checked, now time.Time) (map[shopKeyT]int64, 
 		err := tx.Raw(`INSERT INTO shops (platform, platform_shop_id, name, registered_owner, created_at, updated_at)
 			VALUES `+placeholders(len(part), 6, nil)+`
 			ON CONFLICT (platform, platform_shop_id) DO UPDATE SET platform = excluded.platform
-			RETURNING id, platform, platform_shop_id`, args...).Scan(&rows).Error
+			RETURNING id, platform, platform_shop_id`, args...).Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("insert shops: %w", err)
 		}
@@ -93,11 +96,7 @@ func upsertShops(tx *gorm.DB, cs []checked, now time.Time) (map[shopKeyT]int64, 
 
 // upsertListings does for listings what upsertShops does for shops.
 func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now time.Time) (map[listingKey]int64, error) {
-	type want struct {
-		rec   *ListingRecord
-		price *int64
-		brand int64
-	}
+	type want = listingWant
 	wants := map[listingKey]want{}
 	var keys []listingKey
 	for _, c := range cs {
@@ -109,6 +108,9 @@ func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now t
 			keys = append(keys, k)
 		}
 		wants[k] = want{c.rec.Listing, c.priceMinor, c.brandID}
+	}
+	if isPostgres(tx) {
+		return pgUpsertListings(tx, keys, wants, now)
 	}
 	ids := make(map[listingKey]int64, len(keys))
 	type row struct {
@@ -128,7 +130,7 @@ func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now t
 		}
 		var rows []row
 		err := tx.Raw(`SELECT id, shop_id, platform_listing_id, url, title, price_minor, currency FROM listings
-			WHERE (shop_id, platform_listing_id) IN (`+valuesList(len(part), "CAST(? AS bigint)", "CAST(? AS text)")+`)`, args...).Scan(&rows).Error
+			WHERE (shop_id, platform_listing_id) IN (`+valuesList(len(part), "CAST(? AS bigint)", "CAST(? AS text)")+`)`, args...).Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("find listings: %w", err)
 		}
@@ -166,7 +168,7 @@ func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now t
 		err := tx.Raw(`INSERT INTO listings (shop_id, platform_listing_id, url, title, price_minor, currency, brand_id, created_at, updated_at)
 			VALUES `+placeholders(len(part), 9, nil)+`
 			ON CONFLICT (shop_id, platform_listing_id) DO UPDATE SET shop_id = excluded.shop_id
-			RETURNING id, shop_id, platform_listing_id`, args...).Scan(&rows).Error
+			RETURNING id, shop_id, platform_listing_id`, args...).Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("insert listings: %w", err)
 		}

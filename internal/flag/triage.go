@@ -87,7 +87,7 @@ func (s *Service) Inbox(ctx context.Context, f InboxFilter) ([]InboxRow, string,
 		q = q.Where("(f.score < ? OR (f.score = ? AND f.id < ?))", score, score, id)
 	}
 	var rows []InboxRow
-	if err := q.Order("f.score DESC, f.id DESC").Limit(f.Limit + 1).Scan(&rows).Error; err != nil {
+	if err := q.Order("f.score DESC, f.id DESC").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -355,7 +355,7 @@ func (s *Service) rowsFor(tx *gorm.DB, fs []Flag) ([]flagRow, error) {
 	}
 	err := tx.Table("flags f").Select("f.id, f.shop_id, f.brand_id, f.score, COALESCE(l.title, '') AS title, s.name AS shop").
 		Joins("JOIN shops s ON s.id = f.shop_id").Joins("LEFT JOIN listings l ON l.id = f.listing_id").
-		Where("f.id IN ?", ids).Order("f.id").Scan(&rows).Error
+		Where("f.id IN ?", ids).Order("f.id").Find(&rows).Error
 	out := make([]flagRow, len(rows))
 	for i, r := range rows {
 		out[i] = flagRow{id: r.ID, shopID: r.ShopID, brandID: r.BrandID, score: r.Score, title: r.Title, shop: r.Shop}
@@ -409,6 +409,6 @@ func (s *Service) listWhere(ctx context.Context, where string, arg any) ([]Inbox
 			f.shop_id, s.name AS shop_name, s.platform, COALESCE(l.title, '') AS listing_title, COALESCE(l.url, '') AS listing_url`).
 		Joins("JOIN brands b ON b.id = f.brand_id").Joins("JOIN shops s ON s.id = f.shop_id").
 		Joins("LEFT JOIN listings l ON l.id = f.listing_id").
-		Where(where, arg).Order("f.detected_at DESC, f.id DESC").Limit(500).Scan(&rows).Error
+		Where(where, arg).Order("f.detected_at DESC, f.id DESC").Limit(500).Find(&rows).Error
 	return rows, err
 }

@@ -1,0 +1,259 @@
+package flag
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"spotcheck/internal/database"
+)
+
+// On PostgreSQL a batch travels as one array per column and is unpacked
+// with unnest: one short statement per step, whatever the batch size,
+// instead of statements with thousands of parameters to parse and plan.
+// SQLite has no arrays and keeps the multi-row VALUES statements.
+
+func isPostgres(tx *gorm.DB) bool { return tx.Dialector.Name() == "postgres" }
+
+func pgTx(tx *gorm.DB) (*sql.Tx, context.Context, error) {
+	stx, err := database.SQLTx(tx)
+	return stx, tx.Statement.Context, err
+}
+
+func pgDropKnown(tx *gorm.DB, cs []checked) (map[[2]string]bool, error) {
+	stx, ctx, err := pgTx(tx)
+	if err != nil {
+		return nil, err
+	}
+	src, ext := make([]string, len(cs)), make([]string, len(cs))
+	for i, c := range cs {
+		src[i], ext[i] = c.rec.Source, c.rec.ExternalID
+	}
+	rows, err := stx.QueryContext(ctx, `SELECT f.source, f.external_id FROM flags f
+		JOIN unnest($1::text[], $2::text[]) AS u(source, external_id) ON f.source = u.source AND f.external_id = u.external_id`, src, ext)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	known := map[[2]string]bool{}
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			return nil, err
+		}
+		known[k] = true
+	}
+	return known, rows.Err()
+}
+
+func pgUpsertShops(tx *gorm.DB, keys []shopKeyT, want map[shopKeyT]*ShopRecord, now time.Time) (map[shopKeyT]int64, error) {
+	stx, ctx, err := pgTx(tx)
+	if err != nil {
+		return nil, err
+	}
+	plat, pid, name, owner := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		plat[i], pid[i], name[i], owner[i] = k.platform, k.id, want[k].Name, want[k].Owner
+	}
+	ids := make(map[shopKeyT]int64, len(keys))
+	// Insert the new shops; refresh a known shop's name or owner only when
+	// the flag brings a different, non-empty value (so a resend or an
+	// unchanged shop writes nothing).
+	rows, err := stx.QueryContext(ctx, `WITH u AS (
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(platform, platform_shop_id, name, owner)
+		), ins AS (
+			INSERT INTO shops (platform, platform_shop_id, name, registered_owner, created_at, updated_at)
+			SELECT platform, platform_shop_id, name, owner, $5, $5 FROM u
+			ON CONFLICT (platform, platform_shop_id) DO UPDATE SET
+				name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE shops.name END,
+				registered_owner = CASE WHEN excluded.registered_owner <> '' THEN excluded.registered_owner ELSE shops.registered_owner END,
+				updated_at = excluded.updated_at
+			WHERE (excluded.name <> '' AND excluded.name <> shops.name)
+			   OR (excluded.registered_owner <> '' AND excluded.registered_owner <> shops.registered_owner)
+			RETURNING id, platform, platform_shop_id
+		)
+		SELECT id, platform, platform_shop_id FROM ins
+		UNION ALL
+		SELECT s.id, s.platform, s.platform_shop_id FROM shops s JOIN u ON s.platform = u.platform AND s.platform_shop_id = u.platform_shop_id`,
+		plat, pid, name, owner, now)
+	if err != nil {
+		return nil, fmt.Errorf("upsert shops: %w", err)
+	}
+	if err := scanShops(rows, ids); err != nil {
+		return nil, err
+	}
+	// A shop that a concurrent request created after this statement's
+	// snapshot is neither inserted nor seen above: look again.
+	var mp, mi []string
+	for _, k := range keys {
+		if _, ok := ids[k]; !ok {
+			mp, mi = append(mp, k.platform), append(mi, k.id)
+		}
+	}
+	if len(mp) > 0 {
+		rows, err := stx.QueryContext(ctx, `SELECT s.id, s.platform, s.platform_shop_id FROM shops s
+			JOIN unnest($1::text[], $2::text[]) AS u(platform, platform_shop_id) ON s.platform = u.platform AND s.platform_shop_id = u.platform_shop_id`, mp, mi)
+		if err != nil {
+			return nil, err
+		}
+		if err := scanShops(rows, ids); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+func scanShops(rows *sql.Rows, ids map[shopKeyT]int64) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k shopKeyT
+		if err := rows.Scan(&id, &k.platform, &k.id); err != nil {
+			return err
+		}
+		ids[k] = id
+	}
+	return rows.Err()
+}
+
+type listingWant struct {
+	rec   *ListingRecord
+	price *int64
+	brand int64
+}
+
+func pgUpsertListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listingWant, now time.Time) (map[listingKey]int64, error) {
+	stx, ctx, err := pgTx(tx)
+	if err != nil {
+		return nil, err
+	}
+	n := len(keys)
+	shop, pid, url, title, cur := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	price, brand := make([]*int64, n), make([]int64, n)
+	for i, k := range keys {
+		w := wants[k]
+		shop[i], pid[i], url[i], title[i], cur[i], price[i], brand[i] = k.shopID, k.id, w.rec.URL, w.rec.Title, w.rec.Currency, w.price, w.brand
+	}
+	rows, err := stx.QueryContext(ctx, `WITH u AS (
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[])
+				AS u(shop_id, platform_listing_id, url, title, price_minor, currency, brand_id)
+		), ins AS (
+			INSERT INTO listings (shop_id, platform_listing_id, url, title, price_minor, currency, brand_id, created_at, updated_at)
+			SELECT shop_id, platform_listing_id, url, title, price_minor, currency, brand_id, $8, $8 FROM u
+			ON CONFLICT (shop_id, platform_listing_id) DO UPDATE SET
+				url = CASE WHEN excluded.url <> '' THEN excluded.url ELSE listings.url END,
+				title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE listings.title END,
+				currency = CASE WHEN excluded.currency <> '' THEN excluded.currency ELSE listings.currency END,
+				price_minor = COALESCE(excluded.price_minor, listings.price_minor),
+				updated_at = excluded.updated_at
+			WHERE (excluded.url <> '' AND excluded.url <> listings.url)
+			   OR (excluded.title <> '' AND excluded.title <> listings.title)
+			   OR (excluded.currency <> '' AND excluded.currency <> listings.currency)
+			   OR (excluded.price_minor IS NOT NULL AND excluded.price_minor IS DISTINCT FROM listings.price_minor)
+			RETURNING id, shop_id, platform_listing_id
+		)
+		SELECT id, shop_id, platform_listing_id FROM ins
+		UNION ALL
+		SELECT l.id, l.shop_id, l.platform_listing_id FROM listings l JOIN u ON l.shop_id = u.shop_id AND l.platform_listing_id = u.platform_listing_id`,
+		shop, pid, url, title, price, cur, brand, now)
+	if err != nil {
+		return nil, fmt.Errorf("upsert listings: %w", err)
+	}
+	ids := make(map[listingKey]int64, n)
+	if err := scanListings(rows, ids); err != nil {
+		return nil, err
+	}
+	var ms []int64
+	var mi []string
+	for _, k := range keys {
+		if _, ok := ids[k]; !ok {
+			ms, mi = append(ms, k.shopID), append(mi, k.id)
+		}
+	}
+	if len(ms) > 0 { // created concurrently after our snapshot: look again
+		rows, err := stx.QueryContext(ctx, `SELECT l.id, l.shop_id, l.platform_listing_id FROM listings l
+			JOIN unnest($1::bigint[], $2::text[]) AS u(shop_id, platform_listing_id) ON l.shop_id = u.shop_id AND l.platform_listing_id = u.platform_listing_id`, ms, mi)
+		if err != nil {
+			return nil, err
+		}
+		if err := scanListings(rows, ids); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+func scanListings(rows *sql.Rows, ids map[listingKey]int64) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k listingKey
+		if err := rows.Scan(&id, &k.shopID, &k.id); err != nil {
+			return err
+		}
+		ids[k] = id
+	}
+	return rows.Err()
+}
+
+func pgInsertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]int64, now time.Time) (map[[2]string]int64, error) {
+	stx, ctx, err := pgTx(tx)
+	if err != nil {
+		return nil, err
+	}
+	n := len(cs)
+	src, ext, rule, payload := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	score, shop, brand := make([]float64, n), make([]int64, n), make([]int64, n)
+	listing, detected := make([]*int64, n), make([]time.Time, n)
+	for i, c := range cs {
+		sid := shopIDs[shopKey(c.rec.Shop)]
+		src[i], ext[i], rule[i], score[i], shop[i], brand[i], detected[i] = c.rec.Source, c.rec.ExternalID, c.rec.Rule, c.score, sid, c.brandID, c.detectedAt
+		if c.rec.Listing != nil {
+			id := listingIDs[listingKey{sid, c.rec.Listing.ID}]
+			listing[i] = &id
+		}
+		payload[i] = string(c.rec.raw)
+		if payload[i] == "" {
+			b, _ := json.Marshal(c.rec)
+			payload[i] = string(b)
+		}
+	}
+	rows, err := stx.QueryContext(ctx, `INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, status, received_at)
+		SELECT source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload::jsonb, 'open', $10
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::text[])
+			AS u(source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload)
+		ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id`,
+		src, ext, rule, score, shop, listing, brand, detected, payload, now)
+	if err != nil {
+		return nil, fmt.Errorf("insert flags: %w", err)
+	}
+	defer rows.Close()
+	ids := make(map[[2]string]int64, n)
+	for rows.Next() {
+		var id int64
+		var k [2]string
+		if err := rows.Scan(&id, &k[0], &k[1]); err != nil {
+			return nil, err
+		}
+		ids[k] = id
+	}
+	return ids, rows.Err()
+}
+
+func pgAttachFlags(tx *gorm.DB, pairs [][2]int64) error {
+	stx, ctx, err := pgTx(tx)
+	if err != nil {
+		return err
+	}
+	f, c := make([]int64, len(pairs)), make([]int64, len(pairs))
+	for i, p := range pairs {
+		f[i], c[i] = p[0], p[1]
+	}
+	_, err = stx.ExecContext(ctx, `UPDATE flags SET case_id = u.case_id, status = 'attached'
+		FROM unnest($1::bigint[], $2::bigint[]) AS u(flag_id, case_id) WHERE flags.id = u.flag_id`, f, c)
+	return err
+}
