@@ -12,7 +12,6 @@ import (
 
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
-	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 )
 
@@ -282,80 +281,9 @@ func appendInserted(out []flagRow, cs []checked, byKey map[[2]string]int64, shop
 // opens cases for the pairs without one whose best new flag reaches the
 // threshold.
 func (s *Service) group(tx *gorm.DB, actor authz.Actor, flags []flagRow, now time.Time) (opened, updated int, err error) {
-	if len(flags) == 0 {
-		return 0, 0, nil
-	}
-	byPair := map[[2]int64][]flagRow{}
-	var pairs [][2]int64
-	for _, f := range flags {
-		p := [2]int64{f.shopID, f.brandID}
-		if _, ok := byPair[p]; !ok {
-			pairs = append(pairs, p)
-		}
-		byPair[p] = append(byPair[p], f)
-	}
-	open, err := casework.OpenFor(tx, pairs)
-	if err != nil {
-		return 0, 0, err
-	}
-	var toOpen []casework.NewCase
-	var toOpenPairs [][2]int64
-	for _, p := range pairs {
-		if _, ok := open[p]; ok {
-			continue
-		}
-		best, fs := 0.0, byPair[p]
-		for _, f := range fs {
-			best = max(best, f.score)
-		}
-		if best >= s.threshold {
-			toOpen = append(toOpen, casework.NewCase{ShopID: p[0], BrandID: p[1], RiskScore: best,
-				SearchText: searchText("", fs), Note: fmt.Sprintf("%d flag(s), best score %.2f", len(fs), best)})
-			toOpenPairs = append(toOpenPairs, p)
-		}
-	}
-	newCases, err := casework.OpenTx(tx, actor, toOpen)
-	if err != nil {
-		return 0, 0, err
-	}
-	for i, c := range newCases {
-		open[toOpenPairs[i]] = c
-	}
-	var attach [][2]int64 // flag id, case id
-	var grown []casework.Growth
-	for _, p := range pairs {
-		c, ok := open[p]
-		if !ok {
-			continue
-		}
-		fs := byPair[p]
-		for _, f := range fs {
-			attach = append(attach, [2]int64{f.id, c.ID})
-		}
-		if !containsCase(newCases, c.ID) {
-			g := casework.Growth{CaseID: c.ID, Flags: len(fs), RiskScore: c.RiskScore, SearchText: searchText(c.SearchText, fs)}
-			for _, f := range fs {
-				g.RiskScore = max(g.RiskScore, f.score)
-			}
-			grown = append(grown, g)
-		}
-	}
-	if err := attachFlags(tx, attach); err != nil {
-		return 0, 0, err
-	}
-	if err := casework.GrowTx(tx, actor, grown, now); err != nil {
-		return 0, 0, err
-	}
-	return len(newCases), len(grown), nil
-}
-
-func containsCase(cs []casework.Case, id int64) bool {
-	for _, c := range cs {
-		if c.ID == id {
-			return true
-		}
-	}
-	return false
+	g, err := groupIntoCases(tx, actor, flags, now, func(best float64) bool { return best >= s.threshold },
+		func(n int, best float64) string { return fmt.Sprintf("%d flag(s), best score %.2f", n, best) })
+	return g.opened, g.grown, err
 }
 
 // searchText adds the shop name and listing titles of fs to the case's
@@ -373,21 +301,28 @@ func searchText(current string, fs []flagRow) string {
 	return out
 }
 
+// attachFlags puts flags into cases (pairs of flag id, case id), but only
+// flags still in the inbox: if any was triaged meanwhile, ErrNotOpen.
 func attachFlags(tx *gorm.DB, pairs [][2]int64) error {
 	if isPostgres(tx) {
 		return pgAttachFlags(tx, pairs)
 	}
+	var n int64
 	for start := 0; start < len(pairs); start += chunk {
 		part := pairs[start:min(start+chunk, len(pairs))]
 		args := make([]any, 0, 2*len(part))
 		for _, p := range part {
 			args = append(args, p[0], p[1])
 		}
-		err := tx.Exec(`UPDATE flags SET case_id = v.column2, status = 'attached' FROM (`+
-			valuesList(len(part), "CAST(? AS bigint)", "CAST(? AS bigint)")+`) AS v WHERE flags.id = v.column1`, args...).Error
-		if err != nil {
-			return fmt.Errorf("attach flags: %w", err)
+		res := tx.Exec(`UPDATE flags SET case_id = v.column2, status = 'attached' FROM (`+
+			valuesList(len(part), "CAST(? AS bigint)", "CAST(? AS bigint)")+`) AS v WHERE flags.id = v.column1 AND flags.status = 'open'`, args...)
+		if res.Error != nil {
+			return fmt.Errorf("attach flags: %w", res.Error)
 		}
+		n += res.RowsAffected
+	}
+	if n != int64(len(pairs)) {
+		return ErrNotOpen
 	}
 	return nil
 }

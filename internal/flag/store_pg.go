@@ -253,7 +253,13 @@ func pgAttachFlags(tx *gorm.DB, pairs [][2]int64) error {
 	for i, p := range pairs {
 		f[i], c[i] = p[0], p[1]
 	}
-	_, err = stx.ExecContext(ctx, `UPDATE flags SET case_id = u.case_id, status = 'attached'
-		FROM unnest($1::bigint[], $2::bigint[]) AS u(flag_id, case_id) WHERE flags.id = u.flag_id`, f, c)
-	return err
+	res, err := stx.ExecContext(ctx, `UPDATE flags SET case_id = u.case_id, status = 'attached'
+		FROM unnest($1::bigint[], $2::bigint[]) AS u(flag_id, case_id) WHERE flags.id = u.flag_id AND flags.status = 'open'`, f, c)
+	if err != nil {
+		return fmt.Errorf("attach flags: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(pairs)) {
+		return ErrNotOpen
+	}
+	return nil
 }

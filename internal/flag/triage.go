@@ -196,63 +196,18 @@ func (s *Service) OpenCases(ctx context.Context, actor authz.Actor, ids []int64)
 		if err != nil {
 			return err
 		}
-		byPair := map[[2]int64][]flagRow{}
-		var pairs [][2]int64
-		for _, r := range rows {
-			p := [2]int64{r.shopID, r.brandID}
-			if _, ok := byPair[p]; !ok {
-				pairs = append(pairs, p)
-			}
-			byPair[p] = append(byPair[p], r)
-		}
-		open, err := casework.OpenFor(tx, pairs)
+		g, err := groupIntoCases(tx, actor, rows, time.Now().UTC(), func(float64) bool { return true },
+			func(n int, _ float64) string { return fmt.Sprintf("opened from %d flag(s) in the inbox", n) })
 		if err != nil {
 			return err
 		}
-		var news []casework.NewCase
-		var newPairs [][2]int64
-		for _, p := range pairs {
-			if _, ok := open[p]; !ok {
-				best := 0.0
-				for _, r := range byPair[p] {
-					best = max(best, r.score)
-				}
-				news = append(news, casework.NewCase{ShopID: p[0], BrandID: p[1], RiskScore: best,
-					SearchText: searchText("", byPair[p]), Note: fmt.Sprintf("opened from %d flag(s) in the inbox", len(byPair[p]))})
-				newPairs = append(newPairs, p)
-			}
-		}
-		created, err := casework.OpenTx(tx, actor, news)
-		if err != nil {
-			return err
-		}
-		for i, c := range created {
-			open[newPairs[i]] = c
-		}
-		var grown []casework.Growth
-		for _, p := range pairs {
-			c := open[p]
-			if err := claim(tx, idsOf(byPair[p]), map[string]any{"status": "attached", "case_id": c.ID}); err != nil {
-				return err
-			}
-			if !containsCase(created, c.ID) {
-				g := casework.Growth{CaseID: c.ID, Flags: len(byPair[p]), RiskScore: c.RiskScore, SearchText: searchText(c.SearchText, byPair[p])}
-				for _, r := range byPair[p] {
-					g.RiskScore = max(g.RiskScore, r.score)
-				}
-				grown = append(grown, g)
-			}
-			out = append(out, c)
-		}
-		if err := casework.GrowTx(tx, actor, grown, time.Now().UTC()); err != nil {
-			return err
-		}
+		out = g.cases
 		refs := make([]string, len(out))
 		for i, c := range out {
 			refs[i] = c.Reference
 		}
 		_, err = audit.Append(ctx, tx, audit.Record{Action: "flags.open_case", ObjectType: "flags", ObjectID: joinIDs(ids),
-			Detail: map[string]any{"cases": refs, "opened": len(created)}})
+			Detail: map[string]any{"cases": refs, "opened": g.opened}})
 		return err
 	})
 	return out, err
@@ -299,10 +254,7 @@ func (s *Service) Attach(ctx context.Context, actor authz.Actor, ids []int64, ca
 		if err := claim(tx, ids, map[string]any{"status": "attached", "case_id": c.ID}); err != nil {
 			return err
 		}
-		g := casework.Growth{CaseID: c.ID, Flags: len(rows), RiskScore: c.RiskScore, SearchText: searchText(c.SearchText, rows)}
-		for _, r := range rows {
-			g.RiskScore = max(g.RiskScore, r.score)
-		}
+		g := casework.Growth{CaseID: c.ID, Flags: len(rows), RiskScore: bestScore(rows, c.RiskScore), SearchText: searchText(c.SearchText, rows)}
 		if err := casework.GrowTx(tx, actor, []casework.Growth{g}, time.Now().UTC()); err != nil {
 			return err
 		}
@@ -361,14 +313,6 @@ func (s *Service) rowsFor(tx *gorm.DB, fs []Flag) ([]flagRow, error) {
 		out[i] = flagRow{id: r.ID, shopID: r.ShopID, brandID: r.BrandID, score: r.Score, title: r.Title, shop: r.Shop}
 	}
 	return out, err
-}
-
-func idsOf(rs []flagRow) []int64 {
-	out := make([]int64, len(rs))
-	for i, r := range rs {
-		out[i] = r.id
-	}
-	return out
 }
 
 func containsID(ids []int64, id int64) bool {
