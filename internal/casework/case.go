@@ -272,12 +272,24 @@ func moveCount(tx *gorm.DB, from, to State, n int) error {
 	if from == to || n == 0 {
 		return nil
 	}
-	if from != "" {
-		if err := tx.Exec("UPDATE case_state_counts SET n = n - ? WHERE state = ?", n, from).Error; err != nil {
+	// Counter rows are updated in state-name order whatever the direction,
+	// so that a dismiss and a reopen at once cannot deadlock.
+	steps := []struct {
+		state State
+		delta int
+	}{{from, -n}, {to, n}}
+	if from > to {
+		steps[0], steps[1] = steps[1], steps[0]
+	}
+	for _, st := range steps {
+		if st.state == "" {
+			continue
+		}
+		if err := tx.Exec("UPDATE case_state_counts SET n = n + ? WHERE state = ?", st.delta, st.state).Error; err != nil {
 			return err
 		}
 	}
-	return tx.Exec("UPDATE case_state_counts SET n = n + ? WHERE state = ?", n, to).Error
+	return nil
 }
 
 func addEntry(tx *gorm.DB, e Entry) error { return tx.Create(&e).Error }

@@ -1,6 +1,8 @@
 package flag
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -35,6 +37,9 @@ func groupIntoCases(tx *gorm.DB, actor authz.Actor, flags []flagRow, now time.Ti
 		}
 		byPair[p] = append(byPair[p], f)
 	}
+	// Cases are opened and grown in (shop, brand) order: one lock order for
+	// every writer.
+	slices.SortFunc(pairs, func(a, b [2]int64) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
 	open, err := casework.OpenFor(tx, pairs)
 	if err != nil {
 		return g, err

@@ -1,9 +1,11 @@
 package flag
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -97,6 +99,11 @@ func (s *Service) Ingest(ctx context.Context, actor authz.Actor, via string, rec
 	}
 	sort.Slice(res.Rejected, func(i, j int) bool { return res.Rejected[i].Index < res.Rejected[j].Index })
 
+	// Flags are inserted in key order, like shops and listings, so that
+	// concurrent requests take their locks in the same order.
+	slices.SortFunc(ok, func(a, b checked) int {
+		return cmp.Or(cmp.Compare(a.rec.Source, b.rec.Source), cmp.Compare(a.rec.ExternalID, b.rec.ExternalID))
+	})
 	err = s.db.InTx(ctx, func(tx *gorm.DB) error {
 		fresh, err := dropKnown(tx, ok)
 		if err != nil {

@@ -212,3 +212,49 @@ func TestDecodingLimitsAndFormats(t *testing.T) {
 		t.Fatalf("array: %v %v %v", len(recs), rejs, err)
 	}
 }
+
+// TestConcurrentIngestionsOfOverlappingShopsDoNotDeadlock sends batches
+// that share shops in opposite orders from two senders at once.
+func TestConcurrentIngestionsOfOverlappingShopsDoNotDeadlock(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedBrands(t, db)
+		s := flag.NewService(db, 0.5)
+		const rounds, shops = 4, 300
+		errs := make(chan error, 2*rounds)
+		for sender := range 2 {
+			go func() {
+				for r := range rounds {
+					var lines []string
+					for i := range shops {
+						shop := i
+						if sender == 1 {
+							shop = shops - 1 - i
+						}
+						lines = append(lines, rec(fmt.Sprintf("s%d-r%d-%d", sender, r, i), fmt.Sprintf("shop-%d", shop), float64(i%10)/10))
+					}
+					recs, rejs, err := flag.DecodeNDJSON(strings.NewReader(strings.Join(lines, "\n")), flag.MaxPerRequest)
+					if err == nil {
+						_, err = s.Ingest(context.Background(), system, "test", recs, rejs, nil)
+					}
+					errs <- err
+				}
+			}()
+		}
+		for range 2 * rounds {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(t, db, "flags", ""); n != 2*rounds*shops {
+			t.Fatalf("%d flags", n)
+		}
+		if n := count(t, db, "shops", ""); n != shops {
+			t.Fatalf("%d shops", n)
+		}
+		var open int64
+		db.Gorm.Raw("SELECT COUNT(*) FROM (SELECT shop_id, brand_id FROM cases WHERE state <> 'closed' GROUP BY shop_id, brand_id HAVING COUNT(*) > 1) d").Scan(&open)
+		if open != 0 {
+			t.Fatalf("%d shop/brand pairs with two open cases", open)
+		}
+	})
+}

@@ -1,7 +1,9 @@
 package flag
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -29,6 +31,9 @@ func upsertShops(tx *gorm.DB, cs []checked, now time.Time) (map[shopKeyT]int64, 
 		}
 		want[k] = c.rec.Shop // the last record of a request wins
 	}
+	// Rows are locked in one global order, so that two requests upserting
+	// overlapping shops wait for each other instead of deadlocking.
+	slices.SortFunc(keys, func(a, b shopKeyT) int { return cmp.Or(cmp.Compare(a.platform, b.platform), cmp.Compare(a.id, b.id)) })
 	if isPostgres(tx) {
 		return pgUpsertShops(tx, keys, want, now)
 	}
@@ -109,6 +114,7 @@ func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now t
 		}
 		wants[k] = want{c.rec.Listing, c.priceMinor, c.brandID}
 	}
+	slices.SortFunc(keys, func(a, b listingKey) int { return cmp.Or(cmp.Compare(a.shopID, b.shopID), cmp.Compare(a.id, b.id)) })
 	if isPostgres(tx) {
 		return pgUpsertListings(tx, keys, wants, now)
 	}
