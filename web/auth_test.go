@@ -344,3 +344,29 @@ func TestChangingARoleEndsTheUsersSessions(t *testing.T) {
 		}
 	})
 }
+
+// TestReadingPagesRewritesTheSessionOnlyNowAndThen: the idle clock is
+// kept without a database write on every page view.
+func TestReadingPagesRewritesTheSessionOnlyNowAndThen(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t), func(c *config.Config) { c.SessionIdle = 2 * time.Second }) // rewritten after idle/8 = 250 ms
+	c := a.as("staff")
+	stored := func() string {
+		var data []byte
+		a.db.Gorm.Raw("SELECT data FROM sessions WHERE token = ?", c.cookie("spotcheck_session").Value).Row().Scan(&data)
+		return string(data)
+	}
+	before := stored()
+	for range 3 {
+		if c.get("/cases").StatusCode != 200 {
+			t.Fatal("page refused")
+		}
+	}
+	if stored() != before {
+		t.Fatal("reading pages rewrote the session at once")
+	}
+	time.Sleep(400 * time.Millisecond)
+	c.get("/cases")
+	if stored() == before {
+		t.Fatal("the idle clock was never written back")
+	}
+}

@@ -28,6 +28,7 @@ const (
 	sessUserID  = "user_id"
 	sessVersion = "session_version"
 	sessLang    = "lang"
+	sessSeen    = "seen_ms" // last request, for the idle timeout
 	sessFlash   = "flash"
 )
 
@@ -120,6 +121,7 @@ func (s *Server) loadActor(next echo.HandlerFunc) echo.HandlerFunc {
 			case err != nil:
 				return err
 			case got.Disabled() || got.SessionVersion != s.sessions.GetInt(ctx, sessVersion):
+			case !s.stillActive(ctx):
 			default:
 				u = &got
 			}
@@ -142,6 +144,23 @@ func (s *Server) loadActor(next echo.HandlerFunc) echo.HandlerFunc {
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}
+}
+
+// stillActive applies the idle timeout. The time of the last request is
+// kept in the session but written back at most every few minutes, so that
+// reading a page does not cost a database write (scs's own idle timeout
+// rewrites the session on every request).
+func (s *Server) stillActive(ctx context.Context) bool {
+	now := time.Now()
+	seen := time.UnixMilli(s.sessions.GetInt64(ctx, sessSeen))
+	idle := s.Config.SessionIdle
+	if now.Sub(seen) > idle {
+		return false
+	}
+	if now.Sub(seen) > min(idle/8, 5*time.Minute) {
+		s.sessions.Put(ctx, sessSeen, now.UnixMilli())
+	}
+	return true
 }
 
 // language: the user's setting, else the session's choice, else the

@@ -84,8 +84,7 @@ func newSessions(c config.Config, db *database.DB) *scs.SessionManager {
 	} else {
 		sm.Store = sqlite3store.NewWithCleanupInterval(db.SQL, 0)
 	}
-	sm.IdleTimeout = c.SessionIdle
-	sm.Lifetime = c.SessionLifetime
+	sm.Lifetime = c.SessionLifetime // the idle timeout is kept by loadActor
 	sm.Cookie.Name = "spotcheck_session"
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
