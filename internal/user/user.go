@@ -284,6 +284,9 @@ func get(db *gorm.DB, id int64) (User, error) {
 	if err := db.Take(&u, id).Error; err != nil {
 		return User{}, database.NotFound(err)
 	}
+	if u.Role != role.Brand { // only brand users are bound to brands; spare the query
+		return u, nil
+	}
 	err := db.Model(&member{}).Where("user_id = ?", id).Order("brand_id").Pluck("brand_id", &u.BrandIDs).Error
 	return u, err
 }
