@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/spotcheck
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: run test build generate check-generated vet bench clean
+.PHONY: run test build generate check-generated vet bench bench-e2e bench-micro clean
 
 ## run: build, load the demo data and serve on the embedded defaults
 run: build
@@ -40,8 +40,21 @@ check-generated:
 		git status --short -- '*_templ.go' 2>/dev/null; exit 1; \
 	fi
 
-## bench: performance figures (not part of make test)
-bench:
+## bench: performance figures, end to end and micro (not part of make test)
+bench: bench-e2e bench-micro
+
+# bench-e2e: the harness of cmd/spotcheck-bench against the real binary on
+# PostgreSQL (TEST_DATABASE_URL, else 127.0.0.1:5432; a fresh database, dropped afterwards):
+# ingestion against COPY/INSERT floors, the case list against a minimal
+# handler, the server's peak memory. BENCH_FLAGS=-quick is a smoke run;
+# bin/spotcheck-bench -h lists the options.
+BENCH_FLAGS ?=
+bench-e2e: build
+	$(GO) build -o bin/spotcheck-bench ./cmd/spotcheck-bench
+	bin/spotcheck-bench -bin $(BIN) $(BENCH_FLAGS)
+
+# bench-micro: the go test benchmarks of the packages.
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 clean:

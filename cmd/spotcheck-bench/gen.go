@@ -86,7 +86,8 @@ func pickBrand(r *rand.Rand) int {
 type flagGen struct {
 	seed     uint64
 	source   string
-	shops    int
+	shops    int // the flags name shops shopBase … shopBase+shops-1
+	shopBase int
 	base     time.Time // the latest detected_at
 	brandIDs []int64   // the ids of brandNames, in order
 }
@@ -98,7 +99,7 @@ type genFlag struct {
 	score    float64
 	rule     string
 	detected time.Time
-	shop     int // 0 … shops-1
+	shop     int
 	listing  int // 0 … 19 within the shop
 }
 
@@ -116,7 +117,7 @@ func (g *flagGen) batch(start, n int) []genFlag {
 			score:    math.Round(u*u*10000) / 10000,
 			rule:     rules[r.IntN(len(rules))],
 			detected: g.base.Add(-time.Duration(r.Int64N(int64(60 * 24 * time.Hour)))).Truncate(time.Second),
-			shop:     r.IntN(g.shops),
+			shop:     g.shopBase + r.IntN(g.shops),
 			listing:  r.IntN(20),
 		}
 	}

@@ -37,7 +37,8 @@ func newClient(conns int, jar http.CookieJar) *http.Client {
 // loadResult is one run of the load generator.
 type loadResult struct {
 	Conns    int
-	Requests int
+	Requests int // answered in the measured window
+	All      int // answered, warm-up included (for CPU per request)
 	Errors   int
 	FirstErr string
 	Elapsed  time.Duration
@@ -64,14 +65,15 @@ type check func(status int, body []byte) error
 
 // runLoad sends GET target from conns workers, each one request at a time
 // on its own keep-alive connection, for d after a warm-up of warm (not
-// counted). Every answer is read whole and checked.
-func runLoad(ctx context.Context, client *http.Client, target string, conns int, warm, d time.Duration, ok check) loadResult {
+// counted). Worker i uses clients[i % len(clients)] (its cookie jar: its
+// session). Every answer is read whole and checked.
+func runLoad(ctx context.Context, clients []*http.Client, target string, conns int, warm, d time.Duration, ok check) loadResult {
 	type worker struct {
-		lat    []time.Duration
-		errs   int
-		first  string
-		bytes  int64
-		counts bool
+		lat   []time.Duration
+		all   int
+		errs  int
+		first string
+		bytes int64
 	}
 	ws := make([]*worker, conns)
 	var wg sync.WaitGroup
@@ -81,6 +83,7 @@ func runLoad(ctx context.Context, client *http.Client, target string, conns int,
 	for i := range ws {
 		w := &worker{lat: make([]time.Duration, 0, 4096)}
 		ws[i] = w
+		client := clients[i%len(clients)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -93,6 +96,7 @@ func runLoad(ctx context.Context, client *http.Client, target string, conns int,
 				status, body, err := get(ctx, client, target, buf[:0])
 				buf = body[:0]
 				took := time.Since(t0)
+				w.all++
 				if t0.Before(measureFrom) {
 					continue
 				}
@@ -116,6 +120,7 @@ func runLoad(ctx context.Context, client *http.Client, target string, conns int,
 	for _, w := range ws {
 		res.lat = append(res.lat, w.lat...)
 		res.Errors += w.errs
+		res.All += w.all
 		res.Bytes += w.bytes
 		if res.FirstErr == "" {
 			res.FirstErr = w.first

@@ -145,3 +145,52 @@ func procCPU(pid int) time.Duration {
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
+
+// cpuBusy reads the machine's busy and total CPU time from /proc/stat, in
+// clock ticks.
+func cpuBusy() (busy, total int64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, 0
+	}
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if i >= 8 { // guest time is counted in user already
+			break
+		}
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, total
+}
+
+// machineLoad starts measuring how busy the whole machine is; the
+// function it returns gives the busy share since, and the load average.
+func machineLoad() func() string {
+	b0, t0 := cpuBusy()
+	return func() string {
+		b1, t1 := cpuBusy()
+		la := loadAvg()
+		if t1 <= t0 {
+			return "load average " + la
+		}
+		return fmt.Sprintf("machine CPU %.0f%% busy, load average %s", 100*float64(b1-b0)/float64(t1-t0), la)
+	}
+}
+
+// loadAvg is the machine's 1, 5 and 15 minute load average.
+func loadAvg() string {
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			return strings.Join(f[:3], " ")
+		}
+	}
+	return "?"
+}
