@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -90,11 +94,14 @@ func signIn(ctx context.Context, client *http.Client, addr, email, password stri
 	return errors.New("POST /login set no spotcheck_session cookie")
 }
 
-// minimal is the floor of the list page: an http.Server in the harness
+// minimal is the floor of the list page: an http.Server of the harness
 // that runs the same SQL through the same driver (pgx's database/sql
 // driver, statement cache, a pool of the app's size) and renders the same
 // columns of the same rows with html/template. No sessions, no sign-in,
-// no counters, no filter form, no layout.
+// no counters, no filter form, no layout. It runs as a child process of
+// the harness binary (spotcheck-bench minimal-serve), so that it is
+// measured as the app is: its own process (CPU, memory, Go scheduler)
+// behind loopback, not sharing the load generator's runtime.
 type minimal struct {
 	db  *sql.DB
 	q   string
@@ -201,6 +208,84 @@ func (m *minimal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write(buf.Bytes())
+}
+
+// minimalCommand is the hidden subcommand that runs the minimal server.
+const minimalCommand = "minimal-serve"
+
+// runMinimalServer is the child process: it takes the database URL, the
+// SQL and the pool size from its environment, prints its address on
+// stdout and serves until its stdin closes (the harness ends or dies).
+func runMinimalServer() error {
+	pool, err := strconv.Atoi(os.Getenv("SPOTCHECK_BENCH_POOL"))
+	if err != nil || pool < 1 {
+		return errors.New("SPOTCHECK_BENCH_POOL: want a pool size")
+	}
+	m, err := newMinimal(os.Getenv("SPOTCHECK_BENCH_DB"), os.Getenv("SPOTCHECK_BENCH_SQL"), mustLocation("Asia/Shanghai"), pool)
+	if err != nil {
+		return err
+	}
+	addr, stop, err := serveMinimal(m)
+	if err != nil {
+		return err
+	}
+	fmt.Println(addr)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	stop()
+	return nil
+}
+
+// minimalServer is the running child process.
+type minimalServer struct {
+	addr  string
+	pid   int
+	stdin io.Closer
+	done  chan error
+}
+
+// startMinimal starts the minimal server as a child process of this
+// binary and waits for its address.
+func startMinimal(dbURL, param string, pool int) (*minimalServer, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, minimalCommand)
+	cmd.Env = append(os.Environ(), "SPOTCHECK_BENCH_DB="+dbURL, "SPOTCHECK_BENCH_SQL="+param, "SPOTCHECK_BENCH_POOL="+strconv.Itoa(pool))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	m := &minimalServer{pid: cmd.Process.Pid, stdin: stdin, done: make(chan error, 1)}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	go func() { m.done <- cmd.Wait() }()
+	if err != nil {
+		stdin.Close()
+		return nil, fmt.Errorf("the minimal server did not start: %v", <-m.done)
+	}
+	m.addr = strings.TrimSpace(line)
+	return m, nil
+}
+
+// stop closes the child's stdin, which ends it.
+func (m *minimalServer) stop() {
+	m.stdin.Close()
+	select {
+	case <-m.done:
+	case <-time.After(10 * time.Second):
+		if p, err := os.FindProcess(m.pid); err == nil {
+			_ = p.Kill()
+		}
+		<-m.done
+	}
 }
 
 // serveMinimal starts the minimal handler on a loopback port.

@@ -126,6 +126,13 @@ func parseOptions(args []string) (options, error) {
 }
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == minimalCommand {
+		if err := runMinimalServer(); err != nil {
+			fmt.Fprintln(os.Stderr, "spotcheck-bench minimal-serve:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o, err := parseOptions(os.Args[1:])

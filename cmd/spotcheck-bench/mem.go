@@ -43,7 +43,7 @@ func (m memFigures) String() string {
 	if !m.HWMReset {
 		hwm += " (since start)"
 	}
-	return fmt.Sprintf("VmHWM %s, VmRSS max %s / mean %s / end %s (%d samples), server CPU %.1f s",
+	return fmt.Sprintf("VmHWM %s, VmRSS max %s / mean %s / end %s (%d samples), CPU %.1f s",
 		hwm, mib(m.MaxRSS), mib(m.AvgRSS), mib(m.EndRSS), m.Samples, m.CPU.Seconds())
 }
 

@@ -241,15 +241,16 @@ func (b *bench) listPhase(ctx context.Context) error {
 	segments = append(segments, endSignIn())
 	fmt.Printf("  signed in as %s through GET+POST /login (CSRF cookie and _csrf field): %d session(s)\n", staffEmail, o.sessions)
 
-	m, err := newMinimal(b.dbURL, param, mustLocation("Asia/Shanghai"), o.minPool)
+	mini, err := startMinimal(b.dbURL, param, o.minPool)
 	if err != nil {
 		return err
 	}
-	maddr, stopMinimal, err := serveMinimal(m)
-	if err != nil {
-		return err
-	}
-	defer stopMinimal()
+	defer mini.stop()
+	minWatch := watchProc(mini.pid, 100*time.Millisecond)
+	defer minWatch.close()
+	maddr := mini.addr
+	fmt.Printf("  minimal handler: pid %d on %s (spotcheck-bench %s: database/sql + pgx, pool %d, html/template)\n",
+		mini.pid, maddr, minimalCommand, o.minPool)
 	q := fmt.Sprintf("/cases?state=%s&brand=%d", state, brand)
 	appURL, minURL := "http://"+b.addr+q, "http://"+maddr+q
 
@@ -314,17 +315,18 @@ func (b *bench) listPhase(ctx context.Context) error {
 			fmt.Printf("  %5s  %-10s   %s\n", "", "", st)
 		}
 
-		// The minimal handler (in this process; the server idles).
-		endRun, load = b.watch.phase(), machineLoad()
+		// The minimal handler (its own process; the app idles).
+		endRun, load = minWatch.phase(), machineLoad()
 		ru0 = rusage()
 		pg = samplePG(ctx, b.pool, b.dbName)
 		mr := runLoad(ctx, []*http.Client{newClient(c, nil)}, minURL, c, o.warm, o.duration, minOK)
 		w, _ = pg.end(0)
 		w += "; " + load()
-		segments = append(segments, endRun())
+		mmem := endRun()
 		harness = rusage() - ru0
 		b.printLoad("minimal", mr)
-		fmt.Printf("  %5s  %-10s harness CPU %.2f ms/req (load generator and minimal handler)\n", "", "", perReq(harness, mr))
+		fmt.Printf("  %5s  %-10s minimal CPU %.2f ms/req, harness CPU %.2f ms/req; minimal %s\n", "", "",
+			perReq(mmem.CPU, mr), perReq(harness, mr), mmem)
 		fmt.Printf("  %5s  %-10s PostgreSQL: %s\n", "", "", w)
 		if ctx.Err() != nil {
 			return ctx.Err()
