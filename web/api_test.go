@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
@@ -213,4 +214,22 @@ func TestAPIConcurrentRetriesWithOneKeyWriteOnce(t *testing.T) {
 			t.Fatalf("%d cases", cases)
 		}
 	})
+}
+
+func TestStoredAnswersArePurgedAfterTheRetention(t *testing.T) {
+	a := newApp(t, dbtest.SQLite(t))
+	secret := newToken(t, a)
+	key := http.Header{"Idempotency-Key": {"old-batch"}}
+	a.api(t, secret, "application/json", "["+flagJSON("p-1", "s-1", "Aurora Timepieces", 0.1)+"]", key)
+	if n, err := a.flags.PurgeReplays(t.Context(), time.Hour); err != nil || n != 0 {
+		t.Fatalf("fresh answer purged: %d %v", n, err)
+	}
+	a.db.Gorm.Exec("UPDATE idempotency_keys SET created_at = ?", time.Now().UTC().Add(-48*time.Hour))
+	if n, err := a.flags.PurgeReplays(t.Context(), 24*time.Hour); err != nil || n != 1 {
+		t.Fatalf("old answer not purged: %d %v", n, err)
+	}
+	// The key is free again: another body is now a new request, not a 422.
+	if res := a.api(t, secret, "application/json", "["+flagJSON("p-2", "s-2", "Aurora Timepieces", 0.1)+"]", key); res.StatusCode != http.StatusOK {
+		t.Fatalf("reused key after purge: %d %s", res.StatusCode, res.body)
+	}
 }

@@ -15,14 +15,13 @@ func (s *Server) assignments(c echo.Context) error {
 
 // authentications is the brand home, for the brands the user acts for.
 func (s *Server) authentications(c echo.Context) error {
-	ctx := c.Request().Context()
+	all, err := s.brandNames(c) // one query, not one per brand
+	if err != nil {
+		return err
+	}
 	var names []string
 	for _, id := range actorOf(c).BrandIDs {
-		b, err := s.Brands.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		names = append(names, b.Name)
+		names = append(names, all[id])
 	}
 	return s.render(c, http.StatusOK, page.Authentications(names))
 }

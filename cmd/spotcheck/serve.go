@@ -32,7 +32,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	defer a.db.Close()
 
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &job.PurgeWorker{Purger: a.users, Logger: logger})
+	river.AddWorker(workers, &job.PurgeWorker{Purger: a.users, Replays: a.flags, Logger: logger})
 	river.AddWorker(workers, &flagging.ImportWorker{Flags: a.flags})
 	queue, err := job.New(a.db, job.Config{Workers: workers, Periodic: []*river.PeriodicJob{job.PurgeEvery(10 * time.Minute)},
 		Logger: logger, Work: true})

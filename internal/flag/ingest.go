@@ -253,7 +253,7 @@ func (s *Service) store(tx *gorm.DB, cs []checked, now time.Time) ([]flagRow, er
 			ExternalID string
 		}
 		err := tx.Raw(`INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, status, received_at)
-			VALUES `+placeholders(len(part), 11, payloadCast(tx, 9))+`
+			VALUES `+placeholders(len(part), 11, nil)+`
 			ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id`, args...).Find(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("insert flags: %w", err)

@@ -1,10 +1,6 @@
 package flag
 
-import (
-	"strings"
-
-	"gorm.io/gorm"
-)
+import "strings"
 
 // placeholders is "(?, ?, …), (…)" for rows of cols parameters; cast, when
 // set, wraps the parameter at its 1-based column position.
@@ -44,12 +40,4 @@ func valuesList(rows int, exprs ...string) string {
 		sb.WriteString(row)
 	}
 	return sb.String()
-}
-
-// payloadCast makes the raw payload parameter jsonb on PostgreSQL.
-func payloadCast(tx *gorm.DB, col int) map[int]string {
-	if tx.Dialector.Name() == "postgres" {
-		return map[int]string{col: "CAST(? AS jsonb)"}
-	}
-	return nil
 }

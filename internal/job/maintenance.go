@@ -19,11 +19,21 @@ type Purger interface {
 	PurgeExpired(ctx context.Context) (failures, sessions int64, err error)
 }
 
+// ReplayPurger deletes stored API answers older than a retention.
+type ReplayPurger interface {
+	PurgeReplays(ctx context.Context, olderThan time.Duration) (int64, error)
+}
+
+// ReplayRetention is how long an Idempotency-Key's answer is kept: long
+// enough for any client's retries.
+const ReplayRetention = 24 * time.Hour
+
 // PurgeWorker runs PurgeArgs.
 type PurgeWorker struct {
 	river.WorkerDefaults[PurgeArgs]
-	Purger Purger
-	Logger *slog.Logger
+	Purger  Purger
+	Replays ReplayPurger // may be nil
+	Logger  *slog.Logger
 }
 
 func (w *PurgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
@@ -31,8 +41,14 @@ func (w *PurgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	if err != nil {
 		return err
 	}
+	var r int64
+	if w.Replays != nil {
+		if r, err = w.Replays.PurgeReplays(ctx, ReplayRetention); err != nil {
+			return err
+		}
+	}
 	if w.Logger != nil {
-		w.Logger.InfoContext(ctx, "purged expired records", "login_failures", f, "sessions", s)
+		w.Logger.InfoContext(ctx, "purged expired records", "login_failures", f, "sessions", s, "idempotency_keys", r)
 	}
 	return nil
 }

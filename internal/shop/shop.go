@@ -140,16 +140,6 @@ func Group(db *gorm.DB, id int64) ([]int64, error) {
 	return seen, nil
 }
 
-// Listings lists a shop's listings, newest first.
-func (s *Service) Listings(ctx context.Context, shopIDs []int64) ([]Listing, error) {
-	var ls []Listing
-	if len(shopIDs) == 0 {
-		return nil, nil
-	}
-	err := s.db.Gorm.WithContext(ctx).Where("shop_id IN ?", shopIDs).Order("updated_at DESC, id DESC").Limit(500).Find(&ls).Error
-	return ls, err
-}
-
 // ErrSelfLink is returned when a shop is linked to itself.
 var ErrSelfLink = errors.New("a shop cannot be linked to itself")
 
