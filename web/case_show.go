@@ -31,14 +31,29 @@ func (s *Server) loadCase(next echo.HandlerFunc) echo.HandlerFunc {
 func caseOf(c echo.Context) casework.Case { return c.Get(ctxCase).(casework.Case) }
 
 func (s *Server) showCase(c echo.Context) error {
-	return s.renderCase(c, http.StatusOK, caseOf(c), nil, "", "")
+	return s.renderCaseWith(c, http.StatusOK, caseOf(c), caseForms{})
 }
 
-// renderCase shows the case with what this actor may do now, taken from
-// the transition table.
+// caseForms is what was typed into the case page's forms and what was
+// wrong with it, kept when an action is refused.
+type caseForms struct {
+	Errors   map[string]string // event, note, investigator, body, conflict, and the purchase panel's fields
+	Note     string
+	Comment  string
+	Evidence page.StepForm
+	Custody  page.StepForm
+}
+
 func (s *Server) renderCase(c echo.Context, status int, cs casework.Case, errs map[string]string, note, comment string) error {
+	return s.renderCaseWith(c, status, cs, caseForms{Errors: errs, Note: note, Comment: comment})
+}
+
+// renderCaseWith shows the case with what this actor may do now, taken
+// from the transition table.
+func (s *Server) renderCaseWith(c echo.Context, status int, cs casework.Case, f caseForms) error {
 	ctx := c.Request().Context()
 	actor := actorOf(c)
+	errs, note, comment := f.Errors, f.Note, f.Comment
 	sh, err := s.Shops.Get(ctx, cs.ShopID)
 	if err != nil {
 		return err
@@ -55,7 +70,10 @@ func (s *Server) renderCase(c echo.Context, status int, cs casework.Case, errs m
 		CanComment: authz.Can(actor, authz.CommentCase, cs.Subject()),
 	}
 	for _, t := range casework.Available(actor, cs) {
-		p.Actions = append(p.Actions, page.CaseAction{Event: string(t.Event), NeedsNote: t.NeedsNote})
+		p.Actions = append(p.Actions, page.CaseAction{Event: string(t.Event), NeedsNote: t.NeedsNote, Via: t.Via})
+	}
+	if err := s.purchasePanel(c, cs, &p, f); err != nil {
+		return err
 	}
 	if cs.InvestigatorID != nil {
 		p.InvestigatorID = *cs.InvestigatorID

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,9 +23,12 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
 	"spotcheck/internal/job"
+	"spotcheck/internal/notify"
 	"spotcheck/internal/password"
+	"spotcheck/internal/purchase"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
@@ -51,6 +55,9 @@ type app struct {
 	flags    *flag.Service
 	shops    *shop.Service
 	tokens   *token.Service
+	purchase *purchase.Service
+	evidence *evidence.Store
+	notify   *notify.Service
 	accounts map[string]user.User // by role name
 	brand    brand.Brand
 	other    brand.Brand // a brand none of the seeded users acts for
@@ -97,8 +104,20 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.purchase = purchase.NewService(db, jobs, cfg.RotationWindow)
+	a.notify = notify.NewService(db)
+	if cfg.BlobURL == "" {
+		cfg.BlobURL = "file://" + filepath.ToSlash(t.TempDir())
+	}
+	bucket, err := evidence.OpenBucket(context.Background(), cfg.BlobURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bucket.Close() })
+	a.evidence = &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload}
 	a.echo = web.New(web.Deps{Config: cfg, DB: db, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens, Jobs: jobs,
+		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify,
 		Logger: slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)
@@ -255,10 +274,13 @@ func (c *client) cookie(name string) *http.Cookie {
 func (a *app) startWorkers() {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &flag.ImportWorker{Flags: a.flags})
+	notifier := &notify.Worker{DB: a.db}
+	river.AddWorker(workers, notifier)
 	q, err := job.New(a.db, job.Config{Workers: workers, Work: true, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		a.t.Fatal(err)
 	}
+	notifier.Queue = q
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := q.Start(ctx); err != nil {
 		a.t.Fatal(err)

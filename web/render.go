@@ -19,6 +19,13 @@ func (s *Server) render(c echo.Context, status int, cmp templ.Component) error {
 	sh := view.ShellFrom(ctx)
 	if c.Get(ctxSession) == true { // routes outside the app group have no session
 		sh.Flashes = s.popFlashes(ctx)
+		if sh.User != nil && s.Notifications != nil {
+			n, err := s.Notifications.Unread(ctx, sh.User.ID)
+			if err != nil {
+				return err
+			}
+			sh.Unread = n
+		}
 		ctx = view.WithShell(ctx, sh)
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"strconv"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -19,6 +21,13 @@ func (s *Server) routes(e *echo.Echo) {
 	e.Use(bodyLimit(map[string]string{
 		"/api/v1/flags": "32M", // 10,000 flags a request
 		"/flags/import": "65M", // a CSV of 100,000 flags and more
+		// Evidence: up to maxFiles files of the configured size a request.
+		"/cases/:ref/evidence":      uploadLimit(s.Config.MaxUpload),
+		"/assignments/:id/order":    uploadLimit(s.Config.MaxUpload),
+		"/assignments/:id/delivery": uploadLimit(s.Config.MaxUpload),
+		"/assignments/:id/dispatch": uploadLimit(s.Config.MaxUpload),
+		"/assignments/:id/evidence": uploadLimit(s.Config.MaxUpload),
+		"/items/:id/accept":         uploadLimit(s.Config.MaxUpload),
 	}, "2M")) // every form
 
 	e.GET("/healthz", s.healthz)
@@ -39,6 +48,14 @@ func (s *Server) routes(e *echo.Echo) {
 	signedIn := app.Group("", s.requireSignIn, noStore)
 	signedIn.GET("/account/password", s.passwordForm)
 	signedIn.POST("/account/password", s.changePassword)
+	signedIn.GET("/notifications", s.notifications)
+	signedIn.POST("/notifications/read", s.readNotifications)
+	// Evidence and items are reached by every role that takes part; the
+	// policy decides per object (not found when not allowed).
+	signedIn.GET("/evidence/:id", s.downloadEvidence)
+	signedIn.GET("/evidence/:id/thumb", s.thumbEvidence)
+	signedIn.POST("/evidence/:id/withdraw", s.withdrawEvidence)
+	signedIn.POST("/items/:id/accept", s.acceptItem)
 
 	staff := signedIn.Group("", s.require(authz.ViewCases))
 	staff.GET("/cases", s.cases)
@@ -48,6 +65,19 @@ func (s *Server) routes(e *echo.Echo) {
 	oneCase.POST("/transitions", s.fireTransition)
 	oneCase.POST("/assign", s.assignCase)
 	oneCase.POST("/comments", s.commentCase)
+	oneCase.GET("/purchase/new", s.orderForm, s.require(authz.OrderPurchase))
+	oneCase.POST("/purchase", s.orderPurchase, s.require(authz.OrderPurchase))
+	oneCase.POST("/purchase/cancel", s.cancelPurchase, s.require(authz.CancelPurchase))
+	oneCase.POST("/evidence", s.uploadCaseEvidence)
+	staff.POST("/items/:id/release", s.releaseItem)
+	staff.POST("/reimbursements/:id/approve", s.approveReimbursement, s.require(authz.ApproveReimbursement))
+	staff.POST("/reimbursements/:id/paid", s.payReimbursement, s.require(authz.ApproveReimbursement))
+	pool := staff.Group("/volunteers", s.require(authz.ManageVolunteers))
+	pool.GET("", s.volunteerPool)
+	pool.GET("/:id", s.volunteerProfile)
+	pool.POST("/:id", s.updateVolunteer)
+	pool.POST("/:id/personas", s.addPersona)
+	pool.POST("/:id/personas/:persona/burn", s.burnPersona)
 	triage := staff.Group("/flags", s.require(authz.TriageFlags))
 	triage.GET("", s.inbox)
 	triage.POST("/open-case", s.triageOpenCase)
@@ -65,6 +95,13 @@ func (s *Server) routes(e *echo.Echo) {
 
 	volunteer := signedIn.Group("", s.require(authz.ViewAssignments))
 	volunteer.GET("/assignments", s.assignments)
+	volunteer.GET("/reimbursements", s.myReimbursements, s.require(authz.ViewReimbursements))
+	assignment := volunteer.Group("/assignments/:id", s.loadAssignment)
+	assignment.GET("", s.showAssignment)
+	assignment.POST("/order", s.recordOrder)
+	assignment.POST("/delivery", s.recordDelivery)
+	assignment.POST("/dispatch", s.dispatchItem)
+	assignment.POST("/evidence", s.uploadAssignmentEvidence)
 
 	brandUser := signedIn.Group("", s.require(authz.ViewAuthQueue))
 	brandUser.GET("/authentications", s.authentications)
@@ -110,6 +147,14 @@ func bodyLimit(byRoute map[string]string, def string) echo.MiddlewareFunc {
 			return other(c)
 		}
 	}
+}
+
+// maxFiles is how many evidence files one request may carry.
+const maxFiles = 10
+
+// uploadLimit is the body limit of a route that carries evidence files.
+func uploadLimit(perFile int64) string {
+	return strconv.FormatInt((maxFiles*perFile+(1<<20))>>10, 10) + "K"
 }
 
 // noStore keeps signed-in pages out of every cache.

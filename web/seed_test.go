@@ -1,15 +1,23 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"spotcheck/internal/authz"
+	"spotcheck/internal/casework"
+	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
+	"spotcheck/internal/purchase"
 )
 
 // flagJSON is one valid flag of the API contract.
@@ -51,8 +59,91 @@ func seedObjects(t testing.TB, a *app) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]string{"case": ref, "shop": strconv.FormatInt(shopID, 10), "token": strconv.FormatInt(tok.ID, 10),
+	objs := map[string]string{"case": ref, "shop": strconv.FormatInt(shopID, 10), "token": strconv.FormatInt(tok.ID, 10),
 		"import": strconv.FormatInt(imp.ID, 10)}
+	maps.Copy(objs, a.seedPurchase(t, "shop-buy", purchase.Received))
+	objs["volunteer"] = strconv.FormatInt(a.accounts["volunteer"].ID, 10)
+	return objs
+}
+
+// seedPurchase opens a case on a new shop and takes a test purchase by the
+// seeded volunteer up to status: its ids by name (purchase, evidence —
+// the receipt —, item, reimbursement, case).
+func (a *app) seedPurchase(t testing.TB, shopID string, upTo purchase.Status) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	a.ingestNDJSON(t, flagJSON("buy-"+shopID, shopID, "Aurora Timepieces", 0.95))
+	var c casework.Case
+	if err := a.db.Gorm.Where("shop_id = (SELECT id FROM shops WHERE platform_shop_id = ?)", shopID).Take(&c).Error; err != nil {
+		t.Fatal(err)
+	}
+	staff, vol := a.accounts["staff"].Actor(), a.accounts["volunteer"].Actor()
+	persona, err := a.purchase.AddPersona(ctx, staff, vol.UserID, purchase.NewPersona{PlatformAccount: "buyer-" + shopID,
+		AddressAlias: "Locker 9", Phone: "+86 138 0000 1234", PaymentInstrument: "card 6222 0000 0000 4321"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	p, err := a.purchase.Order(ctx, staff, c.ID, purchase.OrderInput{CaseVersion: c.Version, VolunteerID: vol.UserID, PersonaID: persona.ID,
+		Budget: "200.00", Currency: "CNY", ShipTo: "Brand office", DueOn: time.Now().UTC().AddDate(0, 0, 7).Format(time.DateOnly)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{"purchase": strconv.FormatInt(p.ID, 10), "purchase_case": c.Reference}
+	put := func(k evidence.Kind) []evidence.Upload {
+		st, err := a.evidence.Put(ctx, bytes.NewReader(pngBytes(t)), string(k)+".png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []evidence.Upload{{Kind: k, Stored: st}}
+	}
+	if upTo == purchase.Assigned {
+		return ids
+	}
+	if err := a.purchase.RecordOrder(ctx, vol, p.ID, purchase.OrderStep{Version: p.Version, OrderNumber: "T-" + shopID, AmountPaid: "180.00",
+		OrderDate: today}, put(evidence.Receipt)); err != nil {
+		t.Fatal(err)
+	}
+	var ev evidence.Evidence
+	a.db.Gorm.Where("purchase_id = ?", p.ID).Take(&ev)
+	var r purchase.Reimbursement
+	a.db.Gorm.Where("purchase_id = ?", p.ID).Take(&r)
+	ids["evidence"], ids["reimbursement"] = strconv.FormatInt(ev.ID, 10), strconv.FormatInt(r.ID, 10)
+	if upTo == purchase.Ordered {
+		return ids
+	}
+	p, _ = a.purchase.Get(ctx, staff, p.ID)
+	if err := a.purchase.RecordDelivery(ctx, vol, p.ID, purchase.DeliveryStep{Version: p.Version, DeliveredOn: today, SealNumber: "SEAL-" + shopID},
+		put(evidence.ParcelPhoto)); err != nil {
+		t.Fatal(err)
+	}
+	ch, _, err := a.purchase.ChainOf(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["item"] = strconv.FormatInt(ch.Item.ID, 10)
+	if upTo == purchase.Received {
+		return ids
+	}
+	p, _ = a.purchase.Get(ctx, staff, p.ID)
+	if err := a.purchase.Dispatch(ctx, vol, p.ID, purchase.DispatchStep{Version: p.Version, To: purchase.PartyBrand, Carrier: "SF",
+		Tracking: "SF-" + shopID}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// pngBytes is a small real PNG.
+func pngBytes(t testing.TB) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // api posts a body to the flag API with a token.

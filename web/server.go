@@ -18,8 +18,11 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
 	"spotcheck/internal/job"
+	"spotcheck/internal/notify"
+	"spotcheck/internal/purchase"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
@@ -38,6 +41,10 @@ type Deps struct {
 	Jobs    *job.Queue
 	Logger  *slog.Logger
 	Metrics *prometheus.Registry
+
+	Purchases     *purchase.Service
+	Evidence      *evidence.Store
+	Notifications *notify.Service
 }
 
 // Server holds the handlers' dependencies.

@@ -58,6 +58,7 @@ type options struct {
 	twoSenders bool
 	skipIngest bool
 	skipList   bool
+	skipUpload bool
 }
 
 func parseOptions(args []string) (options, error) {
@@ -84,6 +85,7 @@ func parseOptions(args []string) (options, error) {
 	fs.BoolVar(&o.twoSenders, "two-senders", true, "also ingest with 2 concurrent senders (a second set of new flags, and a resend)")
 	fs.BoolVar(&o.skipIngest, "skip-ingest", false, "skip the ingestion phase")
 	fs.BoolVar(&o.skipList, "skip-list", false, "skip the list phase")
+	fs.BoolVar(&o.skipUpload, "skip-upload", false, "skip the evidence upload phase")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -250,6 +252,11 @@ func run(ctx context.Context, o options) (err error) {
 	if !o.skipList {
 		if err := b.listPhase(ctx); err != nil {
 			return fmt.Errorf("list phase: %w", err)
+		}
+	}
+	if !o.skipUpload {
+		if err := b.uploadPhase(ctx); err != nil {
+			return fmt.Errorf("upload phase: %w", err)
 		}
 	}
 

@@ -20,8 +20,12 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	"spotcheck/internal/evidence"
 	flagging "spotcheck/internal/flag"
+	"spotcheck/internal/job"
+	"spotcheck/internal/notify"
 	"spotcheck/internal/password"
+	"spotcheck/internal/purchase"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
@@ -111,6 +115,18 @@ type app struct {
 	flags  *flagging.Service
 	shops  *shop.Service
 	tokens *token.Service
+
+	jobs          *job.Queue // inserts only; `serve` runs the workers
+	evidence      *evidence.Store
+	purchases     *purchase.Service
+	notifications *notify.Service
+}
+
+func (a *app) close() {
+	if a.evidence != nil {
+		a.evidence.Bucket.Close()
+	}
+	a.db.Close()
 }
 
 func openApp(ctx context.Context, cfg config.Config) (*app, error) {
@@ -123,14 +139,28 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		return nil, err
 	}
 	hasher := password.NewHasher(password.Default, cfg.MaxHashes)
+	jobs, err := job.New(db, job.Config{})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	bucket, err := evidence.OpenBucket(ctx, cfg.EvidenceURL())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("evidence storage: %w", err)
+	}
 	return &app{
-		db:     db,
-		users:  user.NewService(db, hasher, user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow}),
-		brands: brand.NewService(db),
-		cases:  casework.NewService(db),
-		flags:  flagging.NewService(db, cfg.AutoOpenScore),
-		shops:  shop.NewService(db),
-		tokens: token.NewService(db),
+		jobs:          jobs,
+		evidence:      &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload},
+		purchases:     purchase.NewService(db, jobs, cfg.RotationWindow),
+		notifications: notify.NewService(db),
+		db:            db,
+		users:         user.NewService(db, hasher, user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow}),
+		brands:        brand.NewService(db),
+		cases:         casework.NewService(db),
+		flags:         flagging.NewService(db, cfg.AutoOpenScore),
+		shops:         shop.NewService(db),
+		tokens:        token.NewService(db),
 	}, nil
 }
 
@@ -139,7 +169,7 @@ func withApp(ctx context.Context, cfg config.Config, fn func(*app) error) error 
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
+	defer a.close()
 	return fn(a)
 }
 

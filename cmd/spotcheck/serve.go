@@ -8,14 +8,17 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"spotcheck/internal/config"
+	"spotcheck/internal/evidence"
 	flagging "spotcheck/internal/flag"
 	"spotcheck/internal/job"
+	"spotcheck/internal/notify"
 	"spotcheck/web"
 )
 
@@ -29,22 +32,32 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
+	defer a.close()
 
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &job.PurgeWorker{Purger: a.users, Replays: a.flags, Logger: logger})
-	river.AddWorker(workers, &flagging.ImportWorker{Flags: a.flags})
-	queue, err := job.New(a.db, job.Config{Workers: workers, Periodic: []*river.PeriodicJob{job.PurgeEvery(10 * time.Minute)},
-		Logger: logger, Work: true})
+	mailer, err := notify.NewMailer(cfg.SMTPURL, cfg.MailFrom, baseURL(cfg))
 	if err != nil {
 		return err
 	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &job.PurgeWorker{Purger: a.users, Replays: a.flags, Logger: logger})
+	river.AddWorker(workers, &flagging.ImportWorker{Flags: a.flags})
+	notifier := &notify.Worker{DB: a.db, Mailer: mailer, Logger: logger}
+	river.AddWorker(workers, notifier)
+	river.AddWorker(workers, &notify.MailWorker{DB: a.db, Mailer: mailer, Logger: logger})
+	river.AddWorker(workers, &evidence.IntegrityWorker{Checker: &evidence.Checker{DB: a.db, Store: a.evidence, Logger: logger}})
+	queue, err := job.New(a.db, job.Config{Workers: workers, Logger: logger, Work: true,
+		Periodic: []*river.PeriodicJob{job.PurgeEvery(10 * time.Minute), evidence.IntegrityEvery(24 * time.Hour)}})
+	if err != nil {
+		return err
+	}
+	notifier.Queue = queue
 	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
 
 	e := web.New(web.Deps{Config: cfg, DB: a.db, Users: a.users, Brands: a.brands, Cases: a.cases, Flags: a.flags,
-		Shops: a.shops, Tokens: a.tokens, Jobs: queue, Logger: logger})
+		Shops: a.shops, Tokens: a.tokens, Jobs: queue, Logger: logger,
+		Purchases: a.purchases, Evidence: a.evidence, Notifications: a.notifications})
 	srv := web.HTTPServer(cfg.Addr, e)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -72,4 +85,12 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// baseURL is where links in e-mails point.
+func baseURL(cfg config.Config) string {
+	if cfg.BaseURL == nil {
+		return "http://localhost" + cfg.Addr
+	}
+	return strings.TrimSuffix(cfg.BaseURL.String(), "/")
 }

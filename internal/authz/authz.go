@@ -49,6 +49,27 @@ const (
 	ViewShop     Action = "shop.view"
 	LinkShops    Action = "shop.link"
 	ManageTokens Action = "tokens.manage" // API tokens of the risk systems
+
+	ManageVolunteers     Action = "volunteers.manage"     // the pool: profiles, personas, pausing, burning
+	OrderPurchase        Action = "purchase.order"        // flagged → purchasing, with a volunteer and a budget
+	CancelPurchase       Action = "purchase.cancel"       // purchasing → flagged
+	SendToBrand          Action = "case.send_to_brand"    // purchasing → authenticating
+	ViewPurchase         Action = "purchase.view"         // staff, and the purchase's own volunteer
+	RecordPurchase       Action = "purchase.record"       // the volunteer's steps: order, delivery, dispatch
+	ViewReimbursements   Action = "reimbursements.view"   // a volunteer's own
+	ApproveReimbursement Action = "reimbursement.approve" // staff: approve, mark paid
+	UploadEvidence       Action = "evidence.upload"       // staff; a volunteer on their own purchase
+	ViewEvidence         Action = "evidence.view"         // staff; the purchase's volunteer; a brand user when shared
+	WithdrawEvidence     Action = "evidence.withdraw"     // staff; the uploader
+	HandleCustody        Action = "custody.handle"        // release or accept an item for a party
+)
+
+// Custody parties, as Subject kinds for HandleCustody: the actor must act
+// for the party (be staff, be that volunteer, belong to that brand).
+const (
+	CustodyStaff     = "custody.staff"
+	CustodyVolunteer = "custody.volunteer"
+	CustodyBrand     = "custody.brand"
 )
 
 // Subject is the object an action is aimed at, described by its owner.
@@ -57,6 +78,9 @@ type Subject struct {
 	Kind    string
 	OwnerID int64 // the user the object belongs to (for own-account actions)
 	BrandID int64 // the brand the object concerns, if any
+	// Shared: evidence that is brand-visible on an item already on its way
+	// to, or with, the brand.
+	Shared bool
 }
 
 // Can reports whether actor may do action to subject.
@@ -77,9 +101,32 @@ func Can(a Actor, action Action, s Subject) bool {
 		return a.Role == role.Volunteer
 	case ViewAuthQueue:
 		return a.Role == role.Brand && (s.BrandID == 0 || a.HasBrand(s.BrandID))
+	case ManageVolunteers, OrderPurchase, CancelPurchase, ApproveReimbursement:
+		return staffLike(a)
+	case SendToBrand, ViewPurchase, UploadEvidence, WithdrawEvidence:
+		return staffLike(a) || ownVolunteer(a, s)
+	case RecordPurchase:
+		return ownVolunteer(a, s)
+	case ViewReimbursements:
+		return a.Role == role.Volunteer
+	case ViewEvidence:
+		return staffLike(a) || ownVolunteer(a, s) || (a.Role == role.Brand && s.Shared && a.HasBrand(s.BrandID))
+	case HandleCustody:
+		switch s.Kind {
+		case CustodyStaff:
+			return staffLike(a)
+		case CustodyVolunteer:
+			return ownVolunteer(a, s)
+		case CustodyBrand:
+			return a.Role == role.Brand && a.HasBrand(s.BrandID)
+		}
 	}
 	return false
 }
+
+// ownVolunteer: a volunteer acting on their own purchase (OwnerID is the
+// purchase's volunteer).
+func ownVolunteer(a Actor, s Subject) bool { return a.Role == role.Volunteer && s.OwnerID == a.UserID }
 
 // staffLike: governance staff, and admins, who may do all staff work.
 func staffLike(a Actor) bool { return a.Role == role.Staff || a.Role == role.Admin }

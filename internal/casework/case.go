@@ -78,62 +78,92 @@ func (s *Service) Get(ctx context.Context, actor authz.Actor, id int64) (Case, e
 	return c, nil
 }
 
-// Fire moves case id along the table: one transaction that checks the
-// policy and the guard, writes the new state only if the case is still at
-// version, adds the timeline entry and the audit event, and keeps the
-// per-state counts current.
+// Fire moves case id along the table with the plain transition endpoint:
+// rows fired through their own use case (Via) are refused here.
 func (s *Service) Fire(ctx context.Context, actor authz.Actor, id int64, version int, ev Event, note string) (Case, error) {
-	note = strings.TrimSpace(note)
 	var out Case
 	err := s.db.InTx(ctx, func(tx *gorm.DB) error {
 		var c Case
 		if err := tx.Take(&c, id).Error; err != nil {
 			return database.NotFound(err)
 		}
-		if !authz.Can(actor, authz.ViewCase, c.Subject()) {
-			return database.ErrNotFound
-		}
-		if c.Version != version {
-			return ErrConflict
-		}
-		t, ok := Lookup(c.State, ev)
-		if !ok || !authz.Can(actor, t.Action, c.Subject()) {
+		if t, ok := Lookup(c.State, ev); ok && t.Via != "" {
 			return ErrNotAllowed
 		}
-		if err := guard(tx, t, c, note); err != nil {
-			return err
-		}
-		now := time.Now().UTC()
-		updates := map[string]any{"state": t.To, "close_reason": t.CloseReason, "version": gorm.Expr("version + 1"), "updated_at": now}
-		if t.To == Closed {
-			updates["closed_at"] = now
-		} else {
-			updates["closed_at"] = nil
-		}
-		res := tx.Model(&Case{}).Where("id = ? AND version = ?", id, version).Updates(updates)
-		if database.IsUniqueViolation(res.Error) {
-			return valid.Errors{"event": "error.open_case_exists"}
-		}
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return ErrConflict
-		}
-		if err := moveCount(tx, c.State, t.To, 1); err != nil {
-			return err
-		}
-		if err := addEntry(tx, Entry{CaseID: id, At: now, ActorID: actorID(actor), Kind: "transition", Event: string(ev),
-			FromState: string(c.State), ToState: string(t.To), Note: note}); err != nil {
-			return err
-		}
-		if _, err := audit.Append(ctx, tx, audit.Record{Action: "case." + string(ev), ObjectType: "case", ObjectID: c.Reference,
-			Detail: map[string]any{"from": c.State, "to": t.To, "close_reason": t.CloseReason, "note": note, "version": version + 1}}); err != nil {
-			return err
-		}
-		return tx.Take(&out, id).Error
+		var err error
+		out, err = FireTx(ctx, tx, actor, Firing{CaseID: id, Version: version, Event: ev, Note: note})
+		return err
 	})
 	return out, err
+}
+
+// Firing is one event fired at one case.
+type Firing struct {
+	CaseID  int64
+	Version int // the version the actor saw
+	Event   Event
+	Note    string
+	// Owner is the volunteer whose purchase the event concerns (0: none),
+	// so that a volunteer may fire what the policy allows them on their own.
+	Owner int64
+}
+
+// FireTx is the one way a case moves, inside the caller's transaction:
+// it checks the policy and the guard, writes the new state only if the
+// case is still at the version seen, adds the timeline entry and the audit
+// event, and keeps the per-state counts current. A use case that fires a
+// Via row checks that row's own guard in the same transaction first.
+func FireTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, f Firing) (Case, error) {
+	id, version, ev, note := f.CaseID, f.Version, f.Event, strings.TrimSpace(f.Note)
+	var c Case
+	if err := tx.Take(&c, id).Error; err != nil {
+		return Case{}, database.NotFound(err)
+	}
+	subject := c.Subject()
+	subject.OwnerID = f.Owner
+	if !authz.Can(actor, authz.ViewCase, subject) && !authz.Can(actor, authz.ViewPurchase, subject) {
+		return Case{}, database.ErrNotFound
+	}
+	if c.Version != version {
+		return Case{}, ErrConflict
+	}
+	t, ok := Lookup(c.State, ev)
+	if !ok || !authz.Can(actor, t.Action, subject) {
+		return Case{}, ErrNotAllowed
+	}
+	if err := guard(tx, t, c, note); err != nil {
+		return Case{}, err
+	}
+	now := time.Now().UTC()
+	updates := map[string]any{"state": t.To, "close_reason": t.CloseReason, "version": gorm.Expr("version + 1"), "updated_at": now}
+	if t.To == Closed {
+		updates["closed_at"] = now
+	} else {
+		updates["closed_at"] = nil
+	}
+	res := tx.Model(&Case{}).Where("id = ? AND version = ?", id, version).Updates(updates)
+	if database.IsUniqueViolation(res.Error) {
+		return Case{}, valid.Errors{"event": "error.open_case_exists"}
+	}
+	if res.Error != nil {
+		return Case{}, res.Error
+	}
+	if res.RowsAffected != 1 {
+		return Case{}, ErrConflict
+	}
+	if err := moveCount(tx, c.State, t.To, 1); err != nil {
+		return Case{}, err
+	}
+	if err := addEntry(tx, Entry{CaseID: id, At: now, ActorID: actorID(actor), Kind: "transition", Event: string(ev),
+		FromState: string(c.State), ToState: string(t.To), Note: note}); err != nil {
+		return Case{}, err
+	}
+	if _, err := audit.Append(ctx, tx, audit.Record{Action: "case." + string(ev), ObjectType: "case", ObjectID: c.Reference,
+		Detail: map[string]any{"from": c.State, "to": t.To, "close_reason": t.CloseReason, "note": note, "version": version + 1}}); err != nil {
+		return Case{}, err
+	}
+	var out Case
+	return out, tx.Take(&out, id).Error
 }
 
 // guard checks what a transition needs beyond the state.

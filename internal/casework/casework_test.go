@@ -38,8 +38,13 @@ func TestTableOverEveryStateEventAndRole(t *testing.T) {
 	expected := map[casework.Event]map[casework.State]want{
 		casework.Dismiss: {casework.Flagged: {casework.Closed, []string{"admin", "staff"}}},
 		casework.Reopen:  {casework.Closed: {casework.Flagged, []string{"admin"}}},
+		// A volunteer fires send_to_brand only on their own purchase
+		// (Firing.Owner); a case alone offers it to staff.
+		casework.OrderPurchase:  {casework.Flagged: {casework.Purchasing, []string{"admin", "staff"}}},
+		casework.CancelPurchase: {casework.Purchasing: {casework.Flagged, []string{"admin", "staff"}}},
+		casework.SendToBrand:    {casework.Purchasing: {casework.Authenticating, []string{"admin", "staff"}}},
 	}
-	for _, ev := range []casework.Event{casework.Dismiss, casework.Reopen} {
+	for _, ev := range []casework.Event{casework.Dismiss, casework.Reopen, casework.OrderPurchase, casework.CancelPurchase, casework.SendToBrand} {
 		for _, st := range casework.States {
 			for name, a := range actors {
 				t.Run(fmt.Sprintf("%s/%s/%s", ev, st, name), func(t *testing.T) {
@@ -261,6 +266,22 @@ func TestAssignAndComment(t *testing.T) {
 		tl, _ := f.svc.Timeline(ctx, c.ID)
 		if len(tl) != 3 || tl[1].Kind != "assignment" || tl[1].Note != "User staff" || tl[2].Note != "卖家更换了店铺名称" {
 			t.Fatalf("timeline = %+v", tl)
+		}
+	})
+}
+
+// Rows with their own use case (a purchase order, a dispatch) cannot be
+// fired through the plain transition endpoint, which would skip their guard.
+func TestFireRefusesRowsThatHaveTheirOwnUseCase(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := setup(t, db)
+		c := f.open(t)
+		if _, err := f.svc.Fire(context.Background(), staff, c.ID, c.Version, casework.OrderPurchase, "x"); !errors.Is(err, casework.ErrNotAllowed) {
+			t.Fatalf("Fire(order_purchase) = %v, want ErrNotAllowed", err)
+		}
+		got, err := f.svc.Get(context.Background(), staff, c.ID)
+		if err != nil || got.State != casework.Flagged || got.Version != c.Version {
+			t.Fatalf("case after refusal: %+v, %v", got, err)
 		}
 	})
 }

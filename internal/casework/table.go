@@ -10,8 +10,11 @@ import (
 type Event string
 
 const (
-	Dismiss Event = "dismiss"
-	Reopen  Event = "reopen"
+	Dismiss        Event = "dismiss"
+	Reopen         Event = "reopen"
+	OrderPurchase  Event = "order_purchase"
+	CancelPurchase Event = "cancel_purchase"
+	SendToBrand    Event = "send_to_brand"
 )
 
 // Transition is one row of the table: from which states an event fires,
@@ -23,6 +26,11 @@ type Transition struct {
 	CloseReason CloseReason  // set when To is Closed
 	Action      authz.Action // asked of the policy for this actor and case
 	NeedsNote   bool         // a reason must be given
+	// Via names the use case that fires this row with what it needs (a
+	// purchase order, a dispatch), and that checks its guard. Such rows
+	// cannot be fired by the plain transition endpoint; the case page
+	// offers them in their own form.
+	Via string
 }
 
 // Table is the case road. Later work adds the purchase, verdict and
@@ -30,6 +38,13 @@ type Transition struct {
 var Table = []Transition{
 	{Event: Dismiss, From: []State{Flagged}, To: Closed, CloseReason: Dismissed, Action: authz.DismissCase, NeedsNote: true},
 	{Event: Reopen, From: []State{Closed}, To: Flagged, Action: authz.ReopenCase, NeedsNote: true},
+	// Guard (purchase): a volunteer and persona without a rotation
+	// conflict, a budget, a due date.
+	{Event: OrderPurchase, From: []State{Flagged}, To: Purchasing, Action: authz.OrderPurchase, Via: "purchase"},
+	{Event: CancelPurchase, From: []State{Purchasing}, To: Flagged, Action: authz.CancelPurchase, NeedsNote: true, Via: "purchase"},
+	// Guard (purchase): order recorded with receipt evidence, delivery
+	// with parcel photos, the item on its way to or with the brand.
+	{Event: SendToBrand, From: []State{Purchasing}, To: Authenticating, Action: authz.SendToBrand, Via: "purchase"},
 }
 
 // Lookup returns the row for event fired from state, if there is one.

@@ -33,12 +33,29 @@ type Config struct {
 	MaxHashes       int            // SPOTCHECK_MAX_CONCURRENT_HASHES
 	Location        *time.Location // SPOTCHECK_TIMEZONE: how times are shown
 	AutoOpenScore   float64        // SPOTCHECK_AUTO_OPEN_SCORE: a flag this sure opens a case by itself
+	BlobURL         string         // BLOB_URL: where evidence files go; empty means file:// in DataDir/evidence
+	MaxUpload       int64          // SPOTCHECK_MAX_UPLOAD_MB: the size limit of one evidence file
+	RotationWindow  time.Duration  // SPOTCHECK_ROTATION_DAYS: how long a buyer stays away from a shop network
+	SMTPURL         string         // SPOTCHECK_SMTP_URL: smtp://user:password@host:587; empty means no e-mail
+	MailFrom        string         // SPOTCHECK_MAIL_FROM
 }
 
 // SecureCookies reports whether the app is served over HTTPS, which makes
 // cookies Secure and lets the session cookie take the __Host- prefix.
 func (c Config) SecureCookies() bool {
 	return c.BaseURL != nil && c.BaseURL.Scheme == "https"
+}
+
+// EvidenceURL is where evidence files are kept.
+func (c Config) EvidenceURL() string {
+	if c.BlobURL != "" {
+		return c.BlobURL
+	}
+	abs, err := filepath.Abs(filepath.Join(c.DataDir, "evidence"))
+	if err != nil {
+		abs = filepath.Join(c.DataDir, "evidence")
+	}
+	return "file://" + filepath.ToSlash(abs)
 }
 
 // Postgres reports whether the configured database is PostgreSQL.
@@ -68,6 +85,14 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxHashes:       p.positiveInt("SPOTCHECK_MAX_CONCURRENT_HASHES", 4),
 		Location:        p.location("SPOTCHECK_TIMEZONE", "Asia/Shanghai"),
 		AutoOpenScore:   p.score("SPOTCHECK_AUTO_OPEN_SCORE", 0.8),
+		BlobURL:         p.str("BLOB_URL", ""),
+		MaxUpload:       int64(p.positiveInt("SPOTCHECK_MAX_UPLOAD_MB", 25)) << 20,
+		RotationWindow:  time.Duration(p.positiveInt("SPOTCHECK_ROTATION_DAYS", 90)) * 24 * time.Hour,
+		SMTPURL:         p.str("SPOTCHECK_SMTP_URL", ""),
+		MailFrom:        p.str("SPOTCHECK_MAIL_FROM", ""),
+	}
+	if c.SMTPURL != "" && c.MailFrom == "" {
+		p.fail("SPOTCHECK_MAIL_FROM", "is needed with SPOTCHECK_SMTP_URL")
 	}
 	if c.DemoPassword != "" && len([]rune(c.DemoPassword)) < 8 {
 		p.fail("SPOTCHECK_DEMO_PASSWORD", "must be at least 8 characters")

@@ -46,6 +46,16 @@ var shops = []demoShop{
 	{"tb-301178", "Golden Dragon Goods", "Ma Jun", "Aurora Timepieces", []demoFlag{
 		{"demo-0008", "it-1101", "Crystal watch 'Aurora style'", "89.00", 0.48, "keyword"},
 	}},
+	// Shops whose cases the demo takes through a test purchase.
+	{"tb-410020", "Jade Garden Leather", "He Ping", "Lotus Leather", []demoFlag{
+		{"demo-0009", "it-2201", "Lotus weekender bag, limited edition", "650.00", 0.91, "price_anomaly"},
+	}},
+	{"tb-410388", "Northwind Timepieces", "Gao Fei", "Aurora Timepieces", []demoFlag{
+		{"demo-0010", "it-2301", "Aurora moonphase watch, blue dial", "299.00", 0.86, "image_match"},
+	}},
+	{"tb-410777", "Crystal Bay Watches", "Xu Jing", "Aurora Timepieces", []demoFlag{
+		{"demo-0011", "it-2401", "Aurora crystal watch with swan clasp", "179.00", 0.94, "price_anomaly"},
+	}},
 }
 
 // loadCases sends the demo flags through the real ingestion (a resend
@@ -117,5 +127,5 @@ func loadCases(ctx context.Context, d Deps) error {
 			}
 		}
 	}
-	return nil
+	return loadPurchases(ctx, d, actor)
 }

@@ -15,7 +15,9 @@ import (
 	"spotcheck/internal/brand"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
+	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
+	"spotcheck/internal/purchase"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/user"
 )
@@ -29,6 +31,9 @@ type Deps struct {
 	Cases  *casework.Service
 	Flags  *flag.Service
 	Shops  *shop.Service
+
+	Purchases *purchase.Service
+	Evidence  *evidence.Store
 }
 
 // Account is one demo sign-in.
@@ -56,6 +61,8 @@ var accounts = []Account{
 	{Role: "admin", Email: "admin@demo.spotcheck.test", Name: "Morgan Admin"},
 	{Role: "staff", Email: "staff@demo.spotcheck.test", Name: "Lin Qiao"},
 	{Role: "volunteer", Email: "volunteer@demo.spotcheck.test", Name: "Chen Yu"},
+	{Role: "volunteer", Email: "volunteer2@demo.spotcheck.test", Name: "Zhao Lei"},
+	{Role: "volunteer", Email: "volunteer3@demo.spotcheck.test", Name: "Sun Mei"},
 	{Role: "brand", Email: "brand@demo.spotcheck.test", Name: "Ada Keller", Brands: []string{"Aurora Timepieces"}},
 }
 

@@ -22,6 +22,7 @@ type Shell struct {
 	Flashes   []Flash
 	RequestID string
 	Location  *time.Location
+	Unread    int64 // the user's unread notifications
 }
 
 // ShellUser is the signed-in user as the layout shows them.

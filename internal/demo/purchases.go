@@ -1,0 +1,189 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"time"
+
+	"spotcheck/internal/authz"
+	"spotcheck/internal/casework"
+	"spotcheck/internal/evidence"
+	"spotcheck/internal/purchase"
+	"spotcheck/internal/role"
+	"spotcheck/internal/user"
+)
+
+// demoVolunteer is a fictional covert buyer with the personas they shop as.
+type demoVolunteer struct {
+	email, region string
+	personas      []purchase.NewPersona
+	burn          string // the first persona is burned for this reason
+}
+
+var volunteers = []demoVolunteer{
+	{"volunteer@demo.spotcheck.test", "Zhejiang", []purchase.NewPersona{
+		{PlatformAccount: "tb_sunny_day_88", AddressAlias: "Hangzhou locker H-12", Phone: "+86 138 0000 2231", PaymentInstrument: "Alipay card •• 6222 0000 1111 4821"},
+		{PlatformAccount: "tb_quiet_reader", AddressAlias: "Hangzhou parcel station 3", Phone: "+86 139 0000 7710", PaymentInstrument: "WeChat Pay •• 6217 0000 2222 9035"},
+	}, "The seller asked for a video call before shipping."},
+	{"volunteer2@demo.spotcheck.test", "Jiangsu", []purchase.NewPersona{
+		{PlatformAccount: "tb_blue_kite", AddressAlias: "Suzhou locker S-4", Phone: "+86 137 0000 5521", PaymentInstrument: "Alipay card •• 6228 0000 3333 1187"},
+	}, ""},
+	{"volunteer3@demo.spotcheck.test", "Shanghai", []purchase.NewPersona{
+		{PlatformAccount: "tb_tea_and_cake", AddressAlias: "Shanghai parcel station 9", Phone: "+86 136 0000 6642", PaymentInstrument: "Alipay card •• 6225 0000 4444 5520"},
+	}, ""},
+}
+
+// demoPurchase takes one demo case through a test purchase up to a step.
+type demoPurchase struct {
+	shop, volunteer string
+	persona         int // index into the volunteer's usable personas
+	upTo            purchase.Status
+}
+
+var purchases = []demoPurchase{
+	{"Moonbeam Accessories", "volunteer@demo.spotcheck.test", 0, purchase.Assigned},
+	{"Jade Garden Leather", "volunteer@demo.spotcheck.test", 0, purchase.Ordered},
+	{"Northwind Timepieces", "volunteer2@demo.spotcheck.test", 0, purchase.Received},
+	{"Crystal Bay Watches", "volunteer@demo.spotcheck.test", 0, purchase.Dispatched},
+}
+
+// loadPurchases creates the volunteers and takes the demo cases through
+// their purchases with the real use cases (and real evidence files).
+func loadPurchases(ctx context.Context, d Deps, staff authz.Actor) error {
+	personas := map[string][]int64{} // usable, by volunteer e-mail
+	vols := map[string]user.User{}
+	for _, v := range volunteers {
+		u, err := d.Users.ByEmail(ctx, v.email) // made with the other demo accounts
+		if err != nil {
+			return fmt.Errorf("demo volunteer %s: %w", v.email, err)
+		}
+		vols[v.email] = u
+		prof, err := d.Purchases.GetProfile(ctx, staff, u.ID)
+		if err != nil {
+			return err
+		}
+		if len(prof.Personas) == 0 {
+			if err := d.Purchases.UpdateVolunteer(ctx, staff, u.ID, v.region, false); err != nil {
+				return err
+			}
+			for _, p := range v.personas {
+				if _, err := d.Purchases.AddPersona(ctx, staff, u.ID, p); err != nil {
+					return err
+				}
+			}
+			if v.burn != "" {
+				if prof, err = d.Purchases.GetProfile(ctx, staff, u.ID); err != nil {
+					return err
+				}
+				if err := d.Purchases.BurnPersona(ctx, staff, u.ID, prof.Personas[0].ID, v.burn); err != nil {
+					return err
+				}
+			}
+		}
+		if prof, err = d.Purchases.GetProfile(ctx, staff, u.ID); err != nil {
+			return err
+		}
+		for _, p := range prof.Personas {
+			if p.BurnedAt == nil {
+				personas[v.email] = append(personas[v.email], p.ID)
+			}
+		}
+	}
+	rows, _, err := d.Cases.List(ctx, staff, casework.Filter{Limit: 100})
+	if err != nil {
+		return err
+	}
+	for _, dp := range purchases {
+		for _, r := range rows {
+			if r.ShopName != dp.shop || r.State != casework.Flagged {
+				continue
+			}
+			done, err := d.Purchases.ForCase(ctx, r.ID)
+			if err != nil || len(done) > 0 {
+				return err
+			}
+			v := vols[dp.volunteer]
+			if err := walkPurchase(ctx, d, staff, authz.Actor{UserID: v.ID, Role: role.Volunteer}, r.ID, personas[dp.volunteer][dp.persona], dp.upTo); err != nil {
+				return fmt.Errorf("demo purchase on %s: %w", dp.shop, err)
+			}
+		}
+	}
+	return nil
+}
+
+func walkPurchase(ctx context.Context, d Deps, staff, vol authz.Actor, caseID, persona int64, upTo purchase.Status) error {
+	c, err := d.Cases.Get(ctx, staff, caseID)
+	if err != nil {
+		return err
+	}
+	today := time.Now().UTC()
+	p, err := d.Purchases.Order(ctx, staff, caseID, purchase.OrderInput{CaseVersion: c.Version, VolunteerID: vol.UserID, PersonaID: persona,
+		Budget: "300.00", Currency: "CNY", DueOn: today.AddDate(0, 0, 10).Format(time.DateOnly),
+		ShipTo:       "Brand authentication office, 88 Example Road, Hangzhou (fictional)",
+		Instructions: "Buy one piece of the listed item. Keep the parcel sealed; photograph it before opening the outer box."})
+	if err != nil || upTo == purchase.Assigned {
+		return err
+	}
+	files := func(kinds ...evidence.Kind) ([]evidence.Upload, error) {
+		var out []evidence.Upload
+		for i, k := range kinds {
+			st, err := d.Evidence.Put(ctx, bytes.NewReader(demoImage(i, k)), string(k)+".png")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, evidence.Upload{Kind: k, Stored: st})
+		}
+		return out, nil
+	}
+	fs, err := files(evidence.Receipt, evidence.Screenshot)
+	if err != nil {
+		return err
+	}
+	if err := d.Purchases.RecordOrder(ctx, vol, p.ID, purchase.OrderStep{Version: p.Version, OrderNumber: fmt.Sprintf("TB%d", 4200000+p.ID),
+		AmountPaid: "279.00", Fee: "12.00", OrderDate: today.AddDate(0, 0, -3).Format(time.DateOnly)}, fs); err != nil || upTo == purchase.Ordered {
+		return err
+	}
+	if p, err = d.Purchases.Get(ctx, staff, p.ID); err != nil {
+		return err
+	}
+	if fs, err = files(evidence.ParcelPhoto, evidence.ItemPhoto); err != nil {
+		return err
+	}
+	if err := d.Purchases.RecordDelivery(ctx, vol, p.ID, purchase.DeliveryStep{Version: p.Version, DeliveredOn: today.AddDate(0, 0, -1).Format(time.DateOnly),
+		SealNumber: fmt.Sprintf("SC-SEAL-%05d", p.ID), Carrier: "SF Express", Tracking: fmt.Sprintf("SF%010d", p.ID)}, fs); err != nil || upTo == purchase.Received {
+		return err
+	}
+	if p, err = d.Purchases.Get(ctx, staff, p.ID); err != nil {
+		return err
+	}
+	err = d.Purchases.Dispatch(ctx, vol, p.ID, purchase.DispatchStep{Version: p.Version, To: purchase.PartyBrand, Carrier: "EMS",
+		Tracking: fmt.Sprintf("EMS%09d", p.ID), Seal: fmt.Sprintf("SC-SEAL-%05d", p.ID)}, nil)
+	if errors.Is(err, casework.ErrConflict) {
+		return nil
+	}
+	return err
+}
+
+// demoImage draws a small, plainly fake picture for a demo evidence file.
+func demoImage(i int, k evidence.Kind) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 160, 120))
+	base := map[evidence.Kind]color.RGBA{evidence.Receipt: {240, 240, 230, 255}, evidence.Screenshot: {220, 230, 245, 255},
+		evidence.ParcelPhoto: {200, 170, 120, 255}, evidence.ItemPhoto: {230, 200, 210, 255}}[k]
+	for y := range 120 {
+		for x := range 160 {
+			c := base
+			if (x/16+y/16+i)%2 == 0 {
+				c.R, c.G, c.B = c.R-30, c.G-30, c.B-30
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
+}

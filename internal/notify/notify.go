@@ -1,0 +1,155 @@
+// Package notify tells people that something needs them: in-app
+// notifications (a counter in the navigation, a list, mark as read) and,
+// when SMTP is configured, an e-mail. An action asks for a notification by
+// inserting a River job in its own transaction (Request); the job decides
+// the recipients and writes the rows, so a rolled-back action notifies
+// nobody and a notification never holds up the action.
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+
+	"spotcheck/internal/database"
+)
+
+// Event is what happened, and the catalog key of its text (notify.<event>).
+type Event string
+
+const (
+	AssignmentNew    Event = "assignment_new"    // to the volunteer
+	OrderRecorded    Event = "order_recorded"    // to staff on the purchase
+	DeliveryRecorded Event = "delivery_recorded" // to staff on the purchase
+	ItemDispatched   Event = "item_dispatched"   // to staff on the purchase, and to the receiving brand's users
+)
+
+// Notification is one line in a user's list.
+type Notification struct {
+	ID        int64
+	UserID    int64
+	Kind      string
+	Subject   string // the case reference or item number the text names
+	Link      string // where the recipient goes to act on it
+	CreatedAt time.Time
+	ReadAt    *time.Time
+}
+
+// Args is the job an action inserts: who is told what.
+type Args struct {
+	Event   Event   `json:"event"`
+	Subject string  `json:"subject"`
+	Link    string  `json:"link"`
+	UserIDs []int64 `json:"user_ids,omitempty"`
+	// BrandID: also every active user bound to this brand.
+	BrandID int64 `json:"brand_id,omitempty"`
+	// BrandLink replaces Link for the brand's users, who see other screens.
+	BrandLink string `json:"brand_link,omitempty"`
+}
+
+func (Args) Kind() string { return "notify" }
+
+// Inserter puts a job in the caller's transaction (job.Queue does).
+type Inserter interface {
+	InsertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs) error
+}
+
+// Worker writes the notifications of one Args and queues their e-mails.
+type Worker struct {
+	river.WorkerDefaults[Args]
+	DB     *database.DB
+	Queue  Inserter
+	Mailer *Mailer // nil: no e-mail
+	Logger *slog.Logger
+}
+
+func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
+	a := j.Args
+	return w.DB.InTx(ctx, func(tx *gorm.DB) error {
+		type recipient struct {
+			ID    int64
+			Email string
+			Brand bool
+		}
+		var rs []recipient
+		if len(a.UserIDs) > 0 {
+			if err := tx.Table("users").Select("id, email, false AS brand").
+				Where("id IN ? AND disabled_at IS NULL", a.UserIDs).Order("id").Find(&rs).Error; err != nil {
+				return err
+			}
+		}
+		if a.BrandID != 0 {
+			var bs []recipient
+			if err := tx.Table("users").Select("users.id, users.email, true AS brand").
+				Joins("JOIN brand_members m ON m.user_id = users.id").
+				Where("m.brand_id = ? AND users.disabled_at IS NULL", a.BrandID).Order("users.id").Find(&bs).Error; err != nil {
+				return err
+			}
+			rs = append(rs, bs...)
+		}
+		now := time.Now().UTC()
+		var seen []int64
+		for _, r := range rs {
+			if slices.Contains(seen, r.ID) {
+				continue
+			}
+			seen = append(seen, r.ID)
+			n := Notification{UserID: r.ID, Kind: string(a.Event), Subject: a.Subject, Link: a.Link, CreatedAt: now}
+			if r.Brand && a.BrandLink != "" {
+				n.Link = a.BrandLink
+			}
+			if err := tx.Create(&n).Error; err != nil {
+				return fmt.Errorf("notify %d: %w", r.ID, err)
+			}
+			if w.Mailer != nil && r.Email != "" {
+				if err := w.Queue.InsertTx(ctx, tx, MailArgs{NotificationID: n.ID}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Service reads and marks a user's own notifications; every query is
+// bounded by the user, so another user's notification is not found.
+type Service struct{ db *database.DB }
+
+func NewService(db *database.DB) *Service { return &Service{db: db} }
+
+// Unread counts the user's unread notifications (a partial index).
+func (s *Service) Unread(ctx context.Context, userID int64) (int64, error) {
+	var n int64
+	err := s.db.Gorm.WithContext(ctx).Model(&Notification{}).Where("user_id = ? AND read_at IS NULL", userID).Count(&n).Error
+	return n, err
+}
+
+// List returns the user's latest notifications, newest first.
+func (s *Service) List(ctx context.Context, userID int64, limit int) ([]Notification, error) {
+	var ns []Notification
+	err := s.db.Gorm.WithContext(ctx).Where("user_id = ?", userID).Order("id DESC").Limit(limit).Find(&ns).Error
+	return ns, err
+}
+
+// MarkRead marks one of the user's notifications read (id 0: all of them).
+func (s *Service) MarkRead(ctx context.Context, userID, id int64) error {
+	q := s.db.Gorm.WithContext(ctx).Model(&Notification{}).Where("user_id = ? AND read_at IS NULL", userID)
+	if id != 0 {
+		q = q.Where("id = ?", id)
+	}
+	return q.Update("read_at", time.Now().UTC()).Error
+}
+
+// Open marks one of the user's notifications read and returns it.
+func (s *Service) Open(ctx context.Context, userID, id int64) (Notification, error) {
+	var n Notification
+	if err := s.db.Gorm.WithContext(ctx).Where("id = ? AND user_id = ?", id, userID).Take(&n).Error; err != nil {
+		return n, database.NotFound(err)
+	}
+	return n, s.MarkRead(ctx, userID, id)
+}

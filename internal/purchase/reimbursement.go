@@ -1,0 +1,132 @@
+package purchase
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"spotcheck/internal/audit"
+	"spotcheck/internal/authz"
+	"spotcheck/internal/database"
+	"spotcheck/internal/valid"
+)
+
+// ReimbursementStatus: new → approved → paid.
+type ReimbursementStatus string
+
+const (
+	ReimbursementNew      ReimbursementStatus = "new"
+	ReimbursementApproved ReimbursementStatus = "approved"
+	ReimbursementPaid     ReimbursementStatus = "paid"
+)
+
+// Reimbursement pays a volunteer back what the purchase cost them.
+type Reimbursement struct {
+	ID          int64
+	PurchaseID  int64
+	VolunteerID int64
+	AmountMinor int64
+	FeeMinor    int64
+	Currency    string
+	Status      ReimbursementStatus
+	CreatedAt   time.Time
+	ApprovedBy  *int64
+	ApprovedAt  *time.Time
+	PaidBy      *int64
+	PaidAt      *time.Time
+}
+
+// Total is what the volunteer is owed.
+func (r Reimbursement) Total() int64 { return r.AmountMinor + r.FeeMinor }
+
+// MyReimbursement is a line of the volunteer's list.
+type MyReimbursement struct {
+	Reimbursement
+	CaseReference string
+}
+
+// MyReimbursements lists the volunteer's own reimbursements, newest first.
+func (s *Service) MyReimbursements(ctx context.Context, actor authz.Actor) ([]MyReimbursement, error) {
+	if !authz.Can(actor, authz.ViewReimbursements, authz.Subject{}) {
+		return nil, ErrNotAllowed
+	}
+	var out []MyReimbursement
+	err := s.db.Gorm.WithContext(ctx).Table("reimbursements r").Select("r.*, c.reference AS case_reference").
+		Joins("JOIN purchases p ON p.id = r.purchase_id").Joins("JOIN cases c ON c.id = p.case_id").
+		Where("r.volunteer_id = ?", actor.UserID).Order("r.id DESC").Limit(500).Scan(&out).Error
+	return out, err
+}
+
+// ReimbursementOf returns a purchase's reimbursement, if the order is recorded.
+func (s *Service) ReimbursementOf(ctx context.Context, purchaseID int64) (*Reimbursement, error) {
+	var r Reimbursement
+	err := s.db.Gorm.WithContext(ctx).Where("purchase_id = ?", purchaseID).Take(&r).Error
+	if database.NotFound(err) == database.ErrNotFound {
+		return nil, nil
+	}
+	return &r, err
+}
+
+// Approve approves a reimbursement; only once the purchased item has been
+// logged into custody by the party after the volunteer.
+func (s *Service) Approve(ctx context.Context, actor authz.Actor, id int64) error {
+	return s.moveReimbursement(ctx, actor, id, ReimbursementNew, ReimbursementApproved, func(tx *gorm.DB, r Reimbursement) error {
+		var n int64
+		err := tx.Table("custody_events e").Joins("JOIN items i ON i.id = e.item_id").
+			Where("i.purchase_id = ? AND e.step = 'accept'", r.PurchaseID).Count(&n).Error
+		if err == nil && n == 0 {
+			return valid.Errors{"reimbursement": "error.reimbursement_not_in_custody"}
+		}
+		return err
+	})
+}
+
+// MarkPaid records that an approved reimbursement was paid.
+func (s *Service) MarkPaid(ctx context.Context, actor authz.Actor, id int64) error {
+	return s.moveReimbursement(ctx, actor, id, ReimbursementApproved, ReimbursementPaid, nil)
+}
+
+func (s *Service) moveReimbursement(ctx context.Context, actor authz.Actor, id int64, from, to ReimbursementStatus, guard func(*gorm.DB, Reimbursement) error) error {
+	if !authz.Can(actor, authz.ApproveReimbursement, authz.Subject{}) {
+		return ErrNotAllowed
+	}
+	return s.db.InTx(ctx, func(tx *gorm.DB) error {
+		var r Reimbursement
+		if err := tx.Take(&r, id).Error; err != nil {
+			return database.NotFound(err)
+		}
+		if r.Status != from {
+			return ErrConflict
+		}
+		if guard != nil {
+			if err := guard(tx, r); err != nil {
+				return err
+			}
+		}
+		now := s.now()
+		updates := map[string]any{"status": to}
+		if to == ReimbursementApproved {
+			updates["approved_by"], updates["approved_at"] = actor.UserID, now
+		} else {
+			updates["paid_by"], updates["paid_at"] = actor.UserID, now
+		}
+		res := tx.Model(&Reimbursement{}).Where("id = ? AND status = ?", id, from).Updates(updates)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return ErrConflict
+		}
+		_, err := audit.Append(ctx, tx, audit.Record{Action: "reimbursement." + string(to), ObjectType: "reimbursement",
+			ObjectID: itoa(id), Detail: map[string]any{"purchase_id": r.PurchaseID, "total_minor": r.Total(), "currency": r.Currency}})
+		return err
+	})
+}
+
+// ReimbursementCase returns the reference of a reimbursement's case.
+func (s *Service) ReimbursementCase(ctx context.Context, id int64) (string, error) {
+	var ref string
+	return ref, scalar(s.db.Gorm.WithContext(ctx), &ref, `SELECT c.reference FROM reimbursements r
+		JOIN purchases p ON p.id = r.purchase_id JOIN cases c ON c.id = p.case_id WHERE r.id = ?`, id)
+}

@@ -1,0 +1,25 @@
+package purchase
+
+import (
+	"database/sql"
+	"errors"
+
+	"gorm.io/gorm"
+
+	"spotcheck/internal/database"
+)
+
+// scalar reads one value of one row; no row is database.ErrNotFound.
+func scalar(db *gorm.DB, dest any, query string, args ...any) error {
+	err := db.Raw(query, args...).Row().Scan(dest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return database.ErrNotFound
+	}
+	return err
+}
+
+// caseRef is the reference of case id.
+func caseRef(db *gorm.DB, id int64) (string, error) {
+	var ref string
+	return ref, scalar(db, &ref, "SELECT reference FROM cases WHERE id = ?", id)
+}

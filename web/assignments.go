@@ -1,0 +1,175 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"spotcheck/internal/casework"
+	"spotcheck/internal/database"
+	"spotcheck/internal/evidence"
+	"spotcheck/internal/purchase"
+	"spotcheck/internal/valid"
+	"spotcheck/web/view/page"
+)
+
+const ctxAssignment = "spotcheck.assignment"
+
+// assignments is the volunteer home: their own purchases, newest first.
+func (s *Server) assignments(c echo.Context) error {
+	as, err := s.Purchases.Mine(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, page.Assignments(as))
+}
+
+// loadAssignment is the load-and-authorize middleware of
+// /assignments/:id: another volunteer's purchase is not found.
+func (s *Server) loadAssignment(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+		if err != nil {
+			return database.ErrNotFound
+		}
+		a, err := s.Purchases.Assignment(c.Request().Context(), actorOf(c), id)
+		if err != nil {
+			return err
+		}
+		c.Set(ctxAssignment, a)
+		return next(c)
+	}
+}
+
+func assignmentOf(c echo.Context) purchase.Assignment {
+	return c.Get(ctxAssignment).(purchase.Assignment)
+}
+
+func (s *Server) showAssignment(c echo.Context) error {
+	return s.renderAssignment(c, http.StatusOK, assignmentOf(c), page.StepForm{})
+}
+
+func (s *Server) renderAssignment(c echo.Context, status int, a purchase.Assignment, f page.StepForm) error {
+	ctx := c.Request().Context()
+	actor := actorOf(c)
+	persona, err := s.Purchases.PersonaFor(ctx, actor, a.Purchase)
+	if err != nil {
+		return err
+	}
+	chain, hasItem, err := s.Purchases.ChainOf(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	all, err := evidence.ForCase(ctx, s.DB.Gorm, a.CaseID)
+	if err != nil {
+		return err
+	}
+	var files []page.EvidenceItem
+	for _, e := range all {
+		if e.PurchaseID != nil && *e.PurchaseID == a.ID {
+			files = append(files, evidenceItem(e, e.UploadedBy == actor.UserID))
+		}
+	}
+	p := page.AssignmentPage{A: a, Persona: persona, Files: files, Form: f, MaxUploadMB: s.Config.MaxUpload >> 20}
+	if hasItem {
+		p.Item = &chain.Item
+		p.Custody = s.custodyLines(c, chain)
+	}
+	if r, err := s.Purchases.ReimbursementOf(ctx, a.ID); err != nil {
+		return err
+	} else if r != nil {
+		p.Reimbursement = r
+	}
+	return s.render(c, status, page.Assignment(p))
+}
+
+// The three steps. Each reads its form with the files streamed to blob
+// storage, then runs one use case; on any refusal the stored files are
+// discarded and the page comes back with what was typed.
+
+func (s *Server) recordOrder(c echo.Context) error {
+	return s.assignmentStep(c, "order", fixedKinds(map[string]evidence.Kind{"receipt": evidence.Receipt, "screenshot": evidence.Screenshot}),
+		func(a purchase.Assignment, up upload) error {
+			return s.Purchases.RecordOrder(c.Request().Context(), actorOf(c), a.ID, purchase.OrderStep{
+				Version: atoi(up.Values.Get("version")), OrderNumber: up.Values.Get("order_number"),
+				AmountPaid: up.Values.Get("amount_paid"), Fee: up.Values.Get("fee"), OrderDate: up.Values.Get("order_date")}, up.Files)
+		}, "assignment.order_recorded")
+}
+
+func (s *Server) recordDelivery(c echo.Context) error {
+	return s.assignmentStep(c, "delivery", fixedKinds(map[string]evidence.Kind{"parcel_photo": evidence.ParcelPhoto, "item_photo": evidence.ItemPhoto}),
+		func(a purchase.Assignment, up upload) error {
+			return s.Purchases.RecordDelivery(c.Request().Context(), actorOf(c), a.ID, purchase.DeliveryStep{
+				Version: atoi(up.Values.Get("version")), DeliveredOn: up.Values.Get("delivered_on"),
+				SealNumber: up.Values.Get("seal_number"), Carrier: up.Values.Get("carrier"), Tracking: up.Values.Get("tracking")}, up.Files)
+		}, "assignment.delivery_recorded")
+}
+
+func (s *Server) dispatchItem(c echo.Context) error {
+	return s.assignmentStep(c, "dispatch", fixedKinds(map[string]evidence.Kind{"item_photo": evidence.ItemPhoto}),
+		func(a purchase.Assignment, up upload) error {
+			return s.Purchases.Dispatch(c.Request().Context(), actorOf(c), a.ID, purchase.DispatchStep{
+				Version: atoi(up.Values.Get("version")), To: up.Values.Get("to"), Carrier: up.Values.Get("carrier"),
+				Tracking: up.Values.Get("tracking"), Seal: up.Values.Get("seal")}, up.Files)
+		}, "assignment.dispatched")
+}
+
+// uploadAssignmentEvidence adds files to the volunteer's own purchase
+// (a receipt that was missing, more photos).
+func (s *Server) uploadAssignmentEvidence(c echo.Context) error {
+	return s.assignmentStep(c, "evidence", chosenKind,
+		func(a purchase.Assignment, up upload) error {
+			return s.Purchases.AddEvidence(c.Request().Context(), actorOf(c), a.ID, up.Files)
+		}, "evidence.uploaded")
+}
+
+func (s *Server) assignmentStep(c echo.Context, step string, kinds kindsFunc,
+	run func(purchase.Assignment, upload) error, done string) error {
+	a := assignmentOf(c)
+	up, err := s.readUpload(c, kinds)
+	if err == nil {
+		if err = run(a, up); err != nil {
+			s.discard(c.Request().Context(), up.Files)
+		}
+	}
+	if err != nil {
+		status, errs, ferr := purchaseFailed(err)
+		if ferr != nil {
+			return ferr
+		}
+		fresh, gerr := s.Purchases.Assignment(c.Request().Context(), actorOf(c), a.ID)
+		if gerr != nil {
+			return gerr
+		}
+		return s.renderAssignment(c, status, fresh, page.StepForm{Step: step, Values: up.Values, Errors: errs})
+	}
+	return s.redirect(c, "/assignments/"+strconv.FormatInt(a.ID, 10), "success", done)
+}
+
+// purchaseFailed maps a refused purchase action to a status and the
+// messages to show; any other error is returned as is.
+func purchaseFailed(err error) (int, valid.Errors, error) {
+	var ue *uploadError
+	switch {
+	case errors.As(err, &ue):
+		return ue.status, ue.errs, nil
+	case errors.Is(err, purchase.ErrConflict), errors.Is(err, purchase.ErrNotAllowed),
+		errors.Is(err, casework.ErrConflict), errors.Is(err, casework.ErrNotAllowed):
+		return http.StatusConflict, valid.Errors{"conflict": "error.purchase_changed"}, nil
+	case errors.Is(err, purchase.ErrNotHolder):
+		return http.StatusConflict, valid.Errors{"conflict": "error.custody_not_holder"}, nil
+	case errors.Is(err, purchase.ErrInTransit):
+		return http.StatusConflict, valid.Errors{"conflict": "error.custody_in_transit"}, nil
+	}
+	if errs, ok := valid.As(err); ok {
+		return http.StatusUnprocessableEntity, errs, nil
+	}
+	return 0, nil, err
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
