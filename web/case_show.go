@@ -10,6 +10,7 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/valid"
+	"spotcheck/internal/verdict"
 	"spotcheck/web/view/page"
 )
 
@@ -75,6 +76,10 @@ func (s *Server) renderCaseWith(c echo.Context, status int, cs casework.Case, f 
 	if err := s.purchasePanel(c, cs, &p, f); err != nil {
 		return err
 	}
+	if p.Verdicts, err = s.Verdicts.ForCase(ctx, cs.ID); err != nil {
+		return err
+	}
+	p.Verdict = verdict.Current(p.Verdicts)
 	if cs.InvestigatorID != nil {
 		p.InvestigatorID = *cs.InvestigatorID
 	}

@@ -32,6 +32,7 @@ import (
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
+	"spotcheck/internal/verdict"
 	"spotcheck/web"
 )
 
@@ -117,7 +118,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	a.evidence = &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload}
 	a.echo = web.New(web.Deps{Config: cfg, DB: db, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens, Jobs: jobs,
-		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify,
+		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify, Verdicts: verdict.NewService(db),
 		Logger: slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,18 +27,10 @@ func (s *Server) renderIncoming(c echo.Context, status int, form page.StepForm) 
 	for _, id := range actor.BrandIDs {
 		names = append(names, all[id])
 	}
-	items, err := s.Purchases.Incoming(ctx, actor)
+	queue, err := s.Purchases.Queue(ctx, actor)
 	if err != nil {
 		return err
 	}
-	var views []page.ItemView
-	for _, it := range items {
-		ch, _, err := s.Purchases.ChainOf(ctx, it.PurchaseID)
-		if err != nil {
-			return err
-		}
-		views = append(views, page.ItemView{Item: it, Lines: s.custodyLines(c, ch), CanAccept: it.PendingKind != nil})
-	}
-	return s.render(c, status, page.Authentications(page.IncomingPage{Brands: names, Items: views, Form: form,
-		MaxUploadMB: s.Config.MaxUpload >> 20}))
+	return s.render(c, status, page.Authentications(page.IncomingPage{Brands: names, Queue: queue, Form: form,
+		MaxUploadMB: s.Config.MaxUpload >> 20, Now: time.Now()}))
 }

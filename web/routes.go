@@ -105,6 +105,9 @@ func (s *Server) routes(e *echo.Echo) {
 
 	brandUser := signedIn.Group("", s.require(authz.ViewAuthQueue))
 	brandUser.GET("/authentications", s.authentications)
+	brandCase := brandUser.Group("/authentications/:ref", s.loadBrandCase)
+	brandCase.GET("", s.showBrandCase)
+	brandCase.POST("/verdict", s.submitVerdict)
 
 	admin := signedIn.Group("/admin", s.require(authz.ManageUsers))
 	admin.GET("/users", s.adminUsers)

@@ -112,6 +112,11 @@ func matrix() map[string]matrixRow {
 		"GET /evidence/:id/thumb":                  {path: "/evidence/{evidence}/thumb", want: signInFirst(ok, ok, ok, notFound)},
 		"POST /evidence/:id/withdraw":              {path: "/evidence/{evidence}/withdraw", form: url.Values{"reason": {""}}, want: signInFirst(redirect, redirect, redirect, notFound)},
 		"POST /items/:id/accept":                   {path: "/items/{item}/accept", want: signInFirst(notFound, notFound, notFound, notFound)},
+		// The brand's view of a case whose item is on its way to the brand.
+		"GET /authentications/:ref":                     {path: "/authentications/{brandcase}", want: signInFirst(forbid, forbid, forbid, ok)},
+		"POST /authentications/:ref/verdict":            {path: "/authentications/{brandcase}/verdict", want: signInFirst(forbid, forbid, forbid, http.StatusBadRequest)}, // not multipart
+		echo.RouteNotFound + " /authentications/:ref":   {path: "/authentications/{brandcase}/nothing", want: signInFirst(forbid, forbid, forbid, notFound)},
+		echo.RouteNotFound + " /authentications/:ref/*": {path: "/authentications/{brandcase}/nothing/else", want: signInFirst(forbid, forbid, forbid, notFound)},
 
 		// The volunteer pool; {volunteer} is the seeded volunteer's id.
 		"GET /volunteers":                             {path: "/volunteers", want: signInFirst(ok, ok, forbid, forbid)},

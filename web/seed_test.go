@@ -63,6 +63,7 @@ func seedObjects(t testing.TB, a *app) map[string]string {
 		"import": strconv.FormatInt(imp.ID, 10)}
 	maps.Copy(objs, a.seedPurchase(t, "shop-buy", purchase.Received))
 	objs["volunteer"] = strconv.FormatInt(a.accounts["volunteer"].ID, 10)
+	objs["brandcase"] = a.seedPurchase(t, "shop-brandcase", purchase.Dispatched)["purchase_case"]
 	return objs
 }
 

@@ -26,6 +26,7 @@ import (
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
+	"spotcheck/internal/verdict"
 )
 
 // Deps is everything the web tier uses, built once in cmd/spotcheck.
@@ -45,6 +46,7 @@ type Deps struct {
 	Purchases     *purchase.Service
 	Evidence      *evidence.Store
 	Notifications *notify.Service
+	Verdicts      *verdict.Service
 }
 
 // Server holds the handlers' dependencies.

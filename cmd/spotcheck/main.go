@@ -29,6 +29,7 @@ import (
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
+	"spotcheck/internal/verdict"
 )
 
 const usage = `spotcheck — case work against counterfeit goods
@@ -120,6 +121,7 @@ type app struct {
 	evidence      *evidence.Store
 	purchases     *purchase.Service
 	notifications *notify.Service
+	verdicts      *verdict.Service
 }
 
 func (a *app) close() {
@@ -154,6 +156,7 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		evidence:      &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload},
 		purchases:     purchase.NewService(db, jobs, cfg.RotationWindow),
 		notifications: notify.NewService(db),
+		verdicts:      verdict.NewService(db),
 		db:            db,
 		users:         user.NewService(db, hasher, user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow}),
 		brands:        brand.NewService(db),

@@ -62,6 +62,8 @@ const (
 	ViewEvidence         Action = "evidence.view"         // staff; the purchase's volunteer; a brand user when shared
 	WithdrawEvidence     Action = "evidence.withdraw"     // staff; the uploader
 	HandleCustody        Action = "custody.handle"        // release or accept an item for a party
+	ViewBrandCase        Action = "brandcase.view"        // a brand user's view of a case whose item reached the brand
+	SubmitVerdict        Action = "verdict.submit"        // a brand user authenticates an item of their brand
 )
 
 // Custody parties, as Subject kinds for HandleCustody: the actor must act
@@ -79,7 +81,7 @@ type Subject struct {
 	OwnerID int64 // the user the object belongs to (for own-account actions)
 	BrandID int64 // the brand the object concerns, if any
 	// Shared: evidence that is brand-visible on an item already on its way
-	// to, or with, the brand.
+	// to, or with, the brand; a case whose item has reached the brand.
 	Shared bool
 }
 
@@ -111,6 +113,10 @@ func Can(a Actor, action Action, s Subject) bool {
 		return a.Role == role.Volunteer
 	case ViewEvidence:
 		return staffLike(a) || ownVolunteer(a, s) || (a.Role == role.Brand && s.Shared && a.HasBrand(s.BrandID))
+	case ViewBrandCase:
+		return a.Role == role.Brand && s.Shared && a.HasBrand(s.BrandID)
+	case SubmitVerdict:
+		return a.Role == role.Brand && a.HasBrand(s.BrandID)
 	case HandleCustody:
 		switch s.Kind {
 		case CustodyStaff:

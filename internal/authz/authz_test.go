@@ -68,6 +68,11 @@ func TestCanPerActor(t *testing.T) {
 		{HandleCustody, Subject{Kind: CustodyBrand, BrandID: 10}, map[string]bool{"brand": true}},
 		{HandleCustody, Subject{Kind: CustodyBrand, BrandID: 11}, map[string]bool{}},
 		{HandleCustody, Subject{Kind: "custody.nobody"}, map[string]bool{}},
+		{ViewBrandCase, Subject{Kind: "case", BrandID: 10, Shared: true}, map[string]bool{"brand": true}},
+		{ViewBrandCase, Subject{Kind: "case", BrandID: 10}, map[string]bool{}},
+		{ViewBrandCase, Subject{Kind: "case", BrandID: 11, Shared: true}, map[string]bool{}},
+		{SubmitVerdict, Subject{Kind: "case", BrandID: 10}, map[string]bool{"brand": true}},
+		{SubmitVerdict, Subject{Kind: "case", BrandID: 11}, map[string]bool{}},
 	}
 	for _, r := range rows {
 		for name, a := range actors {

@@ -106,6 +106,9 @@ type Firing struct {
 	// Owner is the volunteer whose purchase the event concerns (0: none),
 	// so that a volunteer may fire what the policy allows them on their own.
 	Owner int64
+	// Shared: the caller has checked that the case's item has reached the
+	// brand, so the brand's users may act on it.
+	Shared bool
 }
 
 // FireTx is the one way a case moves, inside the caller's transaction:
@@ -120,8 +123,9 @@ func FireTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, f Firing) (Case
 		return Case{}, database.NotFound(err)
 	}
 	subject := c.Subject()
-	subject.OwnerID = f.Owner
-	if !authz.Can(actor, authz.ViewCase, subject) && !authz.Can(actor, authz.ViewPurchase, subject) {
+	subject.OwnerID, subject.Shared = f.Owner, f.Shared
+	if !authz.Can(actor, authz.ViewCase, subject) && !authz.Can(actor, authz.ViewPurchase, subject) &&
+		!authz.Can(actor, authz.ViewBrandCase, subject) {
 		return Case{}, database.ErrNotFound
 	}
 	if c.Version != version {

@@ -43,8 +43,13 @@ func TestTableOverEveryStateEventAndRole(t *testing.T) {
 		casework.OrderPurchase:  {casework.Flagged: {casework.Purchasing, []string{"admin", "staff"}}},
 		casework.CancelPurchase: {casework.Purchasing: {casework.Flagged, []string{"admin", "staff"}}},
 		casework.SendToBrand:    {casework.Purchasing: {casework.Authenticating, []string{"admin", "staff"}}},
+		// Verdicts are the brand's (brand 1 here); from confirmed they supersede.
+		casework.VerdictCounterfeit:  {casework.Authenticating: {casework.Confirmed, []string{"brand"}}, casework.Confirmed: {casework.Confirmed, []string{"brand"}}},
+		casework.VerdictGenuine:      {casework.Authenticating: {casework.Closed, []string{"brand"}}, casework.Confirmed: {casework.Closed, []string{"brand"}}},
+		casework.VerdictInconclusive: {casework.Authenticating: {casework.Flagged, []string{"brand"}}, casework.Confirmed: {casework.Flagged, []string{"brand"}}},
 	}
-	for _, ev := range []casework.Event{casework.Dismiss, casework.Reopen, casework.OrderPurchase, casework.CancelPurchase, casework.SendToBrand} {
+	for _, ev := range []casework.Event{casework.Dismiss, casework.Reopen, casework.OrderPurchase, casework.CancelPurchase, casework.SendToBrand,
+		casework.VerdictCounterfeit, casework.VerdictGenuine, casework.VerdictInconclusive} {
 		for _, st := range casework.States {
 			for name, a := range actors {
 				t.Run(fmt.Sprintf("%s/%s/%s", ev, st, name), func(t *testing.T) {

@@ -15,6 +15,11 @@ const (
 	OrderPurchase  Event = "order_purchase"
 	CancelPurchase Event = "cancel_purchase"
 	SendToBrand    Event = "send_to_brand"
+	// A brand's verdict. From confirmed, a new verdict supersedes the last
+	// one before enforcement starts.
+	VerdictCounterfeit  Event = "verdict_counterfeit"
+	VerdictGenuine      Event = "verdict_genuine"
+	VerdictInconclusive Event = "verdict_inconclusive"
 )
 
 // Transition is one row of the table: from which states an event fires,
@@ -45,6 +50,11 @@ var Table = []Transition{
 	// Guard (purchase): order recorded with receipt evidence, delivery
 	// with parcel photos, the item on its way to or with the brand.
 	{Event: SendToBrand, From: []State{Purchasing}, To: Authenticating, Action: authz.SendToBrand, Via: "purchase"},
+	// Guard (verdict): the item with the brand, a signed verdict; a
+	// counterfeit one with at least one failed check and a report or notes.
+	{Event: VerdictCounterfeit, From: []State{Authenticating, Confirmed}, To: Confirmed, Action: authz.SubmitVerdict, Via: "verdict"},
+	{Event: VerdictGenuine, From: []State{Authenticating, Confirmed}, To: Closed, CloseReason: Genuine, Action: authz.SubmitVerdict, Via: "verdict"},
+	{Event: VerdictInconclusive, From: []State{Authenticating, Confirmed}, To: Flagged, Action: authz.SubmitVerdict, Via: "verdict"},
 }
 
 // Lookup returns the row for event fired from state, if there is one.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -322,17 +323,54 @@ func (c Chain) Verify() error {
 	return nil
 }
 
-// Incoming lists items released to one of the brands and not yet
-// accepted, and items the brands hold (the brand user's queue).
-func (s *Service) Incoming(ctx context.Context, actor authz.Actor) ([]Item, error) {
+// Awaiting is an item a brand is to authenticate, as its queue shows it.
+type Awaiting struct {
+	Item
+	CaseReference      string
+	CaseState          string
+	ShopName           string
+	AuthenticationDays int
+	SentAt             time.Time // released to the brand
+}
+
+// Due is when the brand's authentication is expected.
+func (a Awaiting) Due() time.Time { return a.SentAt.AddDate(0, 0, a.AuthenticationDays) }
+
+// Queue lists the items on their way to, or held by, the actor's brands
+// whose case is still with the brand (authenticating, or confirmed while
+// the verdict may be superseded), oldest first.
+func (s *Service) Queue(ctx context.Context, actor authz.Actor) ([]Awaiting, error) {
 	if len(actor.BrandIDs) == 0 {
 		return nil, nil
 	}
-	var items []Item
-	err := s.db.Gorm.WithContext(ctx).
-		Where("(pending_kind = ? AND pending_id IN ?) OR (holder_kind = ? AND holder_id IN ?)", PartyBrand, actor.BrandIDs, PartyBrand, actor.BrandIDs).
-		Order("id").Limit(500).Find(&items).Error
-	return items, err
+	db := s.db.Gorm.WithContext(ctx)
+	var rows []Awaiting
+	err := db.Table("items i").
+		Select("i.*, c.reference AS case_reference, c.state AS case_state, sh.name AS shop_name, b.authentication_days").
+		Joins("JOIN cases c ON c.id = i.case_id").Joins("JOIN shops sh ON sh.id = c.shop_id").Joins("JOIN brands b ON b.id = c.brand_id").
+		Where("c.brand_id IN ? AND c.state IN ('authenticating', 'confirmed')", actor.BrandIDs).
+		Where("(i.pending_kind = 'brand' AND i.pending_id = c.brand_id) OR (i.holder_kind = 'brand' AND i.holder_id = c.brand_id)").
+		Order("i.id").Limit(500).Scan(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return rows, err
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	var sent []CustodyEvent
+	if err := db.Where("item_id IN ? AND step = 'release' AND to_kind = ?", ids, PartyBrand).Order("seq").Find(&sent).Error; err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		for _, ev := range sent {
+			if ev.ItemID == rows[i].ID {
+				rows[i].SentAt = ev.At // the last release to the brand
+			}
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b Awaiting) int { return a.SentAt.Compare(b.SentAt) })
+	return rows, nil
 }
 
 // ChainOf returns the chain of a purchase's item (ok false: no item yet).
@@ -372,13 +410,11 @@ func (s *Service) EvidenceSubject(ctx context.Context, caseID int64, purchaseID 
 		}
 	}
 	if brandVisible {
-		var n int64
-		err := db.Model(&Item{}).Where("case_id = ? AND ((holder_kind = ? AND holder_id = ?) OR (pending_kind = ? AND pending_id = ?))",
-			caseID, PartyBrand, sub.BrandID, PartyBrand, sub.BrandID).Count(&n).Error
+		shared, err := s.ReachedBrand(ctx, caseID, sub.BrandID)
 		if err != nil {
 			return sub, err
 		}
-		sub.Shared = n > 0
+		sub.Shared = shared
 	}
 	return sub, nil
 }
@@ -387,4 +423,13 @@ func (s *Service) EvidenceSubject(ctx context.Context, caseID int64, purchaseID 
 // way to (checked again, in the transaction, by Accept).
 func MayAccept(actor authz.Actor, it Item) bool {
 	return it.PendingKind != nil && actsFor(actor, *it.PendingKind, *it.PendingID)
+}
+
+// ReachedBrand reports whether an item of the case is on its way to, or
+// with, the case's brand: from then on the brand's users see the case.
+func (s *Service) ReachedBrand(ctx context.Context, caseID, brandID int64) (bool, error) {
+	var n int64
+	err := s.db.Gorm.WithContext(ctx).Model(&Item{}).Where("case_id = ? AND ((holder_kind = ? AND holder_id = ?) OR (pending_kind = ? AND pending_id = ?))",
+		caseID, PartyBrand, brandID, PartyBrand, brandID).Count(&n).Error
+	return n > 0, err
 }

@@ -1,0 +1,270 @@
+// Package verdict is the brand's authentication of a purchased item: the
+// result, the defect checklist, the report and the signature. A verdict
+// is never changed; before enforcement starts the brand may supersede it
+// with a new one and a reason, and both stay on record.
+package verdict
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"spotcheck/internal/audit"
+	"spotcheck/internal/authz"
+	"spotcheck/internal/casework"
+	"spotcheck/internal/database"
+	"spotcheck/internal/evidence"
+	"spotcheck/internal/valid"
+)
+
+// Result is what the brand found.
+type Result string
+
+const (
+	Counterfeit  Result = "counterfeit"
+	Genuine      Result = "genuine"
+	Inconclusive Result = "inconclusive"
+)
+
+// Results lists them in the order the form offers them.
+var Results = []Result{Counterfeit, Genuine, Inconclusive}
+
+// event is the transition each result fires.
+func (r Result) event() casework.Event {
+	switch r {
+	case Counterfeit:
+		return casework.VerdictCounterfeit
+	case Genuine:
+		return casework.VerdictGenuine
+	}
+	return casework.VerdictInconclusive
+}
+
+// Items is the defect checklist, in the order the form shows it.
+var Items = []string{"packaging", "logo_trademark", "labels_tags", "security_features", "serial_batch", "workmanship",
+	"materials", "colour", "accessories_documents", "weight_dimensions", "function"}
+
+// Outcome is one checklist line's finding.
+type Outcome string
+
+const (
+	Pass Outcome = "pass"
+	Fail Outcome = "fail"
+	NA   Outcome = "na"
+)
+
+// Check is one line of the checklist.
+type Check struct {
+	VerdictID int64
+	Item      string
+	Outcome   Outcome
+	Note      string
+}
+
+func (Check) TableName() string { return "verdict_checks" }
+
+// Verdict is one signed authentication.
+type Verdict struct {
+	ID               int64
+	CaseID           int64
+	ItemID           int64
+	BrandID          int64
+	Result           Result
+	Authenticator    string
+	Notes            string
+	ReportEvidenceID *int64
+	SignedName       string
+	SignedBy         int64
+	SignedAt         time.Time
+	SupersedesID     *int64
+	SupersedeReason  string
+	Checks           []Check `gorm:"-"`
+}
+
+// Failed lists the checklist items that failed.
+func (v Verdict) Failed() []string {
+	var out []string
+	for _, c := range v.Checks {
+		if c.Outcome == Fail {
+			out = append(out, c.Item)
+		}
+	}
+	return out
+}
+
+// Input is the verdict form.
+type Input struct {
+	CaseVersion     int
+	Result          string
+	Outcomes        map[string]string // checklist item → pass, fail, na
+	Notes           map[string]string // checklist item → note
+	Authenticator   string
+	Summary         string // the verdict's notes
+	SignedName      string
+	Confirmed       bool
+	SupersedeReason string
+}
+
+// ErrNotWithBrand: the item must be in the brand's hands to be judged.
+var ErrNotWithBrand = errors.New("the item has not been logged in by the brand")
+
+// Service holds the verdict use cases.
+type Service struct{ db *database.DB }
+
+func NewService(db *database.DB) *Service { return &Service{db: db} }
+
+// check validates the form and builds the checklist.
+func (in Input) check() (Result, []Check, error) {
+	errs := valid.Errors{}
+	r := Result(in.Result)
+	if !slices.Contains(Results, r) {
+		errs.Add("result", "error.required")
+	}
+	var checks []Check
+	failed := 0
+	for _, item := range Items {
+		o := Outcome(in.Outcomes[item])
+		note := strings.TrimSpace(in.Notes[item])
+		switch o {
+		case Pass, Fail, NA:
+		default:
+			errs.Add("check_"+item, "error.check_required")
+		}
+		if o == Fail {
+			failed++
+		}
+		if len(note) > 2000 {
+			errs.Add("check_"+item, "error.too_long")
+		}
+		checks = append(checks, Check{Item: item, Outcome: o, Note: note})
+	}
+	summary := strings.TrimSpace(in.Summary)
+	switch {
+	case r == Counterfeit && failed == 0:
+		errs.Add("result", "error.verdict_no_defect")
+	case (r == Genuine || r == Inconclusive) && summary == "":
+		errs.Add("summary", "error.verdict_notes_required")
+	}
+	if strings.TrimSpace(in.Authenticator) == "" {
+		errs.Add("authenticator", "error.required")
+	}
+	if strings.TrimSpace(in.SignedName) == "" {
+		errs.Add("signed_name", "error.required")
+	} else if !in.Confirmed {
+		errs.Add("signed_name", "error.verdict_confirm")
+	}
+	if len(summary) > 10000 {
+		errs.Add("summary", "error.too_long")
+	}
+	return r, checks, errs.Err()
+}
+
+// Submit records a verdict on the case's item held by the actor's brand
+// and fires its transition, in one transaction: the report and photos are
+// recorded as brand-visible evidence, the verdict and its checklist are
+// written, a previous verdict on the item is superseded (a reason needed),
+// and the case moves.
+func (s *Service) Submit(ctx context.Context, actor authz.Actor, caseID int64, in Input, report []evidence.Upload, photos []evidence.Upload) (Verdict, error) {
+	result, checks, err := in.check()
+	if err != nil {
+		return Verdict{}, err
+	}
+	if result == Counterfeit && len(report) == 0 && strings.TrimSpace(in.Summary) == "" {
+		return Verdict{}, valid.Errors{"summary": "error.verdict_report_or_notes"}
+	}
+	var v Verdict
+	err = s.db.InTx(ctx, func(tx *gorm.DB) error {
+		var c casework.Case
+		if err := tx.Take(&c, caseID).Error; err != nil {
+			return database.NotFound(err)
+		}
+		if !authz.Can(actor, authz.SubmitVerdict, c.Subject()) {
+			return database.ErrNotFound
+		}
+		var itemID int64
+		err := tx.Raw(`SELECT id FROM items WHERE case_id = ? AND holder_kind = 'brand' AND holder_id = ? AND pending_kind IS NULL
+			ORDER BY id DESC LIMIT 1`, c.ID, c.BrandID).Row().Scan(&itemID)
+		if err != nil {
+			return ErrNotWithBrand
+		}
+		var prev Verdict
+		hasPrev := tx.Where("item_id = ? AND id NOT IN (SELECT supersedes_id FROM verdicts WHERE supersedes_id IS NOT NULL)", itemID).
+			Order("id DESC").Take(&prev).Error == nil
+		reason := strings.TrimSpace(in.SupersedeReason)
+		if hasPrev && reason == "" {
+			return valid.Errors{"supersede_reason": "error.reason_required"}
+		}
+		now := time.Now().UTC()
+		files := make([]evidence.New, 0, len(report)+len(photos))
+		for _, f := range append(report, photos...) {
+			files = append(files, evidence.New{CaseID: c.ID, Kind: f.Kind, Visibility: evidence.BrandVisible, Stored: f.Stored})
+		}
+		recorded, err := evidence.RecordTx(ctx, tx, actor, c.Reference, files)
+		if err != nil {
+			return err
+		}
+		v = Verdict{CaseID: c.ID, ItemID: itemID, BrandID: c.BrandID, Result: result, Authenticator: strings.TrimSpace(in.Authenticator),
+			Notes: strings.TrimSpace(in.Summary), SignedName: strings.TrimSpace(in.SignedName), SignedBy: actor.UserID, SignedAt: now}
+		if len(report) > 0 {
+			v.ReportEvidenceID = &recorded[0].ID
+		}
+		if hasPrev {
+			v.SupersedesID, v.SupersedeReason = &prev.ID, reason
+		}
+		if err := tx.Create(&v).Error; err != nil {
+			return err
+		}
+		for i := range checks {
+			checks[i].VerdictID = v.ID
+		}
+		if err := tx.Create(&checks).Error; err != nil {
+			return err
+		}
+		v.Checks = checks
+		if _, err := casework.FireTx(ctx, tx, actor, casework.Firing{CaseID: c.ID, Version: in.CaseVersion, Event: result.event(),
+			Note: v.Notes, Shared: true}); err != nil {
+			return err
+		}
+		_, err = audit.Append(ctx, tx, audit.Record{Action: "verdict.submit", ObjectType: "case", ObjectID: c.Reference,
+			Detail: map[string]any{"verdict_id": v.ID, "item_id": itemID, "result": result, "failed": v.Failed(),
+				"signed_name": v.SignedName, "supersedes": v.SupersedesID, "reason": reason}})
+		return err
+	})
+	return v, err
+}
+
+// ForCase lists a case's verdicts with their checklists, oldest first.
+func (s *Service) ForCase(ctx context.Context, caseID int64) ([]Verdict, error) {
+	db := s.db.Gorm.WithContext(ctx)
+	var vs []Verdict
+	if err := db.Where("case_id = ?", caseID).Order("id").Find(&vs).Error; err != nil {
+		return nil, err
+	}
+	for i := range vs {
+		if err := db.Where("verdict_id = ?", vs[i].ID).Find(&vs[i].Checks).Error; err != nil {
+			return nil, err
+		}
+		slices.SortFunc(vs[i].Checks, func(a, b Check) int { return slices.Index(Items, a.Item) - slices.Index(Items, b.Item) })
+	}
+	return vs, nil
+}
+
+// Current is the verdict in force: the last one not superseded.
+func Current(vs []Verdict) *Verdict {
+	superseded := map[int64]bool{}
+	for _, v := range vs {
+		if v.SupersedesID != nil {
+			superseded[*v.SupersedesID] = true
+		}
+	}
+	for i := len(vs) - 1; i >= 0; i-- {
+		if !superseded[vs[i].ID] {
+			return &vs[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"spotcheck/internal/database"
+	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/purchase"
+	"spotcheck/internal/verdict"
+)
+
+// TestBrandUsersNeverSeeWhoBought seeds unique markers in every volunteer
+// field (and in staff-only notes) and searches every response a brand user
+// gets on the way from the queue to a signed verdict.
+func TestBrandUsersNeverSeeWhoBought(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a, _ := newPurchaseApp(t, db)
+		a.startWorkers()
+		ctx := context.Background()
+		ids := a.seedPurchase(t, "shop-iso", purchase.Dispatched)
+		vol := a.accounts["volunteer"]
+		markers := []string{"MRKNAME", "mrkmail", "MRKREGION", "MRKACCOUNT", "MRKADDRESS", "MRKPHONE", "MRKPAY", "MRKCOMMENT", "MRKRECEIPT"}
+		exec := func(q string, args ...any) {
+			if err := db.Gorm.Exec(q, args...).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		exec("UPDATE users SET name = 'MRKNAME Volunteer', email = 'mrkmail@test.spotcheck.test' WHERE id = ?", vol.ID)
+		exec("UPDATE volunteers SET region = 'MRKREGION' WHERE user_id = ?", vol.ID)
+		exec("UPDATE personas SET platform_account = 'MRKACCOUNT', address_alias = 'MRKADDRESS', phone = 'MRKPHONE 1234', payment_instrument = 'MRKPAY 9876' WHERE volunteer_id = ?", vol.ID)
+		c, err := a.cases.ByReference(ctx, a.accounts["staff"].Actor(), ids["purchase_case"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.cases.Comment(ctx, a.accounts["staff"].Actor(), c.ID, "Internal: MRKCOMMENT"); err != nil {
+			t.Fatal(err)
+		}
+		// A staff-only file whose name carries a marker.
+		staff := a.as("staff")
+		if res := staff.postFiles("/cases/"+ids["purchase_case"]+"/evidence", url.Values{"kind": {"report"}}, []file{{"files", "MRKRECEIPT.png", pngBytes(t)}}, true); res.StatusCode != http.StatusNoContent {
+			t.Fatalf("staff upload: %d", res.StatusCode)
+		}
+		brand := a.as("brand")
+		var seen []string
+		look := func(path string, want int) response {
+			t.Helper()
+			res := brand.get(path)
+			if res.StatusCode != want {
+				t.Fatalf("GET %s: %d, want %d\n%.500s", path, res.StatusCode, want, res.body)
+			}
+			for _, m := range markers {
+				if strings.Contains(strings.ToLower(res.body), strings.ToLower(m)) {
+					t.Errorf("GET %s shows %s", path, m)
+				}
+			}
+			seen = append(seen, path)
+			return res
+		}
+		queue := look("/authentications", 200)
+		if !strings.Contains(queue.body, ids["purchase_case"]+"-1") || !strings.Contains(queue.body, "days left") {
+			t.Fatalf("queue:\n%.800s", queue.body)
+		}
+		page := look("/authentications/"+ids["purchase_case"], 200)
+		doc := page.doc(t)
+		if !strings.Contains(doc.Find("[data-testid=custody]").Text(), "Buyer B-") {
+			t.Fatal("the custody chain does not show the buyer's pseudonym")
+		}
+		doc.Find("[data-testid=evidence-download]").Each(func(_ int, s *goquery.Selection) {
+			href, _ := s.Attr("href")
+			look(href, 200)
+		})
+		// Accept, then sign a counterfeit verdict with a report.
+		itemID := ids["item"]
+		if res := brand.postFiles("/items/"+itemID+"/accept", url.Values{"seal_intact": {"on"}}, nil, true); res.StatusCode != http.StatusNoContent {
+			t.Fatalf("accept: %d\n%.500s", res.StatusCode, res.body)
+		}
+		form := url.Values{"version": {fmt.Sprint(c.Version + 1)}, "result": {"counterfeit"}, "authenticator": {"Ada Keller"},
+			"summary": {"Packaging and colour do not match."}, "signed_name": {"Ada Keller"}, "confirm": {"on"}}
+		for _, item := range verdict.Items {
+			form.Set("check_"+item, "pass")
+		}
+		form.Set("check_packaging", "fail")
+		form.Set("check_colour", "fail")
+		var fresh = c
+		db.Gorm.Take(&fresh, c.ID)
+		form.Set("version", fmt.Sprint(fresh.Version))
+		pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), 100)...)
+		res := brand.postFiles("/authentications/"+ids["purchase_case"]+"/verdict", form, []file{{"report", "report.pdf", pdf}}, true)
+		if res.StatusCode != http.StatusNoContent {
+			t.Fatalf("verdict: %d\n%.1500s", res.StatusCode, res.body)
+		}
+		page = look("/authentications/"+ids["purchase_case"], 200)
+		if got := page.doc(t).Find("[data-testid=verdict-result]").Text(); got != "Counterfeit" {
+			t.Fatalf("verdict shown as %q", got)
+		}
+		look("/notifications", 200)
+		look("/authentications/SC-1999-999999", http.StatusNotFound)
+		look("/cases/"+ids["purchase_case"], http.StatusForbidden)
+		if len(seen) < 6 {
+			t.Fatalf("only %d responses searched", len(seen))
+		}
+		// Staff see the verdict on the case page — and the markers are real:
+		// the staff's page shows them.
+		staffPage := staff.get("/cases/" + ids["purchase_case"])
+		if got := staffPage.doc(t).Find("[data-testid=verdict-failed]").Text(); !strings.Contains(got, "Packaging") {
+			t.Fatalf("staff case page verdict: %q", got)
+		}
+		for _, m := range []string{"MRKNAME", "MRKACCOUNT", "MRKCOMMENT", "MRKRECEIPT"} {
+			if !strings.Contains(staffPage.body, m) {
+				t.Errorf("the staff case page does not show %s: the marker is not where the test thinks", m)
+			}
+		}
+	})
+}
