@@ -101,6 +101,9 @@ func TestBrandUsersNeverSeeWhoBought(t *testing.T) {
 		if got := page.doc(t).Find("[data-testid=verdict-result]").Text(); got != "Counterfeit" {
 			t.Fatalf("verdict shown as %q", got)
 		}
+		if got := look("/authentications", 200).doc(t).Find("[data-testid=brand-overview]").Text(); !strings.Contains(got, "Confirmed") {
+			t.Fatalf("brand overview %q", got)
+		}
 		look("/notifications", 200)
 		look("/authentications/SC-1999-999999", http.StatusNotFound)
 		look("/cases/"+ids["purchase_case"], http.StatusForbidden)

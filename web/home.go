@@ -31,6 +31,10 @@ func (s *Server) renderIncoming(c echo.Context, status int, form page.StepForm) 
 	if err != nil {
 		return err
 	}
+	overview, err := s.Verdicts.Overview(ctx, actor)
+	if err != nil {
+		return err
+	}
 	return s.render(c, status, page.Authentications(page.IncomingPage{Brands: names, Queue: queue, Form: form,
-		MaxUploadMB: s.Config.MaxUpload >> 20, Now: time.Now()}))
+		MaxUploadMB: s.Config.MaxUpload >> 20, Now: time.Now(), Overview: overview}))
 }

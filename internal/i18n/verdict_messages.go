@@ -6,6 +6,7 @@ func init() { addMessages(verdictMessages) }
 var verdictMessages = map[string][2]string{
 	"authentications.days_left": {"%s days left (due %s)", "剩余 %s 天（%s 截止）"},
 	"authentications.overdue":   {"Overdue by %s days (due %s)", "已逾期 %s 天（%s 截止）"},
+	"authentications.overview":  {"Your cases by state", "本品牌案件状态"},
 	"brandcase.listings":        {"Listings", "商品链接"},
 
 	"error.check_required":          {"Choose pass, fail or not applicable.", "请选择合格、不合格或不适用。"},

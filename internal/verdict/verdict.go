@@ -268,3 +268,24 @@ func Current(vs []Verdict) *Verdict {
 	}
 	return nil
 }
+
+// Overview counts the actor's brands' cases by state — only cases whose
+// item has been sent to the brand, the ones the brand may know of.
+func (s *Service) Overview(ctx context.Context, actor authz.Actor) (map[casework.State]int64, error) {
+	out := map[casework.State]int64{}
+	if len(actor.BrandIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		State casework.State
+		N     int64
+	}
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT c.state, COUNT(*) AS n FROM cases c
+		WHERE c.brand_id IN ? AND EXISTS (SELECT 1 FROM items i JOIN custody_events e ON e.item_id = i.id
+			WHERE i.case_id = c.id AND e.step = 'release' AND e.to_kind = 'brand' AND e.to_id = c.brand_id)
+		GROUP BY c.state`, actor.BrandIDs).Scan(&rows).Error
+	for _, r := range rows {
+		out[r.State] = r.N
+	}
+	return out, err
+}
