@@ -56,6 +56,9 @@ var shops = []demoShop{
 	{"tb-410777", "Crystal Bay Watches", "Xu Jing", "Aurora Timepieces", []demoFlag{
 		{"demo-0011", "it-2401", "Aurora crystal watch with swan clasp", "179.00", 0.94, "price_anomaly"},
 	}},
+	{"tb-411050", "Silver Lake Watches", "Tang Wei", "Aurora Timepieces", []demoFlag{
+		{"demo-0012", "it-2501", "Aurora crystal watch, gift edition", "199.00", 0.96, "price_anomaly"},
+	}},
 }
 
 // loadCases sends the demo flags through the real ingestion (a resend

@@ -20,6 +20,7 @@ import (
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/user"
+	"spotcheck/internal/verdict"
 )
 
 // Deps are the services the demo writes through, so that demo data obey
@@ -34,6 +35,7 @@ type Deps struct {
 
 	Purchases *purchase.Service
 	Evidence  *evidence.Store
+	Verdicts  *verdict.Service
 }
 
 // Account is one demo sign-in.

@@ -3,7 +3,6 @@ package demo
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -16,6 +15,7 @@ import (
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/role"
 	"spotcheck/internal/user"
+	"spotcheck/internal/verdict"
 )
 
 // demoVolunteer is a fictional covert buyer with the personas they shop as.
@@ -50,7 +50,11 @@ var purchases = []demoPurchase{
 	{"Jade Garden Leather", "volunteer@demo.spotcheck.test", 0, purchase.Ordered},
 	{"Northwind Timepieces", "volunteer2@demo.spotcheck.test", 0, purchase.Received},
 	{"Crystal Bay Watches", "volunteer@demo.spotcheck.test", 0, purchase.Dispatched},
+	{"Silver Lake Watches", "volunteer3@demo.spotcheck.test", 0, authenticated},
 }
+
+// authenticated: dispatched, logged in by the brand and judged counterfeit.
+const authenticated purchase.Status = "authenticated"
 
 // loadPurchases creates the volunteers and takes the demo cases through
 // their purchases with the real use cases (and real evidence files).
@@ -163,9 +167,43 @@ func walkPurchase(ctx context.Context, d Deps, staff, vol authz.Actor, caseID, p
 	}
 	err = d.Purchases.Dispatch(ctx, vol, p.ID, purchase.DispatchStep{Version: p.Version, To: purchase.PartyBrand, Carrier: "EMS",
 		Tracking: fmt.Sprintf("EMS%09d", p.ID), Seal: fmt.Sprintf("SC-SEAL-%05d", p.ID)}, nil)
-	if errors.Is(err, casework.ErrConflict) {
-		return nil
+	if err != nil || upTo == purchase.Dispatched {
+		return err
 	}
+	return judge(ctx, d, staff, caseID, p.ID)
+}
+
+// judge has the demo brand user log the item in and sign a counterfeit
+// verdict: packaging, workmanship and colour failed, as in the seed story.
+func judge(ctx context.Context, d Deps, staff authz.Actor, caseID, purchaseID int64) error {
+	u, err := d.Users.ByEmail(ctx, "brand@demo.spotcheck.test")
+	if err != nil {
+		return err
+	}
+	brandUser := u.Actor()
+	ch, _, err := d.Purchases.ChainOf(ctx, purchaseID)
+	if err != nil {
+		return err
+	}
+	if err := d.Purchases.Accept(ctx, brandUser, ch.Item.ID, purchase.Acceptance{SealIntact: true, Place: "Aurora authentication office"}, nil); err != nil {
+		return err
+	}
+	c, err := d.Cases.Get(ctx, staff, caseID)
+	if err != nil {
+		return err
+	}
+	in := verdict.Input{CaseVersion: c.Version, Result: string(verdict.Counterfeit), Outcomes: map[string]string{}, Notes: map[string]string{},
+		Authenticator: "Ada Keller, Aurora brand protection", Summary: "Inconsistent packaging, rough workmanship, abnormal colour of the crystals.",
+		SignedName: "Ada Keller", Confirmed: true}
+	for _, item := range verdict.Items {
+		in.Outcomes[item] = string(verdict.Pass)
+	}
+	for item, note := range map[string]string{"packaging": "Box print and insert differ from the original.",
+		"workmanship": "Rough edges on the case and clasp.", "colour": "Crystals of an abnormal colour."} {
+		in.Outcomes[item], in.Notes[item] = string(verdict.Fail), note
+	}
+	in.Outcomes["serial_batch"] = string(verdict.NA)
+	_, err = d.Verdicts.Submit(ctx, brandUser, caseID, in, nil, nil)
 	return err
 }
 
