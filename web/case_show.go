@@ -43,6 +43,7 @@ type caseForms struct {
 	Comment  string
 	Evidence page.StepForm
 	Custody  page.StepForm
+	Enforce  page.StepForm
 }
 
 func (s *Server) renderCase(c echo.Context, status int, cs casework.Case, errs map[string]string, note, comment string) error {
@@ -80,6 +81,10 @@ func (s *Server) renderCaseWith(c echo.Context, status int, cs casework.Case, f 
 		return err
 	}
 	p.Verdict = verdict.Current(p.Verdicts)
+	p.EnforceForm = f.Enforce
+	if err := s.enforcementPanel(c, cs, &p); err != nil {
+		return err
+	}
 	if cs.InvestigatorID != nil {
 		p.InvestigatorID = *cs.InvestigatorID
 	}

@@ -23,6 +23,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
 	"spotcheck/internal/job"
@@ -119,7 +120,8 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	a.echo = web.New(web.Deps{Config: cfg, DB: db, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens, Jobs: jobs,
 		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify, Verdicts: verdict.NewService(db),
-		Logger: slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Enforcement: enforcement.NewService(db, enforcement.DefaultThresholds),
+		Logger:      slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)
 	a.seed()

@@ -112,6 +112,10 @@ func matrix() map[string]matrixRow {
 		"GET /evidence/:id/thumb":                  {path: "/evidence/{evidence}/thumb", want: signInFirst(ok, ok, ok, notFound)},
 		"POST /evidence/:id/withdraw":              {path: "/evidence/{evidence}/withdraw", form: url.Values{"reason": {""}}, want: signInFirst(redirect, redirect, redirect, notFound)},
 		"POST /items/:id/accept":                   {path: "/items/{item}/accept", want: signInFirst(notFound, notFound, notFound, notFound)},
+		// Enforcement, on the flagged {case}: nothing to refer yet.
+		"POST /cases/:ref/referral":          {path: "/cases/{case}/referral", form: url.Values{"bureau": {""}}, want: signInFirst(invalid, invalid, forbid, forbid)},
+		"POST /cases/:ref/referral/progress": {path: "/cases/{case}/referral/progress", form: url.Values{"status": {"accepted"}}, want: signInFirst(notFound, notFound, forbid, forbid)},
+		"POST /cases/:ref/raids":             {path: "/cases/{case}/raids", want: signInFirst(http.StatusBadRequest, http.StatusBadRequest, forbid, forbid)}, // not multipart
 		// The brand's view of a case whose item is on its way to the brand.
 		"GET /authentications/:ref":                     {path: "/authentications/{brandcase}", want: signInFirst(forbid, forbid, forbid, ok)},
 		"POST /authentications/:ref/verdict":            {path: "/authentications/{brandcase}/verdict", want: signInFirst(forbid, forbid, forbid, http.StatusBadRequest)}, // not multipart

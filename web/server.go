@@ -18,6 +18,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
 	"spotcheck/internal/job"
@@ -47,6 +48,7 @@ type Deps struct {
 	Evidence      *evidence.Store
 	Notifications *notify.Service
 	Verdicts      *verdict.Service
+	Enforcement   *enforcement.Service
 }
 
 // Server holds the handlers' dependencies.

@@ -20,6 +20,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	flagging "spotcheck/internal/flag"
 	"spotcheck/internal/job"
@@ -122,6 +123,7 @@ type app struct {
 	purchases     *purchase.Service
 	notifications *notify.Service
 	verdicts      *verdict.Service
+	enforcement   *enforcement.Service
 }
 
 func (a *app) close() {
@@ -157,6 +159,7 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		purchases:     purchase.NewService(db, jobs, cfg.RotationWindow),
 		notifications: notify.NewService(db),
 		verdicts:      verdict.NewService(db),
+		enforcement:   enforcement.NewService(db, thresholds(cfg)),
 		db:            db,
 		users:         user.NewService(db, hasher, user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow}),
 		brands:        brand.NewService(db),
@@ -165,6 +168,12 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		shops:         shop.NewService(db),
 		tokens:        token.NewService(db),
 	}, nil
+}
+
+// thresholds are the configured prosecution thresholds, in fen.
+func thresholds(cfg config.Config) enforcement.Thresholds {
+	return enforcement.Thresholds{Sold: int64(cfg.ThresholdSold) * 100, Unsold: int64(cfg.ThresholdUnsold) * 100,
+		Combined: int64(cfg.ThresholdCombined) * 100}
 }
 
 func withApp(ctx context.Context, cfg config.Config, fn func(*app) error) error {

@@ -64,6 +64,7 @@ const (
 	HandleCustody        Action = "custody.handle"        // release or accept an item for a party
 	ViewBrandCase        Action = "brandcase.view"        // a brand user's view of a case whose item reached the brand
 	SubmitVerdict        Action = "verdict.submit"        // a brand user authenticates an item of their brand
+	Enforce              Action = "case.enforce"          // staff: police referral, raids, claims, closing
 )
 
 // Custody parties, as Subject kinds for HandleCustody: the actor must act
@@ -103,7 +104,7 @@ func Can(a Actor, action Action, s Subject) bool {
 		return a.Role == role.Volunteer
 	case ViewAuthQueue:
 		return a.Role == role.Brand && (s.BrandID == 0 || a.HasBrand(s.BrandID))
-	case ManageVolunteers, OrderPurchase, CancelPurchase, ApproveReimbursement:
+	case ManageVolunteers, OrderPurchase, CancelPurchase, ApproveReimbursement, Enforce:
 		return staffLike(a)
 	case SendToBrand, ViewPurchase, UploadEvidence, WithdrawEvidence:
 		return staffLike(a) || ownVolunteer(a, s)

@@ -73,6 +73,7 @@ func TestCanPerActor(t *testing.T) {
 		{ViewBrandCase, Subject{Kind: "case", BrandID: 11, Shared: true}, map[string]bool{}},
 		{SubmitVerdict, Subject{Kind: "case", BrandID: 10}, map[string]bool{"brand": true}},
 		{SubmitVerdict, Subject{Kind: "case", BrandID: 11}, map[string]bool{}},
+		{Enforce, Subject{Kind: "case", BrandID: 10}, map[string]bool{"admin": true, "staff": true}},
 	}
 	for _, r := range rows {
 		for name, a := range actors {

@@ -47,9 +47,13 @@ func TestTableOverEveryStateEventAndRole(t *testing.T) {
 		casework.VerdictCounterfeit:  {casework.Authenticating: {casework.Confirmed, []string{"brand"}}, casework.Confirmed: {casework.Confirmed, []string{"brand"}}},
 		casework.VerdictGenuine:      {casework.Authenticating: {casework.Closed, []string{"brand"}}, casework.Confirmed: {casework.Closed, []string{"brand"}}},
 		casework.VerdictInconclusive: {casework.Authenticating: {casework.Flagged, []string{"brand"}}, casework.Confirmed: {casework.Flagged, []string{"brand"}}},
+		casework.ReferToPolice:       {casework.Confirmed: {casework.Referred, []string{"admin", "staff"}}},
+		casework.ClosePlatformAction: {casework.Confirmed: {casework.Closed, []string{"admin", "staff"}}, casework.Referred: {casework.Closed, []string{"admin", "staff"}}},
+		casework.CloseEnforced:       {casework.Confirmed: {casework.Closed, []string{"admin", "staff"}}, casework.Referred: {casework.Closed, []string{"admin", "staff"}}},
 	}
 	for _, ev := range []casework.Event{casework.Dismiss, casework.Reopen, casework.OrderPurchase, casework.CancelPurchase, casework.SendToBrand,
-		casework.VerdictCounterfeit, casework.VerdictGenuine, casework.VerdictInconclusive} {
+		casework.VerdictCounterfeit, casework.VerdictGenuine, casework.VerdictInconclusive,
+		casework.ReferToPolice, casework.ClosePlatformAction, casework.CloseEnforced} {
 		for _, st := range casework.States {
 			for name, a := range actors {
 				t.Run(fmt.Sprintf("%s/%s/%s", ev, st, name), func(t *testing.T) {

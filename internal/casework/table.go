@@ -20,6 +20,10 @@ const (
 	VerdictCounterfeit  Event = "verdict_counterfeit"
 	VerdictGenuine      Event = "verdict_genuine"
 	VerdictInconclusive Event = "verdict_inconclusive"
+	// Enforcement.
+	ReferToPolice       Event = "refer_to_police"
+	ClosePlatformAction Event = "close_platform_action_only"
+	CloseEnforced       Event = "close_enforced"
 )
 
 // Transition is one row of the table: from which states an event fires,
@@ -55,6 +59,10 @@ var Table = []Transition{
 	{Event: VerdictCounterfeit, From: []State{Authenticating, Confirmed}, To: Confirmed, Action: authz.SubmitVerdict, Via: "verdict"},
 	{Event: VerdictGenuine, From: []State{Authenticating, Confirmed}, To: Closed, CloseReason: Genuine, Action: authz.SubmitVerdict, Via: "verdict"},
 	{Event: VerdictInconclusive, From: []State{Authenticating, Confirmed}, To: Flagged, Action: authz.SubmitVerdict, Via: "verdict"},
+	// Guard (enforcement): an evidence bundle built after the verdict in force.
+	{Event: ReferToPolice, From: []State{Confirmed}, To: Referred, Action: authz.Enforce, Via: "referral"},
+	{Event: ClosePlatformAction, From: []State{Confirmed, Referred}, To: Closed, CloseReason: PlatformActionOnly, Action: authz.Enforce, NeedsNote: true},
+	{Event: CloseEnforced, From: []State{Confirmed, Referred}, To: Closed, CloseReason: Enforced, Action: authz.Enforce, NeedsNote: true},
 }
 
 // Lookup returns the row for event fired from state, if there is one.

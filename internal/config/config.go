@@ -38,6 +38,9 @@ type Config struct {
 	RotationWindow  time.Duration  // SPOTCHECK_ROTATION_DAYS: how long a buyer stays away from a shop network
 	SMTPURL         string         // SPOTCHECK_SMTP_URL: smtp://user:password@host:587; empty means no e-mail
 	MailFrom        string         // SPOTCHECK_MAIL_FROM
+	// SPOTCHECK_THRESHOLD_SOLD, _UNSOLD, _COMBINED: the prosecution
+	// thresholds (yuan) the enforcement figures are measured against.
+	ThresholdSold, ThresholdUnsold, ThresholdCombined int
 }
 
 // SecureCookies reports whether the app is served over HTTPS, which makes
@@ -90,6 +93,10 @@ func Load(getenv func(string) string) (Config, error) {
 		RotationWindow:  time.Duration(p.positiveInt("SPOTCHECK_ROTATION_DAYS", 90)) * 24 * time.Hour,
 		SMTPURL:         p.str("SPOTCHECK_SMTP_URL", ""),
 		MailFrom:        p.str("SPOTCHECK_MAIL_FROM", ""),
+
+		ThresholdSold:     p.positiveInt("SPOTCHECK_THRESHOLD_SOLD", 50_000),
+		ThresholdUnsold:   p.positiveInt("SPOTCHECK_THRESHOLD_UNSOLD", 150_000),
+		ThresholdCombined: p.positiveInt("SPOTCHECK_THRESHOLD_COMBINED", 150_000),
 	}
 	if c.SMTPURL != "" && c.MailFrom == "" {
 		p.fail("SPOTCHECK_MAIL_FROM", "is needed with SPOTCHECK_SMTP_URL")

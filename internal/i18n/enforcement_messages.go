@@ -1,0 +1,62 @@
+package i18n
+
+// Enforcement: the police referral, raids, thresholds, closing a case.
+func init() { addMessages(enforcementMessages) }
+
+var enforcementMessages = map[string][2]string{
+	"enforcement.title":                     {"Enforcement", "执法"},
+	"event.refer_to_police":                 {"Refer to the police", "移送公安"},
+	"event.refer_to_police_done":            {"The case was referred to the police.", "案件已移送公安。"},
+	"event.close_platform_action_only":      {"Close: platform action only", "结案：仅平台处置"},
+	"event.close_platform_action_only_done": {"The case was closed with platform action only.", "案件已结案（仅平台处置）。"},
+	"event.close_enforced":                  {"Close: enforced", "结案：已执法"},
+	"event.close_enforced_done":             {"The case was closed as enforced.", "案件已结案（已执法）。"},
+	"event.verdict_counterfeit":             {"Counterfeit verdict", "鉴定为假冒"},
+	"event.verdict_genuine":                 {"Genuine verdict", "鉴定为正品"},
+	"event.verdict_inconclusive":            {"Inconclusive verdict", "鉴定无法确定"},
+
+	"error.bundle_required":       {"Build an evidence bundle after the verdict before referring the case.", "移送前请在鉴定结论之后生成证据包。"},
+	"error.number":                {"Enter a whole number.", "请输入整数。"},
+	"error.raid_needs_acceptance": {"Record a raid once the police have accepted the case.", "公安受理后才能登记查处。"},
+	"error.referral_status":       {"This status cannot follow the current one.", "该状态不能接在当前状态之后。"},
+	"error.seizure_line":          {"Each seizure line needs a description, a quantity and a unit value.", "每行查扣物品需填写描述、数量和单价。"},
+
+	"referral.bureau":             {"Public security bureau", "公安机关"},
+	"referral.district":           {"District", "辖区"},
+	"referral.contact":            {"Contact", "联系人"},
+	"referral.referred_on":        {"Referred on", "移送日期"},
+	"referral.letter_number":      {"Letter number", "函件编号"},
+	"referral.police_case_number": {"Police case number", "公安案件编号"},
+	"referral.status":             {"Police status", "公安进展"},
+	"referral.update":             {"Update", "更新"},
+	"referral.updated":            {"The referral was updated.", "移送进展已更新。"},
+	"referral.needs_bundle":       {"Referring needs an evidence bundle built after the verdict.", "移送前需在鉴定结论之后生成证据包。"},
+	"referral.status.referred":    {"Referred", "已移送"},
+	"referral.status.accepted":    {"Accepted", "已受理"},
+	"referral.status.declined":    {"Declined", "不予受理"},
+	"referral.status.raided":      {"Raided", "已查处"},
+	"referral.status.prosecuted":  {"Prosecuted", "已起诉"},
+
+	"raid.record":        {"Record a raid", "登记查处"},
+	"raid.recorded":      {"The raid was recorded.", "查处已登记。"},
+	"raid.on":            {"Raid on %s, %s", "%s 查处，%s"},
+	"raid.date":          {"Raid date", "查处日期"},
+	"raid.seized":        {"Seized", "查扣物品"},
+	"raid.description":   {"Description", "描述"},
+	"raid.quantity":      {"Quantity", "数量"},
+	"raid.unit_value":    {"Estimated unit value", "估计单价"},
+	"raid.arrests":       {"%s arrested", "抓获 %s 人"},
+	"raid.arrests_field": {"Arrests", "抓获人数"},
+	"raid.sales":         {"estimated sales %s", "估计销售额 %s"},
+	"raid.sales_field":   {"Estimated sales (CNY)", "估计销售额（元）"},
+	"raid.notes":         {"Notes", "备注"},
+	"raid.documents":     {"Police documents", "公安文书"},
+
+	"threshold.title":       {"Prosecution thresholds", "立案追诉标准"},
+	"threshold.guidance":    {"guidance, not legal advice", "仅供参考，不构成法律意见"},
+	"threshold.sold":        {"Sold: %s of %s", "已销售：%s / %s"},
+	"threshold.unsold":      {"Unsold stock seized: %s of %s", "查扣未销售货值：%s / %s"},
+	"threshold.combined":    {"Combined: %s of %s", "合计：%s / %s"},
+	"threshold.reached":     {"A threshold is reached.", "已达到追诉标准。"},
+	"threshold.not_reached": {"No threshold reached yet.", "尚未达到追诉标准。"},
+}

@@ -1,0 +1,82 @@
+package web
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"spotcheck/internal/authz"
+	"spotcheck/internal/casework"
+	"spotcheck/internal/enforcement"
+	"spotcheck/internal/evidence"
+	"spotcheck/web/view/page"
+)
+
+// enforcementPanel fills the case page's enforcement section.
+func (s *Server) enforcementPanel(c echo.Context, cs casework.Case, p *page.CasePage) error {
+	rec, err := s.Enforcement.ForCase(c.Request().Context(), cs.ID)
+	if err != nil {
+		return err
+	}
+	p.Enforcement = rec
+	p.CanEnforce = authz.Can(actorOf(c), authz.Enforce, cs.Subject())
+	return nil
+}
+
+// refer fires refer_to_police with the referral's details.
+func (s *Server) refer(c echo.Context) error {
+	cs := caseOf(c)
+	in := enforcement.ReferralInput{CaseVersion: atoi(c.FormValue("version")), Bureau: c.FormValue("bureau"), District: c.FormValue("district"),
+		Contact: c.FormValue("contact"), ReferredOn: c.FormValue("referred_on"), LetterNumber: c.FormValue("letter_number")}
+	_, err := s.Enforcement.Refer(c.Request().Context(), actorOf(c), cs.ID, in)
+	return s.enforcementDone(c, err, c.Request().PostForm, "event.refer_to_police_done")
+}
+
+func (s *Server) progressReferral(c echo.Context) error {
+	cs := caseOf(c)
+	err := s.Enforcement.Progress(c.Request().Context(), actorOf(c), cs.ID, atoi(c.FormValue("referral_version")),
+		enforcement.Status(c.FormValue("status")), c.FormValue("police_case_number"))
+	return s.enforcementDone(c, err, c.Request().PostForm, "referral.updated")
+}
+
+// recordRaid records a raid with its seizure lines and police documents.
+func (s *Server) recordRaid(c echo.Context) error {
+	cs := caseOf(c)
+	up, err := s.readUpload(c, fixedKinds(map[string]evidence.Kind{"documents": evidence.PoliceDocument}))
+	if err == nil {
+		in := enforcement.RaidInput{RaidedOn: up.Values.Get("raided_on"), Place: up.Values.Get("place"), Arrests: up.Values.Get("arrests"),
+			EstimatedSales: up.Values.Get("estimated_sales"), Notes: up.Values.Get("notes")}
+		for i := range raidLines {
+			n := strconv.Itoa(i)
+			in.Lines = append(in.Lines, enforcement.LineInput{Description: up.Values.Get("line_desc_" + n),
+				Quantity: up.Values.Get("line_qty_" + n), UnitValue: up.Values.Get("line_value_" + n)})
+		}
+		if _, err = s.Enforcement.RecordRaid(c.Request().Context(), actorOf(c), cs.ID, in, up.Files); err != nil {
+			s.discard(c.Request().Context(), up.Files)
+		}
+	}
+	return s.enforcementDone(c, err, up.Values, "raid.recorded")
+}
+
+// raidLines is how many seizure lines the raid form offers.
+const raidLines = 5
+
+// enforcementDone: back to the case's enforcement section, or the case
+// again with the problem shown where it belongs.
+func (s *Server) enforcementDone(c echo.Context, err error, typed url.Values, done string) error {
+	cs := caseOf(c)
+	if err == nil {
+		return s.redirect(c, "/cases/"+cs.Reference+"#enforcement", "success", done)
+	}
+	if errors.Is(err, enforcement.ErrNoBundle) {
+		return s.redirect(c, "/cases/"+cs.Reference+"#enforcement", "error", "error.bundle_required")
+	}
+	if errors.Is(err, enforcement.ErrConflict) {
+		err = casework.ErrConflict
+	}
+	return s.refused(c, err, func(status int, fresh casework.Case, errs map[string]string) error {
+		return s.renderCaseWith(c, status, fresh, caseForms{Errors: errs, Enforce: page.StepForm{Step: "enforce", Values: typed, Errors: errs}})
+	})
+}

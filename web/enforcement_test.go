@@ -1,0 +1,108 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"spotcheck/internal/database"
+	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/purchase"
+	"spotcheck/internal/verdict"
+)
+
+// confirmed takes a seeded purchase to a counterfeit verdict through the
+// services: the brand logs the item in and signs.
+func (a *app) confirmed(t *testing.T, shopID string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	ids := a.seedPurchase(t, shopID, purchase.Dispatched)
+	brand := a.accounts["brand"].Actor()
+	ch, _, err := a.purchase.ChainOf(ctx, atoi64(t, ids["purchase"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.purchase.Accept(ctx, brand, ch.Item.ID, purchase.Acceptance{SealIntact: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.cases.ByReference(ctx, a.accounts["staff"].Actor(), ids["purchase_case"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := verdict.Input{CaseVersion: c.Version, Result: "counterfeit", Outcomes: map[string]string{}, Notes: map[string]string{},
+		Authenticator: "A", Summary: "fake", SignedName: "A", Confirmed: true}
+	for _, item := range verdict.Items {
+		in.Outcomes[item] = "pass"
+	}
+	in.Outcomes["packaging"] = "fail"
+	if _, err := verdict.NewService(a.db).Submit(ctx, brand, c.ID, in, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func TestStaffReferACaseAndRecordTheRaid(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a, _ := newPurchaseApp(t, db)
+		ids := a.confirmed(t, "shop-police")
+		ref := ids["purchase_case"]
+		staff := a.as("staff")
+		page := staff.get("/cases/" + ref)
+		if page.doc(t).Find("[data-testid=referral-form]").Length() != 1 {
+			t.Fatalf("no referral form on a confirmed case:\n%.1000s", page.body)
+		}
+		c, _ := a.cases.ByReference(context.Background(), a.accounts["staff"].Actor(), ref)
+		form := url.Values{"version": {itoa(int64(c.Version))}, "bureau": {"Riverside PSB"}, "district": {"North"}, "referred_on": {time.Now().UTC().Format(time.DateOnly)},
+			"letter_number": {"L-1"}}
+		// No bundle yet: refused with the reason, nothing moved.
+		res := staff.post("/cases/"+ref+"/referral", form)
+		if res.StatusCode != http.StatusSeeOther || !strings.Contains(staff.get("/cases/"+ref).body, "evidence bundle") {
+			t.Fatalf("refer without a bundle: %d", res.StatusCode)
+		}
+		// A bad date keeps what was typed.
+		bad := url.Values{}
+		for k, v := range form {
+			bad[k] = v
+		}
+		bad.Set("referred_on", "yesterday")
+		res = staff.post("/cases/"+ref+"/referral", bad)
+		if v, _ := res.doc(t).Find("#f-bureau").Attr("value"); res.StatusCode != http.StatusUnprocessableEntity || v != "Riverside PSB" {
+			t.Fatalf("bad date: %d, bureau kept %q", res.StatusCode, v)
+		}
+		if err := db.Gorm.Exec(`INSERT INTO bundles (case_id, requested_by, lang, status, created_at) VALUES (?, ?, 'en', 'done', ?)`,
+			c.ID, a.accounts["staff"].ID, time.Now().UTC().Add(time.Second)).Error; err != nil {
+			t.Fatal(err)
+		}
+		if res := staff.post("/cases/"+ref+"/referral", form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("refer: %d\n%.600s", res.StatusCode, res.body)
+		}
+		if res := staff.post("/cases/"+ref+"/referral/progress", url.Values{"referral_version": {"1"}, "status": {"accepted"},
+			"police_case_number": {"PSB-42"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("progress: %d", res.StatusCode)
+		}
+		res = staff.postFiles("/cases/"+ref+"/raids", url.Values{"raided_on": {time.Now().UTC().Format(time.DateOnly)}, "place": {"Warehouse 3"},
+			"estimated_sales": {"1000"}, "line_desc_0": {"Counterfeit watches"}, "line_qty_0": {"125"}, "line_value_0": {"1200.00"},
+			"line_desc_1": {"Fake seals"}, "line_qty_1": {"2"}, "line_value_1": {"10"}}, nil, true)
+		if res.StatusCode != http.StatusNoContent {
+			t.Fatalf("raid: %d\n%.800s", res.StatusCode, res.body)
+		}
+		doc := staff.get("/cases/" + ref).doc(t)
+		if doc.Find("[data-testid=seizure]").Length() != 2 || doc.Find("[data-testid=threshold-reached]").Length() != 1 ||
+			!strings.Contains(doc.Find("[data-testid=referral-status]").Text(), "Raided") {
+			t.Fatalf("enforcement section:\n%s", doc.Find("[data-testid=enforcement]").Text())
+		}
+	})
+}
+
+func atoi64(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
