@@ -41,15 +41,16 @@ func (s *Server) renderProfile(c echo.Context, status int, f page.ProfileForms) 
 }
 
 func (s *Server) updateVolunteer(c echo.Context) error {
-	return s.profileAction(c, page.ProfileForms{}, func(id int64) error {
-		return s.Purchases.UpdateVolunteer(c.Request().Context(), actorOf(c), id, c.FormValue("region"), c.FormValue("paused") != "")
+	region, paused := c.FormValue("region"), c.FormValue("paused") != ""
+	return s.profileAction(c, page.ProfileForms{Edited: true, Region: region, Paused: paused}, func(id int64) error {
+		return s.Purchases.UpdateVolunteer(c.Request().Context(), actorOf(c), id, region, paused)
 	}, "volunteers.updated")
 }
 
 func (s *Server) addPersona(c echo.Context) error {
 	in := purchase.NewPersona{PlatformAccount: c.FormValue("platform_account"), AddressAlias: c.FormValue("address_alias"),
 		Phone: c.FormValue("phone"), PaymentInstrument: c.FormValue("payment_instrument")}
-	return s.profileAction(c, page.ProfileForms{Persona: in}, func(id int64) error {
+	return s.profileAction(c, page.ProfileForms{Adding: true, Persona: in}, func(id int64) error {
 		_, err := s.Purchases.AddPersona(c.Request().Context(), actorOf(c), id, in)
 		return err
 	}, "volunteers.persona_added")
@@ -79,6 +80,8 @@ func (s *Server) profileAction(c echo.Context, f page.ProfileForms, run func(id 
 		if !ok {
 			return err
 		}
+		// A user who is no volunteer is refused as a field error too;
+		// renderProfile turns that into 404 when it loads the profile.
 		f.Errors = errs
 		return s.renderProfile(c, http.StatusUnprocessableEntity, f)
 	}

@@ -19,8 +19,11 @@ func TestTheVolunteerPoolKeepsPersonasMaskedAndBurnedForGood(t *testing.T) {
 		id := strconv.FormatInt(a.accounts["volunteer"].ID, 10)
 		base := "/volunteers/" + id
 		pool := staff.get("/volunteers")
-		if pool.StatusCode != 200 || pool.doc(t).Find("[data-testid=pool-row]").Length() != 1 {
-			t.Fatalf("pool: %d\n%.600s", pool.StatusCode, pool.body)
+		rows := pool.doc(t).Find("[data-testid=pool-row]")
+		link := rows.Find("a")
+		if href, _ := link.Attr("href"); pool.StatusCode != 200 || rows.Length() != 1 ||
+			link.Text() != a.accounts["volunteer"].Name || href != base {
+			t.Fatalf("pool: %d, link %q to %q\n%.600s", pool.StatusCode, link.Text(), href, pool.body)
 		}
 		pseudonym := func() string { return staff.get(base).doc(t).Find("[data-testid=pseudonym]").Text() }
 		first := pseudonym()
@@ -30,9 +33,20 @@ func TestTheVolunteerPoolKeepsPersonasMaskedAndBurnedForGood(t *testing.T) {
 		// A missing field: 422, what was typed kept, the message beside the field.
 		res := staff.post(base+"/personas", url.Values{"platform_account": {"tb_night_owl"}, "address_alias": {"Locker 4"}, "phone": {"+86 139 1234 5678"}})
 		doc := res.doc(t)
-		if v, _ := doc.Find("#f-phone").Attr("value"); res.StatusCode != http.StatusUnprocessableEntity || v != "+86 139 1234 5678" ||
-			doc.Find("[data-testid=error-payment_instrument]").Length() != 1 {
-			t.Fatalf("missing field: %d, phone kept %q\n%.800s", res.StatusCode, v, res.body)
+		if res.StatusCode != http.StatusUnprocessableEntity || doc.Find("[data-testid=error-payment_instrument]").Length() != 1 ||
+			doc.Find("[data-testid^=error-]").Length() != 1 {
+			t.Fatalf("missing field: %d\n%.800s", res.StatusCode, res.body)
+		}
+		for field, want := range map[string]string{"platform_account": "tb_night_owl", "address_alias": "Locker 4", "phone": "+86 139 1234 5678"} {
+			if v, _ := doc.Find("#f-" + field).Attr("value"); v != want {
+				t.Errorf("%s kept as %q, want %q", field, v, want)
+			}
+		}
+		// Nothing typed at all: every field says so, and the form is open to show it.
+		doc = staff.post(base+"/personas", url.Values{}).doc(t)
+		if n := doc.Find("[data-testid=persona-form] [data-testid^=error-]").Length(); n != 4 ||
+			doc.Find("details:has([data-testid=persona-form])[open]").Length() != 1 {
+			t.Fatalf("an empty persona form: %d errors, or its form is folded away", n)
 		}
 		res = staff.post(base+"/personas", url.Values{"platform_account": {"tb_night_owl"}, "address_alias": {"Locker 4"},
 			"phone": {"+86 139 1234 5678"}, "payment_instrument": {"card 6222 0202 9999 4411"}})
@@ -45,8 +59,10 @@ func TestTheVolunteerPoolKeepsPersonasMaskedAndBurnedForGood(t *testing.T) {
 				t.Fatalf("the profile shows %q unmasked", secret)
 			}
 		}
-		if !strings.Contains(page.body, "5678") || !strings.Contains(page.body, "4411") {
-			t.Fatal("the masked numbers do not end as they should")
+		row := page.doc(t).Find("[data-testid=persona-row]")
+		if phone, pay := row.Find("[data-testid=persona-phone]").Text(), row.Find("[data-testid=persona-payment]").Text(); !strings.HasPrefix(phone, "•") ||
+			!strings.HasSuffix(phone, "5678") || !strings.HasPrefix(pay, "•") || !strings.HasSuffix(pay, "4411") {
+			t.Fatalf("masked phone %q, payment %q", phone, pay)
 		}
 		var pid string
 		db.Gorm.Raw("SELECT CAST(id AS text) FROM personas WHERE platform_account = 'tb_night_owl'").Scan(&pid)
@@ -56,11 +72,23 @@ func TestTheVolunteerPoolKeepsPersonasMaskedAndBurnedForGood(t *testing.T) {
 		if res := staff.post(base+"/personas/"+pid+"/burn", url.Values{"reason": {"the seller asked for a video call"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("burn: %d", res.StatusCode)
 		}
-		if b := staff.get(base).doc(t).Find("[data-testid=burned]").Length(); b != 1 {
-			t.Fatalf("%d burned badges", b)
+		if b := staff.get(base).doc(t).Find("[data-testid=burned]"); b.Length() != 1 ||
+			!strings.Contains(b.Parent().Text(), "the seller asked for a video call") {
+			t.Fatalf("%d burned badges, reason %q", b.Length(), b.Parent().Text())
+		}
+		if got := staff.get("/volunteers").doc(t).Find("[data-testid=pool-row]").Text(); !strings.Contains(got, "1 burned") {
+			t.Fatalf("the pool does not count the burned persona: %q", got)
 		}
 		if res := staff.post(base+"/personas/"+pid+"/burn", url.Values{"reason": {"again"}}); res.StatusCode != http.StatusNotFound {
 			t.Fatalf("burning twice: %d", res.StatusCode)
+		}
+		// A refused region keeps what was typed, the pause box included.
+		long := strings.Repeat("z", 101)
+		res = staff.post(base, url.Values{"region": {long}, "paused": {"on"}})
+		doc = res.doc(t)
+		if v, _ := doc.Find("#f-region").Attr("value"); res.StatusCode != http.StatusUnprocessableEntity || v != long ||
+			doc.Find("[data-testid=error-region]").Length() != 1 || doc.Find("input[name=paused][checked]").Length() != 1 {
+			t.Fatalf("a long region: %d, kept %q\n%.800s", res.StatusCode, v, res.body)
 		}
 		if res := staff.post(base, url.Values{"region": {"Zhejiang"}, "paused": {"on"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("pause: %d", res.StatusCode)
@@ -68,9 +96,17 @@ func TestTheVolunteerPoolKeepsPersonasMaskedAndBurnedForGood(t *testing.T) {
 		if got := staff.get("/volunteers").doc(t).Find("[data-testid=pool-status]").Text(); !strings.Contains(got, "Paused") {
 			t.Fatalf("pool status %q", got)
 		}
-		// Not a volunteer: not found.
-		if res := staff.get("/volunteers/" + strconv.FormatInt(a.accounts["staff"].ID, 10)); res.StatusCode != http.StatusNotFound {
+		// Not a volunteer: not found, to look at or to change.
+		notVolunteer := "/volunteers/" + strconv.FormatInt(a.accounts["staff"].ID, 10)
+		if res := staff.get(notVolunteer); res.StatusCode != http.StatusNotFound {
 			t.Fatalf("a staff member's profile: %d", res.StatusCode)
+		}
+		if res := staff.post(notVolunteer, url.Values{"region": {"Zhejiang"}}); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("changing a staff member's profile: %d", res.StatusCode)
+		}
+		if res := staff.post(notVolunteer+"/personas", url.Values{"platform_account": {"x"}, "address_alias": {"x"}, "phone": {"x"},
+			"payment_instrument": {"x"}}); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("a persona for a staff member: %d", res.StatusCode)
 		}
 		for _, r := range []string{"volunteer", "brand"} {
 			if res := a.as(r).get("/volunteers"); res.StatusCode != http.StatusForbidden {
