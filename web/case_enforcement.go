@@ -22,7 +22,11 @@ func (s *Server) enforcementPanel(c echo.Context, cs casework.Case, p *page.Case
 	}
 	p.Enforcement = rec
 	p.CanEnforce = authz.Can(actorOf(c), authz.Enforce, cs.Subject())
-	return nil
+	if p.Claim, err = s.Enforcement.ClaimOf(c.Request().Context(), cs.ID); err != nil {
+		return err
+	}
+	p.Ledger, err = s.Enforcement.CaseLedger(c.Request().Context(), cs.ID)
+	return err
 }
 
 // refer fires refer_to_police with the referral's details.
@@ -79,4 +83,33 @@ func (s *Server) enforcementDone(c echo.Context, err error, typed url.Values, do
 	return s.refused(c, err, func(status int, fresh casework.Case, errs map[string]string) error {
 		return s.renderCaseWith(c, status, fresh, caseForms{Errors: errs, Enforce: page.StepForm{Step: "enforce", Values: typed, Errors: errs}})
 	})
+}
+
+// fileClaim fires file_claim with the claim's details.
+func (s *Server) fileClaim(c echo.Context) error {
+	cs := caseOf(c)
+	in := enforcement.ClaimInput{CaseVersion: atoi(c.FormValue("version")), Court: c.FormValue("court"),
+		CourtCaseNumber: c.FormValue("court_case_number"), FiledOn: c.FormValue("filed_on"), Basis: c.FormValue("basis"),
+		BasisNote: c.FormValue("basis_note"), Amount: c.FormValue("amount")}
+	_, err := s.Enforcement.FileClaim(c.Request().Context(), actorOf(c), cs.ID, in)
+	return s.enforcementDone(c, err, c.Request().PostForm, "event.file_claim_done")
+}
+
+func (s *Server) addHearing(c echo.Context) error {
+	err := s.Enforcement.AddHearing(c.Request().Context(), actorOf(c), caseOf(c).ID, c.FormValue("held_on"), c.FormValue("note"))
+	return s.enforcementDone(c, err, c.Request().PostForm, "claim.hearing_added")
+}
+
+// claimOutcome fires record_judgment or settle with the amount.
+func (s *Server) claimOutcome(c echo.Context) error {
+	in := enforcement.OutcomeInput{CaseVersion: atoi(c.FormValue("version")), Outcome: c.FormValue("outcome"),
+		Amount: c.FormValue("outcome_amount"), On: c.FormValue("outcome_on")}
+	err := s.Enforcement.RecordOutcome(c.Request().Context(), actorOf(c), caseOf(c).ID, in)
+	return s.enforcementDone(c, err, c.Request().PostForm, "claim.outcome_recorded")
+}
+
+func (s *Server) addPayment(c echo.Context) error {
+	err := s.Enforcement.AddPayment(c.Request().Context(), actorOf(c), caseOf(c).ID, c.FormValue("payment_amount"),
+		c.FormValue("received_on"), c.FormValue("payment_note"))
+	return s.enforcementDone(c, err, c.Request().PostForm, "claim.payment_added")
 }

@@ -95,6 +95,42 @@ func TestStaffReferACaseAndRecordTheRaid(t *testing.T) {
 			!strings.Contains(doc.Find("[data-testid=referral-status]").Text(), "Raided") {
 			t.Fatalf("enforcement section:\n%s", doc.Find("[data-testid=enforcement]").Text())
 		}
+		// The civil claim to a judgment; then a payment; the ledger and the report.
+		c, _ = a.cases.ByReference(context.Background(), a.accounts["staff"].Actor(), ref)
+		today := time.Now().UTC().Format(time.DateOnly)
+		res = staff.post("/cases/"+ref+"/claim", url.Values{"version": {itoa(int64(c.Version))}, "court": {"Riverside Court"},
+			"filed_on": {today}, "basis": {"agreement"}, "amount": {"abc"}})
+		if v, _ := res.doc(t).Find("#f-court").Attr("value"); res.StatusCode != http.StatusUnprocessableEntity || v != "Riverside Court" {
+			t.Fatalf("bad amount: %d, court kept %q", res.StatusCode, v)
+		}
+		if res := staff.post("/cases/"+ref+"/claim", url.Values{"version": {itoa(int64(c.Version))}, "court": {"Riverside Court"},
+			"filed_on": {today}, "basis": {"agreement"}, "amount": {"1400000"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("file claim: %d\n%.600s", res.StatusCode, res.body)
+		}
+		c, _ = a.cases.ByReference(context.Background(), a.accounts["staff"].Actor(), ref)
+		if res := staff.post("/cases/"+ref+"/claim/outcome", url.Values{"version": {itoa(int64(c.Version))}, "outcome": {"judgment"},
+			"outcome_amount": {"1400000"}, "outcome_on": {today}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("judgment: %d", res.StatusCode)
+		}
+		if res := staff.post("/cases/"+ref+"/claim/payments", url.Values{"payment_amount": {"250000"}, "received_on": {today}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("payment: %d", res.StatusCode)
+		}
+		c, _ = a.cases.ByReference(context.Background(), a.accounts["staff"].Actor(), ref)
+		if c.State != "closed" || c.CloseReason != "recovered" {
+			t.Fatalf("case %s/%s", c.State, c.CloseReason)
+		}
+		report := staff.get("/reports/recoveries")
+		if !strings.Contains(report.doc(t).Find("[data-testid=collected]").Text(), "250,000.00") {
+			t.Fatalf("report:\n%.1500s", report.body)
+		}
+		if got := a.as("brand").get("/authentications").doc(t).Find("[data-testid=brand-recovered]").Text(); !strings.Contains(got, "250,000.00") ||
+			strings.Contains(got, "180.00") {
+			t.Fatalf("the brand's recoveries: %q", got)
+		}
+		csvRes := staff.get("/reports/recoveries.csv")
+		if !strings.Contains(csvRes.body, "Aurora Timepieces,180.00,0.00,150020.00,1400000.00,1400000.00,250000.00,CNY") {
+			t.Fatalf("csv:\n%s", csvRes.body)
+		}
 	})
 }
 

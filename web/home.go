@@ -35,6 +35,12 @@ func (s *Server) renderIncoming(c echo.Context, status int, form page.StepForm) 
 	if err != nil {
 		return err
 	}
+	// All time; the brand sees what was seized and recovered, not what the
+	// platform spent.
+	recovered, err := s.Enforcement.Ledgers(ctx, time.Time{}, time.Now().AddDate(1, 0, 0), actor.BrandIDs)
+	if err != nil {
+		return err
+	}
 	return s.render(c, status, page.Authentications(page.IncomingPage{Brands: names, Queue: queue, Form: form,
-		MaxUploadMB: s.Config.MaxUpload >> 20, Now: time.Now(), Overview: overview}))
+		MaxUploadMB: s.Config.MaxUpload >> 20, Now: time.Now(), Overview: overview, Recovered: recovered}))
 }

@@ -112,6 +112,13 @@ func matrix() map[string]matrixRow {
 		"GET /evidence/:id/thumb":                  {path: "/evidence/{evidence}/thumb", want: signInFirst(ok, ok, ok, notFound)},
 		"POST /evidence/:id/withdraw":              {path: "/evidence/{evidence}/withdraw", form: url.Values{"reason": {""}}, want: signInFirst(redirect, redirect, redirect, notFound)},
 		"POST /items/:id/accept":                   {path: "/items/{item}/accept", want: signInFirst(notFound, notFound, notFound, notFound)},
+		// The civil claim and the recoveries report.
+		"POST /cases/:ref/claim":          {path: "/cases/{case}/claim", form: url.Values{"court": {""}}, want: signInFirst(invalid, invalid, forbid, forbid)},
+		"POST /cases/:ref/claim/hearings": {path: "/cases/{case}/claim/hearings", form: url.Values{"held_on": {"soon"}}, want: signInFirst(invalid, invalid, forbid, forbid)},
+		"POST /cases/:ref/claim/outcome":  {path: "/cases/{case}/claim/outcome", form: url.Values{"outcome": {"judgment"}}, want: signInFirst(invalid, invalid, forbid, forbid)},
+		"POST /cases/:ref/claim/payments": {path: "/cases/{case}/claim/payments", form: url.Values{"payment_amount": {"x"}}, want: signInFirst(invalid, invalid, forbid, forbid)},
+		"GET /reports/recoveries":         {path: "/reports/recoveries", want: signInFirst(ok, ok, forbid, forbid)},
+		"GET /reports/recoveries.csv":     {path: "/reports/recoveries.csv", want: signInFirst(ok, ok, forbid, forbid)},
 		// Enforcement, on the flagged {case}: nothing to refer yet.
 		"POST /cases/:ref/referral":          {path: "/cases/{case}/referral", form: url.Values{"bureau": {""}}, want: signInFirst(invalid, invalid, forbid, forbid)},
 		"POST /cases/:ref/referral/progress": {path: "/cases/{case}/referral/progress", form: url.Values{"status": {"accepted"}}, want: signInFirst(notFound, notFound, forbid, forbid)},

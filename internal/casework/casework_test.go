@@ -50,10 +50,13 @@ func TestTableOverEveryStateEventAndRole(t *testing.T) {
 		casework.ReferToPolice:       {casework.Confirmed: {casework.Referred, []string{"admin", "staff"}}},
 		casework.ClosePlatformAction: {casework.Confirmed: {casework.Closed, []string{"admin", "staff"}}, casework.Referred: {casework.Closed, []string{"admin", "staff"}}},
 		casework.CloseEnforced:       {casework.Confirmed: {casework.Closed, []string{"admin", "staff"}}, casework.Referred: {casework.Closed, []string{"admin", "staff"}}},
+		casework.FileClaim:           {casework.Confirmed: {casework.Litigating, []string{"admin", "staff"}}, casework.Referred: {casework.Litigating, []string{"admin", "staff"}}},
+		casework.RecordJudgment:      {casework.Litigating: {casework.Closed, []string{"admin", "staff"}}},
+		casework.Settle:              {casework.Litigating: {casework.Closed, []string{"admin", "staff"}}},
 	}
 	for _, ev := range []casework.Event{casework.Dismiss, casework.Reopen, casework.OrderPurchase, casework.CancelPurchase, casework.SendToBrand,
 		casework.VerdictCounterfeit, casework.VerdictGenuine, casework.VerdictInconclusive,
-		casework.ReferToPolice, casework.ClosePlatformAction, casework.CloseEnforced} {
+		casework.ReferToPolice, casework.ClosePlatformAction, casework.CloseEnforced, casework.FileClaim, casework.RecordJudgment, casework.Settle} {
 		for _, st := range casework.States {
 			for name, a := range actors {
 				t.Run(fmt.Sprintf("%s/%s/%s", ev, st, name), func(t *testing.T) {

@@ -24,6 +24,10 @@ const (
 	ReferToPolice       Event = "refer_to_police"
 	ClosePlatformAction Event = "close_platform_action_only"
 	CloseEnforced       Event = "close_enforced"
+	// The civil claim.
+	FileClaim      Event = "file_claim"
+	RecordJudgment Event = "record_judgment"
+	Settle         Event = "settle"
 )
 
 // Transition is one row of the table: from which states an event fires,
@@ -63,6 +67,11 @@ var Table = []Transition{
 	{Event: ReferToPolice, From: []State{Confirmed}, To: Referred, Action: authz.Enforce, Via: "referral"},
 	{Event: ClosePlatformAction, From: []State{Confirmed, Referred}, To: Closed, CloseReason: PlatformActionOnly, Action: authz.Enforce, NeedsNote: true},
 	{Event: CloseEnforced, From: []State{Confirmed, Referred}, To: Closed, CloseReason: Enforced, Action: authz.Enforce, NeedsNote: true},
+	// Guard (claim): court, filing date, basis, claim amount; then the
+	// judgment's or the settlement's amount.
+	{Event: FileClaim, From: []State{Confirmed, Referred}, To: Litigating, Action: authz.Enforce, Via: "claim"},
+	{Event: RecordJudgment, From: []State{Litigating}, To: Closed, CloseReason: Recovered, Action: authz.Enforce, Via: "claim"},
+	{Event: Settle, From: []State{Litigating}, To: Closed, CloseReason: Recovered, Action: authz.Enforce, Via: "claim"},
 }
 
 // Lookup returns the row for event fired from state, if there is one.

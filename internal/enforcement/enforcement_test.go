@@ -54,8 +54,9 @@ func confirmedCase(t *testing.T, db *database.DB, signedAt time.Time) casework.C
 	exec(`UPDATE cases SET state = 'confirmed' WHERE id = ?`, c.ID)
 	exec(`INSERT INTO volunteers (user_id, pseudonym, created_at) VALUES (3, 'Buyer B-TEST', ?)`, now)
 	exec(`INSERT INTO personas (id, volunteer_id, platform_account, address_alias, phone, payment_instrument, created_at) VALUES (1, 3, 'a', 'b', 'c', 'd', ?)`, now)
-	exec(`INSERT INTO purchases (id, case_id, shop_id, volunteer_id, persona_id, ordered_by, status, budget_minor, currency, due_on, created_at, updated_at)
-		VALUES (1, ?, 1, 3, 1, 2, 'dispatched', 100, 'CNY', ?, ?, ?)`, c.ID, now, now, now)
+	exec(`INSERT INTO purchases (id, case_id, shop_id, volunteer_id, persona_id, ordered_by, status, budget_minor, currency, due_on,
+		amount_paid_minor, fee_minor, order_date, created_at, updated_at)
+		VALUES (1, ?, 1, 3, 1, 2, 'dispatched', 100, 'CNY', ?, 18800, 1200, ?, ?, ?)`, c.ID, now, now.Truncate(24*time.Hour), now, now)
 	exec(`INSERT INTO items (id, purchase_id, case_id, number, holder_kind, holder_id, custody_seq, created_at) VALUES (1, 1, ?, 'X-1', 'brand', 1, 3, ?)`, c.ID, now)
 	exec(`INSERT INTO verdicts (case_id, item_id, brand_id, result, authenticator, signed_name, signed_by, signed_at) VALUES (?, 1, 1, 'counterfeit', 'A', 'A', 4, ?)`, c.ID, signedAt)
 	db.Gorm.Take(&c, c.ID)
@@ -162,4 +163,63 @@ func TestThePoliceRoadAndTheThresholds(t *testing.T) {
 func field(err error, f string) string {
 	errs, _ := valid.As(err)
 	return errs[f]
+}
+
+func TestTheClaimClosesTheCaseAsRecoveredAndTheLedgerAddsUp(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		c := confirmedCase(t, db, time.Now().UTC().Add(-time.Hour))
+		svc := enforcement.NewService(db, enforcement.DefaultThresholds)
+		today := time.Now().UTC().Format(time.DateOnly)
+		in := enforcement.ClaimInput{CaseVersion: c.Version, Court: "Riverside Intermediate People's Court", CourtCaseNumber: "(2026) R-01",
+			FiledOn: today, Basis: "other", Amount: "1400000"}
+		if _, err := svc.FileClaim(ctx, staff, c.ID, in); field(err, "basis_note") == "" {
+			t.Fatalf("other basis without a note: %v", err)
+		}
+		in.Basis = "goodwill"
+		if _, err := svc.FileClaim(ctx, staff, c.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		db.Gorm.Take(&c, c.ID)
+		if c.State != casework.Litigating {
+			t.Fatalf("state %s", c.State)
+		}
+		if err := svc.AddHearing(ctx, staff, c.ID, today, "first hearing"); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.RecordOutcome(ctx, staff, c.ID, enforcement.OutcomeInput{CaseVersion: c.Version, Outcome: "judgment", Amount: "x", On: today}); field(err, "outcome_amount") == "" {
+			t.Fatalf("judgment without an amount: %v", err)
+		}
+		if err := svc.RecordOutcome(ctx, staff, c.ID, enforcement.OutcomeInput{CaseVersion: c.Version, Outcome: "judgment", Amount: "1400000", On: today}); err != nil {
+			t.Fatal(err)
+		}
+		db.Gorm.Take(&c, c.ID)
+		if c.State != casework.Closed || c.CloseReason != casework.Recovered {
+			t.Fatalf("after the judgment: %s/%s", c.State, c.CloseReason)
+		}
+		if err := svc.AddPayment(ctx, staff, c.ID, "200000", today, "first instalment"); err != nil {
+			t.Fatal(err)
+		}
+		l, err := svc.CaseLedger(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := enforcement.Ledger{Spend: 18800, Fees: 1200, Claimed: 140_000_000, Awarded: 140_000_000, Collected: 20_000_000}
+		if l != want {
+			t.Fatalf("case ledger %+v, want %+v", l, want)
+		}
+		now := time.Now().UTC()
+		ls, err := svc.Ledgers(ctx, now.AddDate(0, 0, -30), now.AddDate(0, 0, 1), nil)
+		if err != nil || len(ls) != 1 || ls[0].Collected != 20_000_000 || ls[0].Spend != 18800 || ls[0].BrandName != "Aurora" {
+			t.Fatalf("brand ledger %+v %v", ls, err)
+		}
+		old, _ := svc.Ledgers(ctx, now.AddDate(-1, 0, 0), now.AddDate(0, 0, -30), nil)
+		if old[0].Collected != 0 || old[0].Claimed != 0 {
+			t.Fatalf("a past period counts today's figures: %+v", old[0])
+		}
+		cl, _ := svc.ClaimOf(ctx, c.ID)
+		if len(cl.Hearings) != 1 || cl.Collected() != 20_000_000 {
+			t.Fatalf("claim %+v", cl)
+		}
+	})
 }
