@@ -3,7 +3,6 @@ package flag
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -200,48 +199,32 @@ func scanListings(rows *sql.Rows, ids map[listingKey]int64) error {
 	return rows.Err()
 }
 
-func pgInsertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]int64, now time.Time) (map[[2]string]int64, error) {
+func pgInsertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]int64,
+	caseOf map[[2]int64]int64, now time.Time) (int, error) {
 	stx, ctx, err := pgTx(tx)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	n := len(cs)
-	src, ext, rule, payload := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	src, ext, rule, payload, status := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	score, shop, brand := make([]float64, n), make([]int64, n), make([]int64, n)
-	listing, detected := make([]*int64, n), make([]time.Time, n)
+	listing, caseID, detected := make([]*int64, n), make([]*int64, n), make([]time.Time, n)
 	for i, c := range cs {
-		sid := shopIDs[shopKey(c.rec.Shop)]
-		src[i], ext[i], rule[i], score[i], shop[i], brand[i], detected[i] = c.rec.Source, c.rec.ExternalID, c.rec.Rule, c.score, sid, c.brandID, c.detectedAt
-		if c.rec.Listing != nil {
-			id := listingIDs[listingKey{sid, c.rec.Listing.ID}]
-			listing[i] = &id
-		}
-		payload[i] = string(c.rec.raw)
-		if payload[i] == "" {
-			b, _ := json.Marshal(c.rec)
-			payload[i] = string(b)
-		}
+		f := newFlag(c, shopIDs, listingIDs, caseOf)
+		src[i], ext[i], rule[i], score[i], shop[i], listing[i], brand[i] = f.Source, f.ExternalID, f.Rule, f.Score, f.ShopID, f.ListingID, f.BrandID
+		detected[i], payload[i], caseID[i], status[i] = f.DetectedAt, f.Payload, f.CaseID, f.Status
 	}
-	rows, err := stx.QueryContext(ctx, `INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, status, received_at)
-		SELECT source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload::jsonb, 'open', $10
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::text[])
-			AS u(source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload)
-		ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id`,
-		src, ext, rule, score, shop, listing, brand, detected, payload, now)
+	res, err := stx.ExecContext(ctx, `INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, case_id, status, received_at)
+		SELECT source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload::jsonb, case_id, status, $12
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::text[], $10::bigint[], $11::text[])
+			AS u(source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, case_id, status)
+		ON CONFLICT (source, external_id) DO NOTHING`,
+		src, ext, rule, score, shop, listing, brand, detected, payload, caseID, status, now)
 	if err != nil {
-		return nil, fmt.Errorf("insert flags: %w", err)
+		return 0, fmt.Errorf("insert flags: %w", err)
 	}
-	defer rows.Close()
-	ids := make(map[[2]string]int64, n)
-	for rows.Next() {
-		var id int64
-		var k [2]string
-		if err := rows.Scan(&id, &k[0], &k[1]); err != nil {
-			return nil, err
-		}
-		ids[k] = id
-	}
-	return ids, rows.Err()
+	inserted, err := res.RowsAffected()
+	return int(inserted), err
 }
 
 func pgAttachFlags(tx *gorm.DB, pairs [][2]int64) error {
