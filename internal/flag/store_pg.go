@@ -3,8 +3,12 @@ package flag
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"gorm.io/gorm"
 
@@ -199,32 +203,26 @@ func scanListings(rows *sql.Rows, ids map[listingKey]int64) error {
 	return rows.Err()
 }
 
+// pgInsertFlags writes the flags with COPY. A flag that a concurrent
+// request stored first fails the whole COPY: then it answers 0 inserted,
+// and store places the flags again without the known ones.
 func pgInsertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]int64,
 	caseOf map[[2]int64]int64, now time.Time) (int, error) {
-	stx, ctx, err := pgTx(tx)
-	if err != nil {
-		return 0, err
+	cols := []string{"source", "external_id", "rule", "score", "shop_id", "listing_id", "brand_id", "detected_at", "payload",
+		"case_id", "status", "received_at"}
+	n, err := database.CopyFrom(tx, "flags", cols, pgx.CopyFromSlice(len(cs), func(i int) ([]any, error) {
+		f := newFlag(cs[i], shopIDs, listingIDs, caseOf)
+		return []any{f.Source, f.ExternalID, f.Rule, f.Score, f.ShopID, f.ListingID, f.BrandID, f.DetectedAt, f.Payload,
+			f.CaseID, f.Status, now}, nil
+	}))
+	var pgErr *pgconn.PgError // 23505: unique_violation
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "flags_source_external_key" {
+		return 0, nil
 	}
-	n := len(cs)
-	src, ext, rule, payload, status := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	score, shop, brand := make([]float64, n), make([]int64, n), make([]int64, n)
-	listing, caseID, detected := make([]*int64, n), make([]*int64, n), make([]time.Time, n)
-	for i, c := range cs {
-		f := newFlag(c, shopIDs, listingIDs, caseOf)
-		src[i], ext[i], rule[i], score[i], shop[i], listing[i], brand[i] = f.Source, f.ExternalID, f.Rule, f.Score, f.ShopID, f.ListingID, f.BrandID
-		detected[i], payload[i], caseID[i], status[i] = f.DetectedAt, f.Payload, f.CaseID, f.Status
-	}
-	res, err := stx.ExecContext(ctx, `INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, case_id, status, received_at)
-		SELECT source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload::jsonb, case_id, status, $12
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::text[], $10::bigint[], $11::text[])
-			AS u(source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, case_id, status)
-		ON CONFLICT (source, external_id) DO NOTHING`,
-		src, ext, rule, score, shop, listing, brand, detected, payload, caseID, status, now)
 	if err != nil {
 		return 0, fmt.Errorf("insert flags: %w", err)
 	}
-	inserted, err := res.RowsAffected()
-	return int(inserted), err
+	return int(n), nil
 }
 
 func pgAttachFlags(tx *gorm.DB, pairs [][2]int64) error {
