@@ -58,15 +58,47 @@ func pgUpsertShops(tx *gorm.DB, keys []shopKeyT, want map[shopKeyT]*ShopRecord, 
 	if err != nil {
 		return nil, err
 	}
-	plat, pid, name, owner := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
-	for i, k := range keys {
-		plat[i], pid[i], name[i], owner[i] = k.platform, k.id, want[k].Name, want[k].Owner
-	}
+	// Known shops that the flags leave as they are are only looked up: no
+	// row lock, so concurrent requests about the same shops do not queue.
 	ids := make(map[shopKeyT]int64, len(keys))
+	plat, pid := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		plat[i], pid[i] = k.platform, k.id
+	}
+	rows, err := stx.QueryContext(ctx, `SELECT s.id, s.platform, s.platform_shop_id, s.name, s.registered_owner FROM shops s
+		JOIN unnest($1::text[], $2::text[]) AS u(platform, platform_shop_id) ON s.platform = u.platform AND s.platform_shop_id = u.platform_shop_id`, plat, pid)
+	if err != nil {
+		return nil, fmt.Errorf("find shops: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k shopKeyT
+		var name, owner string
+		if err := rows.Scan(&id, &k.platform, &k.id, &name, &owner); err != nil {
+			return nil, err
+		}
+		if w := want[k]; pick(w.Name, name) == name && pick(w.Owner, owner) == owner {
+			ids[k] = id
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var name, owner []string
+	plat, pid = plat[:0], pid[:0]
+	for _, k := range keys { // still in key order
+		if _, ok := ids[k]; !ok {
+			plat, pid, name, owner = append(plat, k.platform), append(pid, k.id), append(name, want[k].Name), append(owner, want[k].Owner)
+		}
+	}
+	if len(plat) == 0 {
+		return ids, nil
+	}
 	// Insert the new shops; refresh a known shop's name or owner only when
 	// the flag brings a different, non-empty value (so a resend or an
 	// unchanged shop writes nothing).
-	rows, err := stx.QueryContext(ctx, `WITH u AS (
+	rows, err = stx.QueryContext(ctx, `WITH u AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(platform, platform_shop_id, name, owner)
 		), ins AS (
 			INSERT INTO shops (platform, platform_shop_id, name, registered_owner, created_at, updated_at)
@@ -134,14 +166,50 @@ func pgUpsertListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listi
 	if err != nil {
 		return nil, err
 	}
-	n := len(keys)
-	shop, pid, url, title, cur := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	price, brand := make([]*int64, n), make([]int64, n)
+	// As for shops: known listings that stay as they are are only looked up.
+	ids := make(map[listingKey]int64, len(keys))
+	shop, pid := make([]int64, len(keys)), make([]string, len(keys))
 	for i, k := range keys {
-		w := wants[k]
-		shop[i], pid[i], url[i], title[i], cur[i], price[i], brand[i] = k.shopID, k.id, w.rec.URL, w.rec.Title, w.rec.Currency, w.price, w.brand
+		shop[i], pid[i] = k.shopID, k.id
 	}
-	rows, err := stx.QueryContext(ctx, `WITH u AS (
+	rows, err := stx.QueryContext(ctx, `SELECT l.id, l.shop_id, l.platform_listing_id, l.url, l.title, l.price_minor, l.currency FROM listings l
+		JOIN unnest($1::bigint[], $2::text[]) AS u(shop_id, platform_listing_id) ON l.shop_id = u.shop_id AND l.platform_listing_id = u.platform_listing_id`, shop, pid)
+	if err != nil {
+		return nil, fmt.Errorf("find listings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k listingKey
+		var url, title, cur string
+		var price *int64
+		if err := rows.Scan(&id, &k.shopID, &k.id, &url, &title, &price, &cur); err != nil {
+			return nil, err
+		}
+		w := wants[k]
+		if pick(w.rec.URL, url) == url && pick(w.rec.Title, title) == title && pick(w.rec.Currency, cur) == cur &&
+			(w.price == nil || samePrice(w.price, price)) {
+			ids[k] = id
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var url, title, cur []string
+	var price []*int64
+	var brand []int64
+	shop, pid = shop[:0], pid[:0]
+	for _, k := range keys { // still in key order
+		if _, ok := ids[k]; !ok {
+			w := wants[k]
+			shop, pid, url, title = append(shop, k.shopID), append(pid, k.id), append(url, w.rec.URL), append(title, w.rec.Title)
+			cur, price, brand = append(cur, w.rec.Currency), append(price, w.price), append(brand, w.brand)
+		}
+	}
+	if len(shop) == 0 {
+		return ids, nil
+	}
+	rows, err = stx.QueryContext(ctx, `WITH u AS (
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[])
 				AS u(shop_id, platform_listing_id, url, title, price_minor, currency, brand_id)
 		), ins AS (
@@ -166,7 +234,6 @@ func pgUpsertListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listi
 	if err != nil {
 		return nil, fmt.Errorf("upsert listings: %w", err)
 	}
-	ids := make(map[listingKey]int64, n)
 	if err := scanListings(rows, ids); err != nil {
 		return nil, err
 	}
