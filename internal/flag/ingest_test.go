@@ -317,3 +317,50 @@ func TestConcurrentIngestionsOfTheSameFlagsStoreEachOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentIngestionsOpeningTheSameCaseBothSucceed sends different new
+// flags for the same known shop from two senders at once: one request opens
+// the shop's case, the other's flags join it.
+func TestConcurrentIngestionsOpeningTheSameCaseBothSucceed(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedBrands(t, db)
+		s := flag.NewService(db, 0.8)
+		const rounds, per = 6, 300
+		for r := range rounds { // the shops exist, without a case
+			ingest(t, s, rec(fmt.Sprintf("known-%d", r), fmt.Sprintf("shop-%d", r), 0.1))
+		}
+		errs := make(chan error, 2*rounds)
+		start := make([]sync.WaitGroup, rounds)
+		for r := range start {
+			start[r].Add(2)
+		}
+		for sender := range 2 {
+			go func() {
+				for r := range rounds {
+					var lines []string
+					for i := range per {
+						lines = append(lines, rec(fmt.Sprintf("s%d-r%d-%d", sender, r, i), fmt.Sprintf("shop-%d", r), 0.9))
+					}
+					recs, rejs, err := flag.DecodeNDJSON(strings.NewReader(strings.Join(lines, "\n")), flag.MaxPerRequest)
+					start[r].Done()
+					start[r].Wait()
+					if err == nil {
+						_, err = s.Ingest(context.Background(), system, "test", recs, rejs, nil)
+					}
+					errs <- err
+				}
+			}()
+		}
+		for range 2 * rounds {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(t, db, "cases", ""); n != rounds {
+			t.Fatalf("%d cases, want %d", n, rounds)
+		}
+		if n := count(t, db, "flags", "status = 'attached'"); n != 2*rounds*per {
+			t.Fatalf("%d flags attached, want %d", n, 2*rounds*per)
+		}
+	})
+}

@@ -282,8 +282,8 @@ func pgInsertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listin
 		return []any{f.Source, f.ExternalID, f.Rule, f.Score, f.ShopID, f.ListingID, f.BrandID, f.DetectedAt, f.Payload,
 			f.CaseID, f.Status, now}, nil
 	}))
-	var pgErr *pgconn.PgError // 23505: unique_violation
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "flags_source_external_key" {
+	var pgErr *pgconn.PgError
+	if database.IsUniqueViolation(err) && errors.As(err, &pgErr) && pgErr.ConstraintName == "flags_source_external_key" {
 		return 0, nil
 	}
 	if err != nil {
