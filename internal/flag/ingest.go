@@ -80,8 +80,8 @@ func (s *Service) Ingest(ctx context.Context, actor authz.Actor, via string, rec
 		return res, err
 	}
 	now := time.Now().UTC()
-	var ok []checked
-	seen := map[[2]string]bool{}
+	ok := make([]checked, 0, len(recs))
+	seen := make(map[[2]string]bool, len(recs))
 	for i, r := range recs {
 		if rejected[i] {
 			continue
@@ -163,7 +163,10 @@ func dropKnown(tx *gorm.DB, cs []checked) ([]checked, error) {
 		if known, err = pgDropKnown(tx, cs); err != nil {
 			return nil, err
 		}
-		cs2 := cs[:0:0]
+		if len(known) == 0 {
+			return cs, nil
+		}
+		cs2 := make([]checked, 0, max(len(cs)-len(known), 0))
 		for _, c := range cs {
 			if !known[[2]string{c.rec.Source, c.rec.ExternalID}] {
 				cs2 = append(cs2, c)
@@ -187,7 +190,7 @@ func dropKnown(tx *gorm.DB, cs []checked) ([]checked, error) {
 			known[[2]string{r.Source, r.ExternalID}] = true
 		}
 	}
-	out := cs[:0:0]
+	out := make([]checked, 0, len(cs))
 	for _, c := range cs {
 		if !known[[2]string{c.rec.Source, c.rec.ExternalID}] {
 			out = append(out, c)
