@@ -240,7 +240,7 @@ func (s *Service) store(tx *gorm.DB, actor authz.Actor, cs []checked, now time.T
 		case err != nil && !errors.Is(err, casework.ErrOpenCaseExists):
 			return 0, g, err
 		case attempt == 5:
-			return 0, g, fmt.Errorf("store flags: concurrent requests kept conflicting: %v", err)
+			return 0, g, fmt.Errorf("store flags: concurrent requests conflicted %d times", attempt)
 		}
 		// A concurrent request stored some of the flags, or opened one of
 		// the cases, first: do it again in the light of that.
