@@ -361,17 +361,22 @@ func OpenTx(tx *gorm.DB, actor authz.Actor, in []NewCase) ([]Case, error) {
 		cases[i] = Case{Reference: refs[i], ShopID: nc.ShopID, BrandID: nc.BrandID, State: Flagged, RiskScore: nc.RiskScore,
 			SearchText: strings.ToLower(refs[i] + " " + nc.SearchText), Version: 1, OpenedAt: now, UpdatedAt: now}
 	}
-	if err := tx.CreateInBatches(&cases, 500).Error; err != nil {
-		if database.IsUniqueViolation(err) {
-			return nil, fmt.Errorf("%w: %v", ErrOpenCaseExists, err)
-		}
+	if isPostgres(tx) {
+		err = pgInsertCases(tx, cases)
+	} else {
+		err = tx.CreateInBatches(&cases, 500).Error
+	}
+	if database.IsUniqueViolation(err) {
+		return nil, fmt.Errorf("%w: %v", ErrOpenCaseExists, err)
+	}
+	if err != nil {
 		return nil, err
 	}
 	entries := make([]Entry, len(cases))
 	for i, c := range cases {
 		entries[i] = Entry{CaseID: c.ID, At: now, ActorID: actorID(actor), Kind: "transition", Event: "open", ToState: string(Flagged), Note: in[i].Note}
 	}
-	if err := tx.CreateInBatches(&entries, 500).Error; err != nil {
+	if err := addEntries(tx, entries); err != nil {
 		return nil, err
 	}
 	return cases, moveCount(tx, "", Flagged, len(cases))
@@ -398,6 +403,9 @@ func nextReferences(tx *gorm.DB, year, n int) ([]string, error) {
 
 // OpenFor finds the open case of each (shop, brand) pair given, in tx.
 func OpenFor(tx *gorm.DB, pairs [][2]int64) (map[[2]int64]Case, error) {
+	if isPostgres(tx) {
+		return pgOpenFor(tx, pairs)
+	}
 	out := map[[2]int64]Case{}
 	for start := 0; start < len(pairs); start += 500 {
 		part := pairs[start:min(start+500, len(pairs))]
@@ -433,6 +441,9 @@ type Growth struct {
 // text and a timeline line. The version stays: flags do not change what a
 // person may do to the case.
 func GrowTx(tx *gorm.DB, actor authz.Actor, gs []Growth, now time.Time) error {
+	if isPostgres(tx) {
+		return pgGrowTx(tx, actor, gs, now)
+	}
 	for start := 0; start < len(gs); start += 500 {
 		part := gs[start:min(start+500, len(gs))]
 		args := make([]any, 0, 3*len(part)+1)

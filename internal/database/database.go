@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" database/sql driver
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -101,8 +103,39 @@ func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 // InTx runs fn in one transaction: committed when fn returns nil, rolled
 // back (with everything fn wrote, jobs included) when it returns an error or
 // panics.
+//
+// On PostgreSQL the transaction runs on a connection of its own that
+// CopyFrom can reach.
 func (db *DB) InTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return db.Gorm.WithContext(ctx).Transaction(fn)
+	if db.Dialect != Postgres {
+		return db.Gorm.WithContext(ctx).Transaction(fn)
+	}
+	return db.Gorm.WithContext(ctx).Connection(func(tx *gorm.DB) error {
+		conn, ok := tx.Statement.ConnPool.(*sql.Conn)
+		if !ok {
+			return errors.New("database: no connection of its own")
+		}
+		return tx.WithContext(context.WithValue(ctx, connKey{}, conn)).Transaction(fn)
+	})
+}
+
+type connKey struct{}
+
+// CopyFrom writes rows into table with PostgreSQL's COPY, inside the
+// transaction tx of InTx, and returns how many it wrote.
+func CopyFrom(tx *gorm.DB, table string, columns []string, rows pgx.CopyFromSource) (int64, error) {
+	ctx := tx.Statement.Context
+	conn, ok := ctx.Value(connKey{}).(*sql.Conn)
+	if !ok {
+		return 0, errors.New("database: COPY outside a PostgreSQL transaction of InTx")
+	}
+	var n int64
+	err := conn.Raw(func(dc any) error {
+		var err error
+		n, err = dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, rows)
+		return err
+	})
+	return n, err
 }
 
 // SQLTx is the *sql.Tx under a GORM transaction, for River's InsertTx.
@@ -128,6 +161,9 @@ func NotFound(err error) error {
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation.
+// It also knows PostgreSQL's own error (code 23505), for statements run
+// on the *sql.Tx of SQLTx rather than through GORM.
 func IsUniqueViolation(err error) bool {
-	return errors.Is(err, gorm.ErrDuplicatedKey)
+	var pgErr *pgconn.PgError
+	return errors.Is(err, gorm.ErrDuplicatedKey) || (errors.As(err, &pgErr) && pgErr.Code == "23505")
 }

@@ -13,18 +13,32 @@ import (
 
 // grouping is where a set of flags ended up.
 type grouping struct {
-	cases  []casework.Case // the case of each (shop, brand) pair that got one, new or not
-	opened int             // cases opened
-	grown  int             // open cases that received flags
+	cases  []casework.Case    // the case of each (shop, brand) pair that got one, new or not
+	caseOf map[[2]int64]int64 // the id of that case, by (shop, brand)
+	opened int                // cases opened
+	grown  int                // open cases that received flags
+}
+
+// attachments pairs each flag that got a case (flag id, case id).
+func (g grouping) attachments(flags []flagRow) [][2]int64 {
+	var out [][2]int64
+	for _, f := range flags {
+		if id, ok := g.caseOf[[2]int64{f.shopID, f.brandID}]; ok {
+			out = append(out, [2]int64{f.id, id})
+		}
+	}
+	return out
 }
 
 // groupIntoCases is the one grouping rule: flags join the open case of
 // their shop and brand; a pair without one gets a new case when shouldOpen
 // says so for its best score (always, from the inbox; at the threshold,
 // from the risk systems), and otherwise its flags stay in the inbox.
+// It writes the cases only: the caller puts the flags into them (new
+// flags are inserted with their case, inbox flags are attached).
 func groupIntoCases(tx *gorm.DB, actor authz.Actor, flags []flagRow, now time.Time,
 	shouldOpen func(best float64) bool, note func(n int, best float64) string) (grouping, error) {
-	var g grouping
+	g := grouping{caseOf: map[[2]int64]int64{}}
 	if len(flags) == 0 {
 		return g, nil
 	}
@@ -66,7 +80,6 @@ func groupIntoCases(tx *gorm.DB, actor authz.Actor, flags []flagRow, now time.Ti
 		open[newPairs[i]] = c
 		isNew[c.ID] = true
 	}
-	var attach [][2]int64 // flag id, case id
 	var grown []casework.Growth
 	for _, p := range pairs {
 		c, ok := open[p]
@@ -74,17 +87,12 @@ func groupIntoCases(tx *gorm.DB, actor authz.Actor, flags []flagRow, now time.Ti
 			continue
 		}
 		fs := byPair[p]
-		for _, f := range fs {
-			attach = append(attach, [2]int64{f.id, c.ID})
-		}
+		g.caseOf[p] = c.ID
 		if !isNew[c.ID] {
 			grown = append(grown, casework.Growth{CaseID: c.ID, Flags: len(fs), RiskScore: bestScore(fs, c.RiskScore),
 				SearchText: searchText(c.SearchText, fs)})
 		}
 		g.cases = append(g.cases, c)
-	}
-	if err := attachFlags(tx, attach); err != nil {
-		return g, err
 	}
 	if err := casework.GrowTx(tx, actor, grown, now); err != nil {
 		return g, err

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -14,6 +15,7 @@ import (
 
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
+	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 )
 
@@ -78,8 +80,8 @@ func (s *Service) Ingest(ctx context.Context, actor authz.Actor, via string, rec
 		return res, err
 	}
 	now := time.Now().UTC()
-	var ok []checked
-	seen := map[[2]string]bool{}
+	ok := make([]checked, 0, len(recs))
+	seen := make(map[[2]string]bool, len(recs))
 	for i, r := range recs {
 		if rejected[i] {
 			continue
@@ -110,15 +112,12 @@ func (s *Service) Ingest(ctx context.Context, actor authz.Actor, via string, rec
 			return err
 		}
 		res.Duplicates += len(ok) - len(fresh)
-		ids, err := s.store(tx, fresh, now)
-		if err != nil {
+		var g grouping
+		if res.Created, g, err = s.store(tx, actor, fresh, now); err != nil {
 			return err
 		}
-		res.Created = len(ids)
-		res.Duplicates += len(fresh) - len(ids)
-		if res.CasesOpened, res.CasesUpdated, err = s.group(tx, actor, ids, now); err != nil {
-			return err
-		}
+		res.Duplicates += len(fresh) - res.Created
+		res.CasesOpened, res.CasesUpdated = g.opened, g.grown
 		// A request that stores nothing (all duplicates or rejected) wrote
 		// nothing, so it leaves no audit event either: a resend changes nothing.
 		if res.Created == 0 {
@@ -164,7 +163,10 @@ func dropKnown(tx *gorm.DB, cs []checked) ([]checked, error) {
 		if known, err = pgDropKnown(tx, cs); err != nil {
 			return nil, err
 		}
-		cs2 := cs[:0:0]
+		if len(known) == 0 {
+			return cs, nil
+		}
+		cs2 := make([]checked, 0, max(len(cs)-len(known), 0))
 		for _, c := range cs {
 			if !known[[2]string{c.rec.Source, c.rec.ExternalID}] {
 				cs2 = append(cs2, c)
@@ -188,7 +190,7 @@ func dropKnown(tx *gorm.DB, cs []checked) ([]checked, error) {
 			known[[2]string{r.Source, r.ExternalID}] = true
 		}
 	}
-	out := cs[:0:0]
+	out := make([]checked, 0, len(cs))
 	for _, c := range cs {
 		if !known[[2]string{c.rec.Source, c.rec.ExternalID}] {
 			out = append(out, c)
@@ -197,9 +199,9 @@ func dropKnown(tx *gorm.DB, cs []checked) ([]checked, error) {
 	return out, nil
 }
 
-// flagRow is a stored flag with what grouping needs.
+// flagRow is a flag with what grouping needs.
 type flagRow struct {
-	id      int64
+	id      int64 // 0 for a flag not stored yet
 	shopID  int64
 	brandID int64
 	score   float64
@@ -207,90 +209,121 @@ type flagRow struct {
 	shop    string
 }
 
-// store upserts the shops and listings of cs and inserts the flags,
-// returning those actually inserted (a concurrent request may have won).
-func (s *Service) store(tx *gorm.DB, cs []checked, now time.Time) ([]flagRow, error) {
+// store upserts the shops and listings of cs, opens or grows their cases
+// and inserts the flags into them, returning how many flags it inserted
+// and where they went.
+//
+// The flags are inserted last, with their case, so that each is written
+// once. A concurrent request may store some of the same flags, or open a
+// case for the same shop and brand, first: then the cases are rolled back
+// to a savepoint and done again.
+func (s *Service) store(tx *gorm.DB, actor authz.Actor, cs []checked, now time.Time) (int, grouping, error) {
 	if len(cs) == 0 {
-		return nil, nil
+		return 0, grouping{}, nil
 	}
 	shopIDs, err := upsertShops(tx, cs, now)
 	if err != nil {
-		return nil, err
+		return 0, grouping{}, err
 	}
 	listingIDs, err := upsertListings(tx, cs, shopIDs, now)
 	if err != nil {
-		return nil, err
+		return 0, grouping{}, err
 	}
-	var out []flagRow
-	if isPostgres(tx) {
-		byKey, err := pgInsertFlags(tx, cs, shopIDs, listingIDs, now)
-		if err != nil {
-			return nil, err
+	for attempt := 1; len(cs) > 0; attempt++ {
+		if err := tx.SavePoint("flags").Error; err != nil {
+			return 0, grouping{}, err
 		}
-		return appendInserted(out, cs, byKey, shopIDs), nil
+		n, g, err := s.place(tx, actor, cs, shopIDs, listingIDs, now)
+		switch {
+		case err == nil && n == len(cs):
+			return n, g, nil
+		case err != nil && !errors.Is(err, casework.ErrOpenCaseExists):
+			return 0, g, err
+		case attempt == 5:
+			return 0, g, fmt.Errorf("store flags: concurrent requests conflicted %d times", attempt)
+		}
+		// A concurrent request stored some of the flags, or opened one of
+		// the cases, first: do it again in the light of that.
+		if err := tx.RollbackTo("flags").Error; err != nil {
+			return 0, g, err
+		}
+		if cs, err = dropKnown(tx, cs); err != nil {
+			return 0, g, err
+		}
 	}
+	return 0, grouping{}, nil
+}
+
+// place groups cs into cases and inserts them.
+func (s *Service) place(tx *gorm.DB, actor authz.Actor, cs []checked, shopIDs map[shopKeyT]int64,
+	listingIDs map[listingKey]int64, now time.Time) (int, grouping, error) {
+	rows := make([]flagRow, len(cs))
+	for i, c := range cs {
+		rows[i] = flagRow{shopID: shopIDs[shopKey(c.rec.Shop)], brandID: c.brandID, score: c.score, shop: c.rec.Shop.Name}
+		if c.rec.Listing != nil {
+			rows[i].title = c.rec.Listing.Title
+		}
+	}
+	g, err := s.group(tx, actor, rows, now)
+	if err != nil {
+		return 0, g, err
+	}
+	n, err := insertFlags(tx, cs, shopIDs, listingIDs, g.caseOf, now)
+	return n, g, err
+}
+
+// insertFlags inserts the flags of cs, in their case if they have one,
+// and returns how many it inserted (a flag stored meanwhile by a
+// concurrent request is left out).
+func insertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]int64,
+	caseOf map[[2]int64]int64, now time.Time) (int, error) {
+	if isPostgres(tx) {
+		return pgInsertFlags(tx, cs, shopIDs, listingIDs, caseOf, now)
+	}
+	n := 0
 	for start := 0; start < len(cs); start += chunk {
 		part := cs[start:min(start+chunk, len(cs))]
-		args := make([]any, 0, 11*len(part))
+		args := make([]any, 0, 12*len(part))
 		for _, c := range part {
-			sk := shopKey(c.rec.Shop)
-			var lid *int64
-			if c.rec.Listing != nil {
-				id := listingIDs[listingKey{shopIDs[sk], c.rec.Listing.ID}]
-				lid = &id
-			}
-			payload := string(c.rec.raw)
-			if payload == "" {
-				b, _ := json.Marshal(c.rec)
-				payload = string(b)
-			}
-			args = append(args, c.rec.Source, c.rec.ExternalID, c.rec.Rule, c.score, shopIDs[sk], lid, c.brandID,
-				c.detectedAt, payload, "open", now)
+			f := newFlag(c, shopIDs, listingIDs, caseOf)
+			args = append(args, f.Source, f.ExternalID, f.Rule, f.Score, f.ShopID, f.ListingID, f.BrandID,
+				f.DetectedAt, f.Payload, f.CaseID, f.Status, now)
 		}
-		var rows []struct {
-			ID         int64
-			Source     string
-			ExternalID string
+		res := tx.Exec(`INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, case_id, status, received_at)
+			VALUES `+placeholders(len(part), 12, nil)+`
+			ON CONFLICT (source, external_id) DO NOTHING`, args...)
+		if res.Error != nil {
+			return 0, fmt.Errorf("insert flags: %w", res.Error)
 		}
-		err := tx.Raw(`INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, status, received_at)
-			VALUES `+placeholders(len(part), 11, nil)+`
-			ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id`, args...).Find(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("insert flags: %w", err)
-		}
-		byKey := make(map[[2]string]int64, len(rows))
-		for _, r := range rows {
-			byKey[[2]string{r.Source, r.ExternalID}] = r.ID
-		}
-		out = appendInserted(out, part, byKey, shopIDs)
+		n += int(res.RowsAffected)
 	}
-	return out, nil
+	return n, nil
 }
 
-// appendInserted adds the flags of cs that were inserted (found in byKey)
-// to out, with what grouping needs.
-func appendInserted(out []flagRow, cs []checked, byKey map[[2]string]int64, shopIDs map[shopKeyT]int64) []flagRow {
-	for _, c := range cs {
-		id, ok := byKey[[2]string{c.rec.Source, c.rec.ExternalID}]
-		if !ok {
-			continue
-		}
-		fr := flagRow{id: id, shopID: shopIDs[shopKey(c.rec.Shop)], brandID: c.brandID, score: c.score, shop: c.rec.Shop.Name}
-		if c.rec.Listing != nil {
-			fr.title = c.rec.Listing.Title
-		}
-		out = append(out, fr)
+// newFlag is the row of c: in the inbox, or attached to its case.
+func newFlag(c checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]int64, caseOf map[[2]int64]int64) Flag {
+	f := Flag{Source: c.rec.Source, ExternalID: c.rec.ExternalID, Rule: c.rec.Rule, Score: c.score,
+		ShopID: shopIDs[shopKey(c.rec.Shop)], BrandID: c.brandID, DetectedAt: c.detectedAt, Payload: string(c.rec.raw), Status: "open"}
+	if c.rec.Listing != nil {
+		id := listingIDs[listingKey{f.ShopID, c.rec.Listing.ID}]
+		f.ListingID = &id
 	}
-	return out
+	if f.Payload == "" {
+		b, _ := json.Marshal(c.rec)
+		f.Payload = string(b)
+	}
+	if id, ok := caseOf[[2]int64{f.ShopID, f.BrandID}]; ok {
+		f.CaseID, f.Status = &id, "attached"
+	}
+	return f
 }
 
-// group attaches new flags to the open case of their shop and brand, and
+// group finds the open case of each shop and brand of new flags, and
 // opens cases for the pairs without one whose best new flag reaches the
 // threshold.
-func (s *Service) group(tx *gorm.DB, actor authz.Actor, flags []flagRow, now time.Time) (opened, updated int, err error) {
-	g, err := groupIntoCases(tx, actor, flags, now, func(best float64) bool { return best >= s.threshold },
+func (s *Service) group(tx *gorm.DB, actor authz.Actor, flags []flagRow, now time.Time) (grouping, error) {
+	return groupIntoCases(tx, actor, flags, now, func(best float64) bool { return best >= s.threshold },
 		func(n int, best float64) string { return fmt.Sprintf("%d flag(s), best score %.2f", n, best) })
-	return g.opened, g.grown, err
 }
 
 // searchText adds the shop name and listing titles of fs to the case's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,6 +256,111 @@ func TestConcurrentIngestionsOfOverlappingShopsDoNotDeadlock(t *testing.T) {
 		db.Gorm.Raw("SELECT COUNT(*) FROM (SELECT shop_id, brand_id FROM cases WHERE state <> 'closed' GROUP BY shop_id, brand_id HAVING COUNT(*) > 1) d").Scan(&open)
 		if open != 0 {
 			t.Fatalf("%d shop/brand pairs with two open cases", open)
+		}
+	})
+}
+
+// TestConcurrentIngestionsOfTheSameFlagsStoreEachOnce sends overlapping
+// batches of new flags for a known shop from two senders at once: every
+// flag is stored once, in the one case opened for the shop.
+func TestConcurrentIngestionsOfTheSameFlagsStoreEachOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedBrands(t, db)
+		s := flag.NewService(db, 0.8)
+		ingest(t, s, rec("known", "shop-1", 0.1)) // the shop exists, without a case
+		const rounds, shared = 6, 200
+		results := make(chan flag.Result, 2*rounds)
+		errs := make(chan error, 2*rounds)
+		start := make([]sync.WaitGroup, rounds) // both senders start each round together
+		for r := range start {
+			start[r].Add(2)
+		}
+		for sender := range 2 {
+			go func() {
+				for r := range rounds {
+					start[r].Done()
+					start[r].Wait()
+					var lines []string
+					for i := range shared {
+						lines = append(lines, rec(fmt.Sprintf("r%d-%d", r, i), "shop-1", 0.9))
+					}
+					lines = append(lines, rec(fmt.Sprintf("r%d-own-%d", r, sender), "shop-1", 0.2))
+					recs, rejs, err := flag.DecodeNDJSON(strings.NewReader(strings.Join(lines, "\n")), flag.MaxPerRequest)
+					var res flag.Result
+					if err == nil {
+						res, err = s.Ingest(context.Background(), system, "test", recs, rejs, nil)
+					}
+					results <- res
+					errs <- err
+				}
+			}()
+		}
+		var created, dups int
+		for range 2 * rounds {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+			r := <-results
+			created, dups = created+r.Created, dups+r.Duplicates
+		}
+		if want := rounds * (shared + 2); created != want || dups != rounds*shared {
+			t.Fatalf("created %d (want %d), duplicates %d", created, want, dups)
+		}
+		if n := count(t, db, "flags", ""); n != int64(created+1) {
+			t.Fatalf("%d flags", n)
+		}
+		if n := count(t, db, "cases", ""); n != 1 {
+			t.Fatalf("%d cases", n)
+		}
+		if n := count(t, db, "flags", "case_id IS NOT NULL AND status = 'attached'"); n != int64(created) {
+			t.Fatalf("%d flags in the case, want %d", n, created)
+		}
+	})
+}
+
+// TestConcurrentIngestionsOpeningTheSameCaseBothSucceed sends different new
+// flags for the same known shop from two senders at once: one request opens
+// the shop's case, the other's flags join it.
+func TestConcurrentIngestionsOpeningTheSameCaseBothSucceed(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedBrands(t, db)
+		s := flag.NewService(db, 0.8)
+		const rounds, per = 6, 300
+		for r := range rounds { // the shops exist, without a case
+			ingest(t, s, rec(fmt.Sprintf("known-%d", r), fmt.Sprintf("shop-%d", r), 0.1))
+		}
+		errs := make(chan error, 2*rounds)
+		start := make([]sync.WaitGroup, rounds)
+		for r := range start {
+			start[r].Add(2)
+		}
+		for sender := range 2 {
+			go func() {
+				for r := range rounds {
+					var lines []string
+					for i := range per {
+						lines = append(lines, rec(fmt.Sprintf("s%d-r%d-%d", sender, r, i), fmt.Sprintf("shop-%d", r), 0.9))
+					}
+					recs, rejs, err := flag.DecodeNDJSON(strings.NewReader(strings.Join(lines, "\n")), flag.MaxPerRequest)
+					start[r].Done()
+					start[r].Wait()
+					if err == nil {
+						_, err = s.Ingest(context.Background(), system, "test", recs, rejs, nil)
+					}
+					errs <- err
+				}
+			}()
+		}
+		for range 2 * rounds {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(t, db, "cases", ""); n != rounds {
+			t.Fatalf("%d cases, want %d", n, rounds)
+		}
+		if n := count(t, db, "flags", "status = 'attached'"); n != 2*rounds*per {
+			t.Fatalf("%d flags attached, want %d", n, 2*rounds*per)
 		}
 	})
 }

@@ -3,9 +3,12 @@ package flag
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"gorm.io/gorm"
 
@@ -55,15 +58,47 @@ func pgUpsertShops(tx *gorm.DB, keys []shopKeyT, want map[shopKeyT]*ShopRecord, 
 	if err != nil {
 		return nil, err
 	}
-	plat, pid, name, owner := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
-	for i, k := range keys {
-		plat[i], pid[i], name[i], owner[i] = k.platform, k.id, want[k].Name, want[k].Owner
-	}
+	// Known shops that the flags leave as they are are only looked up: no
+	// row lock, so concurrent requests about the same shops do not queue.
 	ids := make(map[shopKeyT]int64, len(keys))
+	plat, pid := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		plat[i], pid[i] = k.platform, k.id
+	}
+	rows, err := stx.QueryContext(ctx, `SELECT s.id, s.platform, s.platform_shop_id, s.name, s.registered_owner FROM shops s
+		JOIN unnest($1::text[], $2::text[]) AS u(platform, platform_shop_id) ON s.platform = u.platform AND s.platform_shop_id = u.platform_shop_id`, plat, pid)
+	if err != nil {
+		return nil, fmt.Errorf("find shops: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k shopKeyT
+		var name, owner string
+		if err := rows.Scan(&id, &k.platform, &k.id, &name, &owner); err != nil {
+			return nil, err
+		}
+		if w := want[k]; pick(w.Name, name) == name && pick(w.Owner, owner) == owner {
+			ids[k] = id
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var name, owner []string
+	plat, pid = plat[:0], pid[:0]
+	for _, k := range keys { // still in key order
+		if _, ok := ids[k]; !ok {
+			plat, pid, name, owner = append(plat, k.platform), append(pid, k.id), append(name, want[k].Name), append(owner, want[k].Owner)
+		}
+	}
+	if len(plat) == 0 {
+		return ids, nil
+	}
 	// Insert the new shops; refresh a known shop's name or owner only when
 	// the flag brings a different, non-empty value (so a resend or an
 	// unchanged shop writes nothing).
-	rows, err := stx.QueryContext(ctx, `WITH u AS (
+	rows, err = stx.QueryContext(ctx, `WITH u AS (
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(platform, platform_shop_id, name, owner)
 		), ins AS (
 			INSERT INTO shops (platform, platform_shop_id, name, registered_owner, created_at, updated_at)
@@ -131,14 +166,50 @@ func pgUpsertListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listi
 	if err != nil {
 		return nil, err
 	}
-	n := len(keys)
-	shop, pid, url, title, cur := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	price, brand := make([]*int64, n), make([]int64, n)
+	// As for shops: known listings that stay as they are are only looked up.
+	ids := make(map[listingKey]int64, len(keys))
+	shop, pid := make([]int64, len(keys)), make([]string, len(keys))
 	for i, k := range keys {
-		w := wants[k]
-		shop[i], pid[i], url[i], title[i], cur[i], price[i], brand[i] = k.shopID, k.id, w.rec.URL, w.rec.Title, w.rec.Currency, w.price, w.brand
+		shop[i], pid[i] = k.shopID, k.id
 	}
-	rows, err := stx.QueryContext(ctx, `WITH u AS (
+	rows, err := stx.QueryContext(ctx, `SELECT l.id, l.shop_id, l.platform_listing_id, l.url, l.title, l.price_minor, l.currency FROM listings l
+		JOIN unnest($1::bigint[], $2::text[]) AS u(shop_id, platform_listing_id) ON l.shop_id = u.shop_id AND l.platform_listing_id = u.platform_listing_id`, shop, pid)
+	if err != nil {
+		return nil, fmt.Errorf("find listings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k listingKey
+		var url, title, cur string
+		var price *int64
+		if err := rows.Scan(&id, &k.shopID, &k.id, &url, &title, &price, &cur); err != nil {
+			return nil, err
+		}
+		w := wants[k]
+		if pick(w.rec.URL, url) == url && pick(w.rec.Title, title) == title && pick(w.rec.Currency, cur) == cur &&
+			(w.price == nil || samePrice(w.price, price)) {
+			ids[k] = id
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var url, title, cur []string
+	var price []*int64
+	var brand []int64
+	shop, pid = shop[:0], pid[:0]
+	for _, k := range keys { // still in key order
+		if _, ok := ids[k]; !ok {
+			w := wants[k]
+			shop, pid, url, title = append(shop, k.shopID), append(pid, k.id), append(url, w.rec.URL), append(title, w.rec.Title)
+			cur, price, brand = append(cur, w.rec.Currency), append(price, w.price), append(brand, w.brand)
+		}
+	}
+	if len(shop) == 0 {
+		return ids, nil
+	}
+	rows, err = stx.QueryContext(ctx, `WITH u AS (
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[])
 				AS u(shop_id, platform_listing_id, url, title, price_minor, currency, brand_id)
 		), ins AS (
@@ -163,7 +234,6 @@ func pgUpsertListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listi
 	if err != nil {
 		return nil, fmt.Errorf("upsert listings: %w", err)
 	}
-	ids := make(map[listingKey]int64, n)
 	if err := scanListings(rows, ids); err != nil {
 		return nil, err
 	}
@@ -200,48 +270,26 @@ func scanListings(rows *sql.Rows, ids map[listingKey]int64) error {
 	return rows.Err()
 }
 
-func pgInsertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]int64, now time.Time) (map[[2]string]int64, error) {
-	stx, ctx, err := pgTx(tx)
+// pgInsertFlags writes the flags with COPY. A flag that a concurrent
+// request stored first fails the whole COPY: then it answers 0 inserted,
+// and store places the flags again without the known ones.
+func pgInsertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]int64,
+	caseOf map[[2]int64]int64, now time.Time) (int, error) {
+	cols := []string{"source", "external_id", "rule", "score", "shop_id", "listing_id", "brand_id", "detected_at", "payload",
+		"case_id", "status", "received_at"}
+	n, err := database.CopyFrom(tx, "flags", cols, pgx.CopyFromSlice(len(cs), func(i int) ([]any, error) {
+		f := newFlag(cs[i], shopIDs, listingIDs, caseOf)
+		return []any{f.Source, f.ExternalID, f.Rule, f.Score, f.ShopID, f.ListingID, f.BrandID, f.DetectedAt, f.Payload,
+			f.CaseID, f.Status, now}, nil
+	}))
+	var pgErr *pgconn.PgError
+	if database.IsUniqueViolation(err) && errors.As(err, &pgErr) && pgErr.ConstraintName == "flags_source_external_key" {
+		return 0, nil
+	}
 	if err != nil {
-		return nil, err
+		return 0, fmt.Errorf("insert flags: %w", err)
 	}
-	n := len(cs)
-	src, ext, rule, payload := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	score, shop, brand := make([]float64, n), make([]int64, n), make([]int64, n)
-	listing, detected := make([]*int64, n), make([]time.Time, n)
-	for i, c := range cs {
-		sid := shopIDs[shopKey(c.rec.Shop)]
-		src[i], ext[i], rule[i], score[i], shop[i], brand[i], detected[i] = c.rec.Source, c.rec.ExternalID, c.rec.Rule, c.score, sid, c.brandID, c.detectedAt
-		if c.rec.Listing != nil {
-			id := listingIDs[listingKey{sid, c.rec.Listing.ID}]
-			listing[i] = &id
-		}
-		payload[i] = string(c.rec.raw)
-		if payload[i] == "" {
-			b, _ := json.Marshal(c.rec)
-			payload[i] = string(b)
-		}
-	}
-	rows, err := stx.QueryContext(ctx, `INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, status, received_at)
-		SELECT source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload::jsonb, 'open', $10
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::text[])
-			AS u(source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload)
-		ON CONFLICT (source, external_id) DO NOTHING RETURNING id, source, external_id`,
-		src, ext, rule, score, shop, listing, brand, detected, payload, now)
-	if err != nil {
-		return nil, fmt.Errorf("insert flags: %w", err)
-	}
-	defer rows.Close()
-	ids := make(map[[2]string]int64, n)
-	for rows.Next() {
-		var id int64
-		var k [2]string
-		if err := rows.Scan(&id, &k[0], &k[1]); err != nil {
-			return nil, err
-		}
-		ids[k] = id
-	}
-	return ids, rows.Err()
+	return int(n), nil
 }
 
 func pgAttachFlags(tx *gorm.DB, pairs [][2]int64) error {

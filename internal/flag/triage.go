@@ -201,6 +201,9 @@ func (s *Service) OpenCases(ctx context.Context, actor authz.Actor, ids []int64)
 		if err != nil {
 			return err
 		}
+		if err := attachFlags(tx, g.attachments(rows)); err != nil {
+			return err
+		}
 		out = g.cases
 		refs := make([]string, len(out))
 		for i, c := range out {
