@@ -2,15 +2,21 @@ package web
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/authz"
+	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/database"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
+	"spotcheck/internal/i18n"
 	"spotcheck/web/view/page"
 )
 
@@ -23,6 +29,9 @@ func (s *Server) enforcementPanel(c echo.Context, cs casework.Case, p *page.Case
 	p.Enforcement = rec
 	p.CanEnforce = authz.Can(actorOf(c), authz.Enforce, cs.Subject())
 	if p.Claim, err = s.Enforcement.ClaimOf(c.Request().Context(), cs.ID); err != nil {
+		return err
+	}
+	if p.Bundles, err = bundle.Builds(c.Request().Context(), s.DB, cs.ID); err != nil {
 		return err
 	}
 	p.Ledger, err = s.Enforcement.CaseLedger(c.Request().Context(), cs.ID)
@@ -112,4 +121,41 @@ func (s *Server) addPayment(c echo.Context) error {
 	err := s.Enforcement.AddPayment(c.Request().Context(), actorOf(c), caseOf(c).ID, c.FormValue("payment_amount"),
 		c.FormValue("received_on"), c.FormValue("payment_note"))
 	return s.enforcementDone(c, err, c.Request().PostForm, "claim.payment_added")
+}
+
+// requestBundle queues an evidence bundle of the case, in the user's
+// language; the case page shows its progress.
+func (s *Server) requestBundle(c echo.Context) error {
+	cs := caseOf(c)
+	ctx := c.Request().Context()
+	if _, err := bundle.Request(ctx, s.DB, s.Jobs, actorOf(c), cs.ID, i18n.From(ctx)); err != nil {
+		return err
+	}
+	return s.redirect(c, "/cases/"+cs.Reference+"#bundles", "success", "bundle.requested")
+}
+
+// downloadBundle sends a built bundle of this case.
+func (s *Server) downloadBundle(c echo.Context) error {
+	cs := caseOf(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return database.ErrNotFound
+	}
+	b, err := bundle.Get(c.Request().Context(), s.DB, id)
+	if err != nil || b.CaseID != cs.ID || b.Status != "done" {
+		return database.ErrNotFound
+	}
+	r, err := s.Evidence.Bucket.NewReader(c.Request().Context(), b.BlobKey, nil)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "application/zip")
+	h.Set(echo.HeaderContentLength, strconv.FormatInt(b.Size, 10))
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-bundle-%d.zip"`, cs.Reference, b.ID))
+	h.Set(echo.HeaderContentSecurityPolicy, "sandbox; default-src 'none'")
+	c.Response().WriteHeader(http.StatusOK)
+	_, err = io.Copy(c.Response(), r)
+	return err
 }

@@ -9,6 +9,7 @@ import (
 
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/database"
 	"spotcheck/internal/valid"
 	"spotcheck/internal/verdict"
 	"spotcheck/web/view/page"
@@ -81,6 +82,15 @@ func (s *Server) renderCaseWith(c echo.Context, status int, cs casework.Case, f 
 		return err
 	}
 	p.Verdict = verdict.Current(p.Verdicts)
+	if p.Verdict != nil && p.Verdict.Result == verdict.Counterfeit && authz.Can(actor, authz.TriageFlags, cs.Subject()) {
+		for i, l := range p.Linked {
+			open := false
+			for _, r := range l.Cases {
+				open = open || (r.BrandName == b.Name && r.State != string(casework.Closed))
+			}
+			p.Linked[i].OfferCase = !open
+		}
+	}
 	p.EnforceForm = f.Enforce
 	if err := s.enforcementPanel(c, cs, &p); err != nil {
 		return err
@@ -222,4 +232,25 @@ func (s *Server) caseActionFailed(c echo.Context, err error, note, comment strin
 		return ferr
 	}
 	return s.renderCase(c, status, fresh, errs, note, comment)
+}
+
+// openLinkedCase opens a case for this brand on a linked shop, once the
+// counterfeit verdict is in force.
+func (s *Server) openLinkedCase(c echo.Context) error {
+	cs := caseOf(c)
+	shopID, err := strconv.ParseInt(c.FormValue("shop"), 10, 64)
+	if err != nil {
+		return database.ErrNotFound
+	}
+	opened, err := s.Verdicts.OpenLinkedCase(c.Request().Context(), actorOf(c), cs.ID, shopID)
+	if errors.Is(err, verdict.ErrNoCounterfeitVerdict) {
+		return s.redirect(c, "/cases/"+cs.Reference, "error", "error.no_counterfeit_verdict")
+	}
+	if errs, ok := valid.As(err); ok {
+		return s.redirect(c, "/cases/"+cs.Reference, "error", errs["linked"])
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, "/cases/"+opened.Reference, "success", "case.linked_opened")
 }

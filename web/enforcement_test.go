@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"spotcheck/internal/bundle"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/purchase"
@@ -48,9 +49,25 @@ func (a *app) confirmed(t *testing.T, shopID string) map[string]string {
 func TestStaffReferACaseAndRecordTheRaid(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		a, _ := newPurchaseApp(t, db)
+		a.startWorkers()
 		ids := a.confirmed(t, "shop-police")
 		ref := ids["purchase_case"]
 		staff := a.as("staff")
+		// The seller's second shop, linked: offered as a new case in one click.
+		a.ingestNDJSON(t, flagJSON("second-1", "shop-police-2", "Other Brand", 0.3))
+		var mine, second int64
+		db.Gorm.Raw("SELECT id FROM shops WHERE platform_shop_id = 'shop-police'").Row().Scan(&mine)
+		db.Gorm.Raw("SELECT id FROM shops WHERE platform_shop_id = 'shop-police-2'").Row().Scan(&second)
+		if _, err := a.shops.AddLink(context.Background(), a.accounts["staff"].ID, mine, second, "same_controller", "same payout account"); err != nil {
+			t.Fatal(err)
+		}
+		if res := staff.post("/cases/"+ref+"/linked-cases", url.Values{"shop": {itoa(second)}}); res.StatusCode != http.StatusSeeOther ||
+			!strings.HasPrefix(res.Header.Get("Location"), "/cases/SC-") || res.Header.Get("Location") == "/cases/"+ref {
+			t.Fatalf("open the linked case: %d → %s", res.StatusCode, res.Header.Get("Location"))
+		}
+		if n := staff.get("/cases/" + ref).doc(t).Find("[data-testid=open-linked-case]").Length(); n != 0 {
+			t.Fatalf("still offered after opening: %d", n)
+		}
 		page := staff.get("/cases/" + ref)
 		if page.doc(t).Find("[data-testid=referral-form]").Length() != 1 {
 			t.Fatalf("no referral form on a confirmed case:\n%.1000s", page.body)
@@ -73,9 +90,27 @@ func TestStaffReferACaseAndRecordTheRaid(t *testing.T) {
 		if v, _ := res.doc(t).Find("#f-bureau").Attr("value"); res.StatusCode != http.StatusUnprocessableEntity || v != "Riverside PSB" {
 			t.Fatalf("bad date: %d, bureau kept %q", res.StatusCode, v)
 		}
-		if err := db.Gorm.Exec(`INSERT INTO bundles (case_id, requested_by, lang, status, created_at) VALUES (?, ?, 'en', 'done', ?)`,
-			c.ID, a.accounts["staff"].ID, time.Now().UTC().Add(time.Second)).Error; err != nil {
-			t.Fatal(err)
+		// Build the bundle: a background job; the page shows it when done.
+		if res := staff.post("/cases/"+ref+"/bundles", nil); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("request a bundle: %d", res.StatusCode)
+		}
+		var href string
+		for deadline := time.Now().Add(20 * time.Second); href == ""; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the bundle was not built:\n%s", staff.get("/cases/"+ref).doc(t).Find("[data-testid=bundles]").Text())
+			}
+			href, _ = staff.get("/cases/" + ref).doc(t).Find("[data-testid=bundle-done] a").Attr("href")
+		}
+		zipRes := staff.get(href)
+		if zipRes.StatusCode != 200 || zipRes.Header.Get("Content-Type") != "application/zip" {
+			t.Fatalf("download the bundle: %d %s", zipRes.StatusCode, zipRes.Header.Get("Content-Type"))
+		}
+		rep, err := bundle.Verify(strings.NewReader(zipRes.body), int64(len(zipRes.body)))
+		if err != nil || !rep.OK() {
+			t.Fatalf("the downloaded bundle does not verify: %v %v", rep, err)
+		}
+		if res := a.as("brand").get(href); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("a brand user downloads the bundle: %d", res.StatusCode)
 		}
 		if res := staff.post("/cases/"+ref+"/referral", form); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("refer: %d\n%.600s", res.StatusCode, res.body)

@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"spotcheck/internal/brand"
+	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
@@ -279,6 +280,7 @@ func (a *app) startWorkers() {
 	river.AddWorker(workers, &flag.ImportWorker{Flags: a.flags})
 	notifier := &notify.Worker{DB: a.db}
 	river.AddWorker(workers, notifier)
+	river.AddWorker(workers, &bundle.Worker{DB: a.db, Store: a.evidence})
 	q, err := job.New(a.db, job.Config{Workers: workers, Work: true, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		a.t.Fatal(err)

@@ -112,6 +112,9 @@ func matrix() map[string]matrixRow {
 		"GET /evidence/:id/thumb":                  {path: "/evidence/{evidence}/thumb", want: signInFirst(ok, ok, ok, notFound)},
 		"POST /evidence/:id/withdraw":              {path: "/evidence/{evidence}/withdraw", form: url.Values{"reason": {""}}, want: signInFirst(redirect, redirect, redirect, notFound)},
 		"POST /items/:id/accept":                   {path: "/items/{item}/accept", want: signInFirst(notFound, notFound, notFound, notFound)},
+		"POST /cases/:ref/bundles":                 {path: "/cases/{case}/bundles", want: signInFirst(redirect, redirect, forbid, forbid)},
+		"GET /cases/:ref/bundles/:id":              {path: "/cases/{case}/bundles/999999", want: signInFirst(notFound, notFound, forbid, forbid)},
+		"POST /cases/:ref/linked-cases":            {path: "/cases/{case}/linked-cases", form: url.Values{"shop": {"1"}}, want: signInFirst(redirect, redirect, forbid, forbid)}, // no verdict: a flash
 		// The civil claim and the recoveries report.
 		"POST /cases/:ref/claim":          {path: "/cases/{case}/claim", form: url.Values{"court": {""}}, want: signInFirst(invalid, invalid, forbid, forbid)},
 		"POST /cases/:ref/claim/hearings": {path: "/cases/{case}/claim/hearings", form: url.Values{"held_on": {"soon"}}, want: signInFirst(invalid, invalid, forbid, forbid)},

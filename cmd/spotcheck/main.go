@@ -46,6 +46,8 @@ Usage:
   spotcheck token create --name N      make an API token for a risk system (shown once)
   spotcheck token list | revoke --id I
   spotcheck audit verify               check the audit chain
+  spotcheck bundle write --case SC-… --out FILE.zip [--lang zh]
+  spotcheck bundle verify FILE.zip     check an evidence bundle against its manifest
 
 Configuration comes from the environment; see README.md.
 `
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return withApp(ctx, cfg, func(a *app) error { return auditCmd(ctx, a, args[1:], stdout, stderr) })
 	case "token":
 		return withApp(ctx, cfg, func(a *app) error { return tokenCmd(ctx, a, args[1:], stdout, stderr) })
+	case "bundle":
+		return bundleCmd(ctx, cfg, args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])

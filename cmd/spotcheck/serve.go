@@ -14,6 +14,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"spotcheck/internal/bundle"
 	"spotcheck/internal/config"
 	"spotcheck/internal/evidence"
 	flagging "spotcheck/internal/flag"
@@ -44,6 +45,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	notifier := &notify.Worker{DB: a.db, Mailer: mailer, Logger: logger}
 	river.AddWorker(workers, notifier)
 	river.AddWorker(workers, &notify.MailWorker{DB: a.db, Mailer: mailer, Logger: logger})
+	river.AddWorker(workers, &bundle.Worker{DB: a.db, Store: a.evidence, Logger: logger})
 	river.AddWorker(workers, &evidence.IntegrityWorker{Checker: &evidence.Checker{DB: a.db, Store: a.evidence, Logger: logger}})
 	queue, err := job.New(a.db, job.Config{Workers: workers, Logger: logger, Work: true,
 		Periodic: []*river.PeriodicJob{job.PurgeEvery(10 * time.Minute), evidence.IntegrityEvery(24 * time.Hour)}})

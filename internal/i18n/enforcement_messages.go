@@ -107,4 +107,10 @@ var enforcementMessages = map[string][2]string{
 	"ledger.show":                {"Show", "查看"},
 	"ledger.period":              {"From %s to %s", "%s 至 %s"},
 	"ledger.csv":                 {"Export as CSV", "导出 CSV"},
+	"bundle.list_title":          {"Evidence bundles", "证据包"},
+	"bundle.build":               {"Build an evidence bundle", "生成证据包"},
+	"bundle.building":            {"Being built…", "正在生成…"},
+	"bundle.download":            {"Download the bundle (ZIP)", "下载证据包（ZIP）"},
+	"bundle.failed":              {"The bundle could not be built.", "证据包生成失败。"},
+	"bundle.requested":           {"The bundle is being built; it appears here when ready.", "正在生成证据包，完成后会显示在这里。"},
 }

@@ -52,4 +52,8 @@ var verdictMessages = map[string][2]string{
 	"outcome.pass":                {"Pass", "合格"},
 	"outcome.fail":                {"Fail", "不合格"},
 	"outcome.na":                  {"N/A", "不适用"},
+
+	"case.open_linked":             {"Open a %s case on this shop", "为此店铺开立 %s 案件"},
+	"case.linked_opened":           {"A case was opened on the linked shop.", "已为关联店铺开立案件。"},
+	"error.no_counterfeit_verdict": {"Linked shops get cases once a counterfeit verdict is in force.", "鉴定为假冒后才能为关联店铺开立案件。"},
 }

@@ -18,6 +18,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
+	"spotcheck/internal/shop"
 	"spotcheck/internal/valid"
 )
 
@@ -287,5 +288,56 @@ func (s *Service) Overview(ctx context.Context, actor authz.Actor) (map[casework
 	for _, r := range rows {
 		out[r.State] = r.N
 	}
+	return out, err
+}
+
+// ErrNoCounterfeitVerdict: linked shops are offered as new cases only once
+// the case has a counterfeit verdict in force.
+var ErrNoCounterfeitVerdict = errors.New("the case has no counterfeit verdict in force")
+
+// OpenLinkedCase opens a case for the same brand on a shop linked to the
+// case's shop (the same seller's network), once a counterfeit verdict is
+// in force; an open case there already is a conflict.
+func (s *Service) OpenLinkedCase(ctx context.Context, actor authz.Actor, caseID, shopID int64) (casework.Case, error) {
+	var out casework.Case
+	err := s.db.InTx(ctx, func(tx *gorm.DB) error {
+		var c casework.Case
+		if err := tx.Take(&c, caseID).Error; err != nil {
+			return database.NotFound(err)
+		}
+		if !authz.Can(actor, authz.TriageFlags, c.Subject()) {
+			return database.ErrNotFound
+		}
+		var vs []Verdict
+		if err := tx.Where("case_id = ?", caseID).Order("id").Find(&vs).Error; err != nil {
+			return err
+		}
+		if v := Current(vs); v == nil || v.Result != Counterfeit {
+			return ErrNoCounterfeitVerdict
+		}
+		group, err := shop.Group(tx, c.ShopID)
+		if err != nil {
+			return err
+		}
+		if shopID == c.ShopID || !slices.Contains(group, shopID) {
+			return database.ErrNotFound
+		}
+		var name string
+		if err := tx.Raw("SELECT name FROM shops WHERE id = ?", shopID).Row().Scan(&name); err != nil {
+			return database.ErrNotFound
+		}
+		opened, err := casework.OpenTx(tx, actor, []casework.NewCase{{ShopID: shopID, BrandID: c.BrandID, SearchText: name,
+			Note: "linked to " + c.Reference}})
+		if errors.Is(err, casework.ErrOpenCaseExists) {
+			return valid.Errors{"linked": "error.open_case_exists"}
+		}
+		if err != nil {
+			return err
+		}
+		out = opened[0]
+		_, err = audit.Append(ctx, tx, audit.Record{Action: "case.open_linked", ObjectType: "case", ObjectID: out.Reference,
+			Detail: map[string]any{"from": c.Reference, "shop_id": shopID}})
+		return err
+	})
 	return out, err
 }

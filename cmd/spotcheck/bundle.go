@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gorm.io/gorm"
+
+	"spotcheck/internal/audit"
+	"spotcheck/internal/bundle"
+	"spotcheck/internal/config"
+	"spotcheck/internal/i18n"
+)
+
+// errBundleMismatch: the bundle's report was printed; the exit status
+// must say it failed.
+var errBundleMismatch = errors.New("the bundle does not match its manifest")
+
+func bundleCmd(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("bundle: want verify or write")
+	}
+	switch args[0] {
+	case "verify":
+		if len(args) != 2 {
+			return fmt.Errorf("bundle verify: want one FILE.zip")
+		}
+		return verifyBundle(args[1], stdout)
+	case "write":
+		fs := newFlagSet("bundle write", stderr)
+		ref := fs.String("case", "", "case reference, e.g. SC-2026-000123")
+		out := fs.String("out", "", "the ZIP file to write")
+		lang := fs.String("lang", string(i18n.English), "language of the summary: en or zh")
+		if err := fs.Parse(args[1:]); err != nil {
+			return errUsage
+		}
+		l, ok := i18n.Parse(*lang)
+		if *ref == "" || *out == "" || !ok || fs.NArg() > 0 {
+			return fmt.Errorf("bundle write: want --case SC-… --out FILE.zip [--lang en|zh]")
+		}
+		return withApp(ctx, cfg, func(a *app) error {
+			return writeBundle(ctx, a, *ref, *out, l, time.Now().In(cfg.Location), stdout)
+		})
+	}
+	return fmt.Errorf("bundle: unknown subcommand %q", args[0])
+}
+
+// verifyBundle needs no database: whoever received the file can run it.
+func verifyBundle(path string, stdout io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	rep, err := bundle.Verify(f, st.Size())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	fmt.Fprint(stdout, rep.String())
+	if !rep.OK() {
+		return errBundleMismatch
+	}
+	return nil
+}
+
+// writeBundle writes the bundle next to its final name and renames it in
+// place once complete, so a failed export leaves no file behind; the
+// export itself goes on the case's audit trail with the ZIP's hash.
+func writeBundle(ctx context.Context, a *app, ref, out string, lang i18n.Lang, now time.Time, stdout io.Writer) error {
+	caseID, err := bundle.CaseID(ctx, a.db, ref)
+	if err != nil {
+		return fmt.Errorf("case %s: %w", ref, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".bundle-*.zip")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	h := sha256.New()
+	m, err := bundle.Write(ctx, a.db, a.evidence, caseID, lang, now, io.MultiWriter(tmp, h), nil)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	err = a.db.InTx(ctx, func(tx *gorm.DB) error {
+		_, err := audit.Append(ctx, tx, audit.Record{Action: "bundle.write", ObjectType: "case", ObjectID: m.Case,
+			Detail: map[string]any{"sha256": sum, "members": len(m.Members) + 1, "lang": lang, "audit_head": m.AuditHead}})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("the bundle was written but its export was not audited: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s, %d members, SHA-256 %s\naudit head at export: %d %s\n",
+		out, m.Case, len(m.Members)+1, sum, m.AuditHead.ID, m.AuditHead.Hash)
+	return nil
+}
