@@ -123,3 +123,38 @@ func TestBrandUsersNeverSeeWhoBought(t *testing.T) {
 		}
 	})
 }
+
+func TestABrandReportsASuspectListingIntoTheInbox(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		brand := a.as("brand")
+		form := url.Values{"brand": {fmt.Sprint(a.brand.ID)}, "listing_url": {"https://shop.example/item-77"}, "listing_title": {"Crystal watch"},
+			"platform": {"taobao"}, "shop_id": {"shop-reported"}, "shop_name": {"Reported Shop"}, "reason": {""}}
+		res := brand.post("/authentications/report", form)
+		if v, _ := res.doc(t).Find("#f-shop_id").Attr("value"); res.StatusCode != http.StatusUnprocessableEntity || v != "shop-reported" {
+			t.Fatalf("no reason: %d, shop id kept %q", res.StatusCode, v)
+		}
+		other := url.Values{}
+		for k, v := range form {
+			other[k] = v
+		}
+		other.Set("reason", "logo misspelt")
+		other.Set("brand", fmt.Sprint(a.other.ID)) // not this user's brand
+		if res := brand.post("/authentications/report", other); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("another brand: %d", res.StatusCode)
+		}
+		form.Set("reason", "logo misspelt, price a tenth of ours")
+		if res := brand.post("/authentications/report", form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("report: %d\n%.600s", res.StatusCode, res.body)
+		}
+		inbox := a.as("staff").get("/flags")
+		if !strings.Contains(inbox.body, "brand report: logo misspelt, price a tenth of ours") || !strings.Contains(inbox.body, "Crystal watch") {
+			t.Fatalf("the staff's inbox:\n%.1500s", inbox.body)
+		}
+		var source string
+		db.Gorm.Raw("SELECT source FROM flags").Row().Scan(&source)
+		if source != "brand" {
+			t.Fatalf("source %q", source)
+		}
+	})
+}

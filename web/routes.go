@@ -117,6 +117,8 @@ func (s *Server) routes(e *echo.Echo) {
 
 	brandUser := signedIn.Group("", s.require(authz.ViewAuthQueue))
 	brandUser.GET("/authentications", s.authentications)
+	brandUser.GET("/authentications/report", s.reportForm)
+	brandUser.POST("/authentications/report", s.reportListing)
 	brandCase := brandUser.Group("/authentications/:ref", s.loadBrandCase)
 	brandCase.GET("", s.showBrandCase)
 	brandCase.POST("/verdict", s.submitVerdict)

@@ -112,6 +112,8 @@ func matrix() map[string]matrixRow {
 		"GET /evidence/:id/thumb":                  {path: "/evidence/{evidence}/thumb", want: signInFirst(ok, ok, ok, notFound)},
 		"POST /evidence/:id/withdraw":              {path: "/evidence/{evidence}/withdraw", form: url.Values{"reason": {""}}, want: signInFirst(redirect, redirect, redirect, notFound)},
 		"POST /items/:id/accept":                   {path: "/items/{item}/accept", want: signInFirst(notFound, notFound, notFound, notFound)},
+		"GET /authentications/report":              {path: "/authentications/report", want: signInFirst(forbid, forbid, forbid, ok)},
+		"POST /authentications/report":             {path: "/authentications/report", form: url.Values{"reason": {""}}, want: signInFirst(forbid, forbid, forbid, invalid)},
 		"POST /cases/:ref/bundles":                 {path: "/cases/{case}/bundles", want: signInFirst(redirect, redirect, forbid, forbid)},
 		"GET /cases/:ref/bundles/:id":              {path: "/cases/{case}/bundles/999999", want: signInFirst(notFound, notFound, forbid, forbid)},
 		"POST /cases/:ref/linked-cases":            {path: "/cases/{case}/linked-cases", form: url.Values{"shop": {"1"}}, want: signInFirst(redirect, redirect, forbid, forbid)}, // no verdict: a flash

@@ -65,6 +65,7 @@ const (
 	ViewBrandCase        Action = "brandcase.view"        // a brand user's view of a case whose item reached the brand
 	SubmitVerdict        Action = "verdict.submit"        // a brand user authenticates an item of their brand
 	Enforce              Action = "case.enforce"          // staff: police referral, raids, claims, closing
+	ReportListing        Action = "listing.report"        // a brand user reports a suspect listing of their brand
 )
 
 // Custody parties, as Subject kinds for HandleCustody: the actor must act
@@ -116,7 +117,7 @@ func Can(a Actor, action Action, s Subject) bool {
 		return staffLike(a) || ownVolunteer(a, s) || (a.Role == role.Brand && s.Shared && a.HasBrand(s.BrandID))
 	case ViewBrandCase:
 		return a.Role == role.Brand && s.Shared && a.HasBrand(s.BrandID)
-	case SubmitVerdict:
+	case SubmitVerdict, ReportListing:
 		return a.Role == role.Brand && a.HasBrand(s.BrandID)
 	case HandleCustody:
 		switch s.Kind {

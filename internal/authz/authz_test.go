@@ -74,6 +74,8 @@ func TestCanPerActor(t *testing.T) {
 		{SubmitVerdict, Subject{Kind: "case", BrandID: 10}, map[string]bool{"brand": true}},
 		{SubmitVerdict, Subject{Kind: "case", BrandID: 11}, map[string]bool{}},
 		{Enforce, Subject{Kind: "case", BrandID: 10}, map[string]bool{"admin": true, "staff": true}},
+		{ReportListing, Subject{Kind: "brand", BrandID: 10}, map[string]bool{"brand": true}},
+		{ReportListing, Subject{Kind: "brand", BrandID: 11}, map[string]bool{}},
 	}
 	for _, r := range rows {
 		for name, a := range actors {

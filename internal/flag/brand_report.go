@@ -1,0 +1,79 @@
+package flag
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"spotcheck/internal/authz"
+	"spotcheck/internal/valid"
+)
+
+// BrandReport is a suspect listing reported by a brand user: it becomes a
+// flag with source "brand" that waits in the staff's inbox.
+type BrandReport struct {
+	BrandID      int64
+	BrandName    string
+	Platform     string
+	ShopID       string
+	ShopName     string
+	ListingURL   string
+	ListingTitle string
+	Reason       string
+}
+
+// brandReportScore puts a brand's report in the inbox (below the default
+// auto-open threshold): staff decide on a case.
+const brandReportScore = 0.7
+
+// ReportListing records a brand user's report through the same ingestion
+// as the risk systems' flags (the same checks, shops, listings, grouping).
+func (s *Service) ReportListing(ctx context.Context, actor authz.Actor, r BrandReport) error {
+	if !authz.Can(actor, authz.ReportListing, authz.Subject{Kind: "brand", BrandID: r.BrandID}) {
+		return valid.Errors{"brand": "error.required"}
+	}
+	r.Reason = strings.TrimSpace(r.Reason)
+	switch {
+	case strings.TrimSpace(r.ListingURL) == "":
+		return valid.Errors{"listing_url": "error.required"}
+	case r.Reason == "":
+		return valid.Errors{"reason": "error.reason_required"}
+	case len([]rune(r.Reason)) > 180:
+		return valid.Errors{"reason": "error.too_long"}
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(r.ListingURL)))
+	rec := map[string]any{
+		"source": "brand", "external_id": fmt.Sprintf("brand-%d-%d", actor.UserID, time.Now().UnixNano()),
+		"brand": r.BrandName, "score": brandReportScore, "rule": "brand report: " + r.Reason,
+		"detected_at": time.Now().UTC().Format(time.RFC3339),
+		"shop":        map[string]any{"platform": strings.TrimSpace(r.Platform), "id": strings.TrimSpace(r.ShopID), "name": strings.TrimSpace(r.ShopName)},
+		"listing":     map[string]any{"id": "url-" + hex.EncodeToString(sum[:8]), "url": strings.TrimSpace(r.ListingURL), "title": strings.TrimSpace(r.ListingTitle)},
+	}
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	recs, rejs, err := DecodeNDJSON(bytes.NewReader(body), 1)
+	if err != nil {
+		return err
+	}
+	res, err := s.Ingest(ctx, actor, "brand", recs, rejs, nil)
+	if err != nil {
+		return err
+	}
+	if len(res.Rejected) > 0 {
+		// The contract's field names map onto the form's.
+		field := map[string]string{"shop.platform": "platform", "shop.id": "shop_id", "shop.name": "shop_name",
+			"listing.url": "listing_url", "listing.title": "listing_title"}[res.Rejected[0].Field]
+		if field == "" {
+			field = "listing_url"
+		}
+		return valid.Errors{field: "error.report_invalid"}
+	}
+	return nil
+}
