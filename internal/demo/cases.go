@@ -59,6 +59,13 @@ var shops = []demoShop{
 	{"tb-411050", "Silver Lake Watches", "Tang Wei", "Aurora Timepieces", []demoFlag{
 		{"demo-0012", "it-2501", "Aurora crystal watch, gift edition", "199.00", 0.96, "price_anomaly"},
 	}},
+	// The same seller's second shop, registered to another person.
+	{"tb-411051", "Silver Lake Outlet", "Tang Mei", "Aurora Timepieces", []demoFlag{
+		{"demo-0013", "it-2601", "Crystal watch, outlet price", "149.00", 0.52, "seller_network"},
+	}},
+	{"tb-411420", "Pearl River Timepieces", "Zhou Lan", "Aurora Timepieces", []demoFlag{
+		{"demo-0014", "it-2701", "Aurora rose gold ladies watch", "229.00", 0.9, "image_match"},
+	}},
 }
 
 // loadCases sends the demo flags through the real ingestion (a resend

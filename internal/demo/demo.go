@@ -13,8 +13,10 @@ import (
 	"strings"
 
 	"spotcheck/internal/brand"
+	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
+	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
 	"spotcheck/internal/purchase"
@@ -33,9 +35,11 @@ type Deps struct {
 	Flags  *flag.Service
 	Shops  *shop.Service
 
-	Purchases *purchase.Service
-	Evidence  *evidence.Store
-	Verdicts  *verdict.Service
+	Purchases   *purchase.Service
+	Evidence    *evidence.Store
+	Verdicts    *verdict.Service
+	Enforcement *enforcement.Service
+	Jobs        bundle.Inserter
 }
 
 // Account is one demo sign-in.

@@ -9,9 +9,14 @@ import (
 	"image/png"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"spotcheck/internal/authz"
+	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
+	"spotcheck/internal/i18n"
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/role"
 	"spotcheck/internal/user"
@@ -50,11 +55,17 @@ var purchases = []demoPurchase{
 	{"Jade Garden Leather", "volunteer@demo.spotcheck.test", 0, purchase.Ordered},
 	{"Northwind Timepieces", "volunteer2@demo.spotcheck.test", 0, purchase.Received},
 	{"Crystal Bay Watches", "volunteer@demo.spotcheck.test", 0, purchase.Dispatched},
-	{"Silver Lake Watches", "volunteer3@demo.spotcheck.test", 0, authenticated},
+	{"Silver Lake Watches", "volunteer3@demo.spotcheck.test", 0, enforced},
+	{"Pearl River Timepieces", "volunteer2@demo.spotcheck.test", 0, atBrand},
 }
 
-// authenticated: dispatched, logged in by the brand and judged counterfeit.
-const authenticated purchase.Status = "authenticated"
+// Steps past the purchase: atBrand, logged in by the brand and awaiting
+// its verdict; enforced, the whole road of the seed story — a
+// counterfeit verdict, a referral, a raid, a claim and its judgment.
+const (
+	atBrand  purchase.Status = "at_brand"
+	enforced purchase.Status = "enforced"
+)
 
 // loadPurchases creates the volunteers and takes the demo cases through
 // their purchases with the real use cases (and real evidence files).
@@ -170,12 +181,15 @@ func walkPurchase(ctx context.Context, d Deps, staff, vol authz.Actor, caseID, p
 	if err != nil || upTo == purchase.Dispatched {
 		return err
 	}
-	return judge(ctx, d, staff, caseID, p.ID)
+	if err := judge(ctx, d, staff, caseID, p.ID, upTo == enforced); err != nil || upTo != enforced {
+		return err
+	}
+	return enforce(ctx, d, staff, caseID)
 }
 
 // judge has the demo brand user log the item in and sign a counterfeit
 // verdict: packaging, workmanship and colour failed, as in the seed story.
-func judge(ctx context.Context, d Deps, staff authz.Actor, caseID, purchaseID int64) error {
+func judge(ctx context.Context, d Deps, staff authz.Actor, caseID, purchaseID int64, sign bool) error {
 	u, err := d.Users.ByEmail(ctx, "brand@demo.spotcheck.test")
 	if err != nil {
 		return err
@@ -185,7 +199,7 @@ func judge(ctx context.Context, d Deps, staff authz.Actor, caseID, purchaseID in
 	if err != nil {
 		return err
 	}
-	if err := d.Purchases.Accept(ctx, brandUser, ch.Item.ID, purchase.Acceptance{SealIntact: true, Place: "Aurora authentication office"}, nil); err != nil {
+	if err := d.Purchases.Accept(ctx, brandUser, ch.Item.ID, purchase.Acceptance{SealIntact: true, Place: "Aurora authentication office"}, nil); err != nil || !sign {
 		return err
 	}
 	c, err := d.Cases.Get(ctx, staff, caseID)
@@ -224,4 +238,69 @@ func demoImage(i int, k evidence.Kind) []byte {
 	var b bytes.Buffer
 	_ = png.Encode(&b, img)
 	return b.Bytes()
+}
+
+// enforce takes a confirmed case down the rest of the road: the linked
+// shop is linked, the evidence bundle built, the police referral, a raid
+// seizing 125 watches and 2 fake seals, a claim of ¥1,400,000 and the
+// judgment, and a first payment.
+func enforce(ctx context.Context, d Deps, staff authz.Actor, caseID int64) error {
+	c, err := d.Cases.Get(ctx, staff, caseID)
+	if err != nil {
+		return err
+	}
+	a, err := d.Shops.FindByPlatformID(ctx, "taobao", "tb-411050")
+	if err != nil {
+		return err
+	}
+	b, err := d.Shops.FindByPlatformID(ctx, "taobao", "tb-411051")
+	if err != nil {
+		return err
+	}
+	if _, err := d.Shops.AddLink(ctx, staff.UserID, a.ID, b.ID, "same_controller", "Registered to a relative; same warehouse address"); err != nil {
+		return err
+	}
+	built, err := bundle.Request(ctx, d.DB, d.Jobs, staff, caseID, i18n.English)
+	if err != nil {
+		return err
+	}
+	w := &bundle.Worker{DB: d.DB, Store: d.Evidence}
+	if err := w.Work(ctx, &river.Job[bundle.Args]{Args: bundle.Args{BundleID: built.ID}}); err != nil {
+		return err
+	}
+	day := func(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format(time.DateOnly) }
+	if _, err := d.Enforcement.Refer(ctx, staff, caseID, enforcement.ReferralInput{CaseVersion: c.Version,
+		Bureau: "Riverside District Public Security Bureau (fictional)", District: "Riverside", Contact: "Officer Lin, economic crimes unit",
+		ReferredOn: day(0), LetterNumber: "GOV-2026-0117"}); err != nil {
+		return err
+	}
+	if err := d.Enforcement.Progress(ctx, staff, caseID, 1, enforcement.Accepted, "RPSB-2026-0042"); err != nil {
+		return err
+	}
+	if _, err := d.Enforcement.RecordRaid(ctx, staff, caseID, enforcement.RaidInput{RaidedOn: day(0), Place: "Warehouse 3, 18 Example Road, Riverside",
+		Arrests: "2", EstimatedSales: "86000", Notes: "The seller kept stock for both shops in one warehouse.",
+		Lines: []enforcement.LineInput{
+			{Description: "Counterfeit Aurora crystal watches", Quantity: "125", UnitValue: "1200.00"},
+			{Description: "Fake Aurora seals", Quantity: "2", UnitValue: "50.00"}}}, nil); err != nil {
+		return err
+	}
+	if c, err = d.Cases.Get(ctx, staff, caseID); err != nil {
+		return err
+	}
+	if _, err := d.Enforcement.FileClaim(ctx, staff, caseID, enforcement.ClaimInput{CaseVersion: c.Version,
+		Court: "Riverside Intermediate People's Court (fictional)", CourtCaseNumber: "(2026) Riverside Civil 0042", FiledOn: day(0),
+		Basis: "goodwill", Amount: "1400000"}); err != nil {
+		return err
+	}
+	if err := d.Enforcement.AddHearing(ctx, staff, caseID, day(0), "First hearing; the seller did not contest the test purchase."); err != nil {
+		return err
+	}
+	if c, err = d.Cases.Get(ctx, staff, caseID); err != nil {
+		return err
+	}
+	if err := d.Enforcement.RecordOutcome(ctx, staff, caseID, enforcement.OutcomeInput{CaseVersion: c.Version, Outcome: "judgment",
+		Amount: "1400000", On: day(0)}); err != nil {
+		return err
+	}
+	return d.Enforcement.AddPayment(ctx, staff, caseID, "350000", day(0), "First instalment")
 }
