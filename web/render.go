@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/gob"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -39,8 +41,23 @@ func (s *Server) redirect(c echo.Context, to, flashKind, flashKey string) error 
 		s.flash(c.Request().Context(), flashKind, flashKey)
 	}
 	if isHTMX(c) {
-		c.Response().Header().Set("HX-Redirect", to)
+		// htmx follows HX-Redirect with location.href = to, which only
+		// scrolls when to is this very page with a #fragment: ask for a
+		// reload of the page instead.
+		if samePage(c.Request().Header.Get("HX-Current-URL"), to) {
+			c.Response().Header().Set("HX-Refresh", "true")
+		} else {
+			c.Response().Header().Set("HX-Redirect", to)
+		}
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// samePage reports whether target (a local path, maybe with a #fragment)
+// names the page at current (the browser's URL) with only a fragment added.
+func samePage(current, target string) bool {
+	path, _, hasFragment := strings.Cut(target, "#")
+	u, err := url.Parse(current)
+	return hasFragment && err == nil && current != "" && u.RequestURI() == path
 }
