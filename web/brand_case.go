@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -102,7 +104,15 @@ func (s *Server) renderBrandCase(c echo.Context, status int, cs casework.Case, f
 // photos, streamed to storage, and fires the verdict's transition.
 func (s *Server) submitVerdict(c echo.Context) error {
 	cs := brandCaseOf(c)
-	up, err := s.readUpload(c, fixedKinds(map[string]evidence.Kind{"report": evidence.Report, "photos": evidence.ItemPhoto}))
+	up, err := s.readUpload(c, func(field string, _ url.Values) (evidence.Kind, bool) {
+		switch {
+		case field == "report":
+			return evidence.Report, true
+		case field == "photos", strings.HasPrefix(field, "photo_"):
+			return evidence.ItemPhoto, true
+		}
+		return "", false
+	})
 	in := verdict.Input{CaseVersion: atoi(up.Values.Get("version")), Result: up.Values.Get("result"),
 		Outcomes: map[string]string{}, Notes: map[string]string{}, Authenticator: up.Values.Get("authenticator"),
 		Summary: up.Values.Get("summary"), SignedName: up.Values.Get("signed_name"), Confirmed: up.Values.Get("confirm") != "",
@@ -112,17 +122,21 @@ func (s *Server) submitVerdict(c echo.Context) error {
 	}
 	if err == nil {
 		var report, photos []evidence.Upload
-		for _, f := range up.Files {
-			if f.Kind == evidence.Report {
+		lines := map[string][]evidence.Upload{} // photos of one checklist line
+		for i, f := range up.Files {
+			switch field := up.Fields[i]; {
+			case f.Kind == evidence.Report:
 				report = append(report, f)
-			} else {
+			case strings.HasPrefix(field, "photo_"):
+				lines[strings.TrimPrefix(field, "photo_")] = append(lines[strings.TrimPrefix(field, "photo_")], f)
+			default:
 				photos = append(photos, f)
 			}
 		}
 		if len(report) > 1 {
 			report, photos = report[:1], append(photos, report[1:]...)
 		}
-		if _, err = s.Verdicts.Submit(c.Request().Context(), actorOf(c), cs.ID, in, report, photos); err != nil {
+		if _, err = s.Verdicts.Submit(c.Request().Context(), actorOf(c), cs.ID, in, report, photos, lines); err != nil {
 			s.discard(c.Request().Context(), up.Files)
 		}
 	}

@@ -93,7 +93,8 @@ func TestBrandUsersNeverSeeWhoBought(t *testing.T) {
 		db.Gorm.Take(&fresh, c.ID)
 		form.Set("version", fmt.Sprint(fresh.Version))
 		pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), 100)...)
-		res := brand.postFiles("/authentications/"+ids["purchase_case"]+"/verdict", form, []file{{"report", "report.pdf", pdf}}, true)
+		res := brand.postFiles("/authentications/"+ids["purchase_case"]+"/verdict", form,
+			[]file{{"report", "report.pdf", pdf}, {"photo_packaging", "box.png", pngBytes(t)}}, true)
 		if res.StatusCode != http.StatusNoContent {
 			t.Fatalf("verdict: %d\n%.1500s", res.StatusCode, res.body)
 		}
@@ -101,6 +102,11 @@ func TestBrandUsersNeverSeeWhoBought(t *testing.T) {
 		if got := page.doc(t).Find("[data-testid=verdict-result]").Text(); got != "Counterfeit" {
 			t.Fatalf("verdict shown as %q", got)
 		}
+		linePhoto, ok := page.doc(t).Find("[data-testid=check-photo]").Attr("href")
+		if !ok {
+			t.Fatal("the packaging line's photo is not shown")
+		}
+		look(linePhoto, 200)
 		if got := look("/authentications", 200).doc(t).Find("[data-testid=brand-overview]").Text(); !strings.Contains(got, "Confirmed") {
 			t.Fatalf("brand overview %q", got)
 		}

@@ -40,7 +40,7 @@ func (a *app) confirmed(t *testing.T, shopID string) map[string]string {
 		in.Outcomes[item] = "pass"
 	}
 	in.Outcomes["packaging"] = "fail"
-	if _, err := verdict.NewService(a.db).Submit(ctx, brand, c.ID, in, nil, nil); err != nil {
+	if _, err := verdict.NewService(a.db).Submit(ctx, brand, c.ID, in, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	return ids

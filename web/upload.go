@@ -19,6 +19,7 @@ import (
 type upload struct {
 	Values url.Values
 	Files  []evidence.Upload
+	Fields []string // the form field each file came in
 }
 
 // uploadError is a file the store refused: the status says why (413 for
@@ -77,6 +78,7 @@ func (s *Server) readUpload(c echo.Context, kinds kindsFunc) (upload, error) {
 			return err
 		}
 		up.Files = append(up.Files, evidence.Upload{Kind: kind, Stored: st})
+		up.Fields = append(up.Fields, field)
 		return nil
 	}
 	var err error

@@ -140,7 +140,7 @@ func setup(t *testing.T, db *database.DB) *fixture {
 		in.Outcomes[it] = string(verdict.Pass)
 	}
 	in.Outcomes["workmanship"], in.Notes["workmanship"] = string(verdict.Fail), "Rough edges."
-	_, err = verdict.NewService(db).Submit(ctx, brandUser, f.c.ID, in, []evidence.Upload{put(evidence.Report, pdfBytes())}, nil)
+	_, err = verdict.NewService(db).Submit(ctx, brandUser, f.c.ID, in, []evidence.Upload{put(evidence.Report, pdfBytes())}, nil, nil)
 	must(err)
 
 	// Referred to the police on a bundle built after the verdict, and raided.

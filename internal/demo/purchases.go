@@ -217,7 +217,7 @@ func judge(ctx context.Context, d Deps, staff authz.Actor, caseID, purchaseID in
 		in.Outcomes[item], in.Notes[item] = string(verdict.Fail), note
 	}
 	in.Outcomes["serial_batch"] = string(verdict.NA)
-	_, err = d.Verdicts.Submit(ctx, brandUser, caseID, in, nil, nil)
+	_, err = d.Verdicts.Submit(ctx, brandUser, caseID, in, nil, nil, nil)
 	return err
 }
 

@@ -24,6 +24,7 @@ var verdictMessages = map[string][2]string{
 	"verdict.result.genuine":      {"Genuine", "正品"},
 	"verdict.result.inconclusive": {"Inconclusive", "无法确定"},
 	"verdict.checklist":           {"Checklist", "检查清单"},
+	"verdict.line_photos":         {"Photos: %s", "照片：%s"},
 	"verdict.note":                {"Note", "备注"},
 	"verdict.notes":               {"Notes", "说明"},
 	"verdict.authenticator":       {"Authenticator", "鉴定人"},

@@ -64,6 +64,7 @@ type Check struct {
 	Item      string
 	Outcome   Outcome
 	Note      string
+	PhotoIDs  []int64 `gorm:"-"` // evidence files of this line
 }
 
 func (Check) TableName() string { return "verdict_checks" }
@@ -169,7 +170,14 @@ func (in Input) check() (Result, []Check, error) {
 // recorded as brand-visible evidence, the verdict and its checklist are
 // written, a previous verdict on the item is superseded (a reason needed),
 // and the case moves.
-func (s *Service) Submit(ctx context.Context, actor authz.Actor, caseID int64, in Input, report []evidence.Upload, photos []evidence.Upload) (Verdict, error) {
+// checkPhotos are photos of single checklist lines, by item.
+func (s *Service) Submit(ctx context.Context, actor authz.Actor, caseID int64, in Input, report []evidence.Upload, photos []evidence.Upload,
+	checkPhotos map[string][]evidence.Upload) (Verdict, error) {
+	for item := range checkPhotos {
+		if !slices.Contains(Items, item) {
+			return Verdict{}, valid.Errors{"check_" + item: "error.invalid"}
+		}
+	}
 	result, checks, err := in.check()
 	if err != nil {
 		return Verdict{}, err
@@ -201,8 +209,16 @@ func (s *Service) Submit(ctx context.Context, actor authz.Actor, caseID int64, i
 		}
 		now := time.Now().UTC()
 		files := make([]evidence.New, 0, len(report)+len(photos))
+		var lineOf []string // the checklist item of each file ("" for none)
 		for _, f := range append(report, photos...) {
 			files = append(files, evidence.New{CaseID: c.ID, Kind: f.Kind, Visibility: evidence.BrandVisible, Stored: f.Stored})
+			lineOf = append(lineOf, "")
+		}
+		for _, item := range Items {
+			for _, f := range checkPhotos[item] {
+				files = append(files, evidence.New{CaseID: c.ID, Kind: evidence.ItemPhoto, Visibility: evidence.BrandVisible, Stored: f.Stored})
+				lineOf = append(lineOf, item)
+			}
 		}
 		recorded, err := evidence.RecordTx(ctx, tx, actor, c.Reference, files)
 		if err != nil {
@@ -224,6 +240,19 @@ func (s *Service) Submit(ctx context.Context, actor authz.Actor, caseID int64, i
 		}
 		if err := tx.Create(&checks).Error; err != nil {
 			return err
+		}
+		for i, item := range lineOf {
+			if item == "" {
+				continue
+			}
+			if err := tx.Exec("INSERT INTO verdict_check_photos (verdict_id, item, evidence_id) VALUES (?, ?, ?)", v.ID, item, recorded[i].ID).Error; err != nil {
+				return err
+			}
+			for j := range checks {
+				if checks[j].Item == item {
+					checks[j].PhotoIDs = append(checks[j].PhotoIDs, recorded[i].ID)
+				}
+			}
 		}
 		v.Checks = checks
 		if _, err := casework.FireTx(ctx, tx, actor, casework.Firing{CaseID: c.ID, Version: in.CaseVersion, Event: result.event(),
@@ -250,6 +279,20 @@ func (s *Service) ForCase(ctx context.Context, caseID int64) ([]Verdict, error) 
 			return nil, err
 		}
 		slices.SortFunc(vs[i].Checks, func(a, b Check) int { return slices.Index(Items, a.Item) - slices.Index(Items, b.Item) })
+		var photos []struct {
+			Item       string
+			EvidenceID int64
+		}
+		if err := db.Table("verdict_check_photos").Where("verdict_id = ?", vs[i].ID).Order("evidence_id").Find(&photos).Error; err != nil {
+			return nil, err
+		}
+		for _, ph := range photos {
+			for j := range vs[i].Checks {
+				if vs[i].Checks[j].Item == ph.Item {
+					vs[i].Checks[j].PhotoIDs = append(vs[i].Checks[j].PhotoIDs, ph.EvidenceID)
+				}
+			}
+		}
 	}
 	return vs, nil
 }

@@ -107,7 +107,7 @@ func TestVerdictRules(t *testing.T) {
 		// In transit: not yet the brand's to judge.
 		early := input(c, "counterfeit", "packaging")
 		early.Summary = "fake"
-		if _, err := svc.Submit(ctx, brandUser, c.ID, early, nil, nil); !errors.Is(err, verdict.ErrNotWithBrand) {
+		if _, err := svc.Submit(ctx, brandUser, c.ID, early, nil, nil, nil); !errors.Is(err, verdict.ErrNotWithBrand) {
 			t.Fatalf("verdict before acceptance: %v", err)
 		}
 		ps := purchase.NewService(db, noJobs{}, 0)
@@ -130,18 +130,30 @@ func TestVerdictRules(t *testing.T) {
 				return in
 			}(), "check_workmanship"},
 		} {
-			if _, err := svc.Submit(ctx, brandUser, c.ID, tc.in, nil, nil); field(err, tc.field) == "" {
+			if _, err := svc.Submit(ctx, brandUser, c.ID, tc.in, nil, nil, nil); field(err, tc.field) == "" {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
 		in := input(c, "counterfeit", "packaging", "workmanship", "colour")
 		in.Summary = "Inconsistent packaging, rough workmanship, abnormal colour."
-		if _, err := svc.Submit(ctx, otherBrand, c.ID, in, nil, nil); !errors.Is(err, database.ErrNotFound) {
+		if _, err := svc.Submit(ctx, otherBrand, c.ID, in, nil, nil, nil); !errors.Is(err, database.ErrNotFound) {
 			t.Fatalf("another brand: %v", err)
 		}
-		v, err := svc.Submit(ctx, brandUser, c.ID, in, nil, nil)
+		photo := evidence.Upload{Kind: evidence.ItemPhoto, Stored: evidence.Stored{Key: "evidence/t/box", SHA256: fmt.Sprintf("%064x", 7),
+			Size: 1, ContentType: "image/jpeg"}}
+		if _, err := svc.Submit(ctx, brandUser, c.ID, in, nil, nil, map[string][]evidence.Upload{"no_such_line": {photo}}); err == nil {
+			t.Fatal("a photo of a line the checklist does not have")
+		}
+		v, err := svc.Submit(ctx, brandUser, c.ID, in, nil, nil, map[string][]evidence.Upload{"packaging": {photo}})
 		if err != nil {
 			t.Fatal(err)
+		}
+		stored, _ := svc.ForCase(ctx, c.ID)
+		if got := stored[0].Checks[0]; got.Item != "packaging" || len(got.PhotoIDs) != 1 {
+			t.Fatalf("the packaging line's photos: %+v", got)
+		}
+		if err := db.Gorm.Exec("DELETE FROM verdict_check_photos").Error; err == nil {
+			t.Fatal("a checklist photo was unlinked")
 		}
 		if got := fmt.Sprint(v.Failed()); got != "[packaging workmanship colour]" {
 			t.Fatalf("failed %s", got)
@@ -160,11 +172,11 @@ func TestVerdictRules(t *testing.T) {
 		// Superseding needs a reason; both stay on record; the case follows.
 		gen := input(c, "genuine")
 		gen.Summary = "The serial code matches our records after all."
-		if _, err := svc.Submit(ctx, brandUser, c.ID, gen, nil, nil); field(err, "supersede_reason") == "" {
+		if _, err := svc.Submit(ctx, brandUser, c.ID, gen, nil, nil, nil); field(err, "supersede_reason") == "" {
 			t.Fatalf("supersede without a reason: %v", err)
 		}
 		gen.SupersedeReason = "Wrong item examined"
-		v2, err := svc.Submit(ctx, brandUser, c.ID, gen, nil, nil)
+		v2, err := svc.Submit(ctx, brandUser, c.ID, gen, nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +191,7 @@ func TestVerdictRules(t *testing.T) {
 		// Closed as genuine: no more verdicts from the brand.
 		again := input(c, "inconclusive")
 		again.Summary, again.SupersedeReason = "x", "y"
-		if _, err := svc.Submit(ctx, brandUser, c.ID, again, nil, nil); !errors.Is(err, casework.ErrNotAllowed) {
+		if _, err := svc.Submit(ctx, brandUser, c.ID, again, nil, nil, nil); !errors.Is(err, casework.ErrNotAllowed) {
 			t.Fatalf("verdict on a closed case: %v", err)
 		}
 	})
@@ -190,7 +202,7 @@ func TestAnInconclusiveVerdictSendsTheCaseBackForAnotherPurchase(t *testing.T) {
 	c := caseAtBrand(t, db, true)
 	in := input(c, "inconclusive")
 	in.Summary = "The item was damaged in transit; buy another."
-	if _, err := verdict.NewService(db).Submit(context.Background(), brandUser, c.ID, in, nil, nil); err != nil {
+	if _, err := verdict.NewService(db).Submit(context.Background(), brandUser, c.ID, in, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	db.Gorm.Take(&c, c.ID)
