@@ -215,15 +215,9 @@ func (s *Service) AddPayment(ctx context.Context, actor authz.Actor, caseID int6
 	})
 }
 
+// claimTx runs fn on the case's claim in a transaction, as staff.
 func (s *Service) claimTx(ctx context.Context, actor authz.Actor, caseID int64, fn func(*gorm.DB, casework.Case, Claim) error) error {
-	return s.db.InTx(ctx, func(tx *gorm.DB) error {
-		var c casework.Case
-		if err := tx.Take(&c, caseID).Error; err != nil {
-			return database.NotFound(err)
-		}
-		if !authz.Can(actor, authz.Enforce, c.Subject()) {
-			return database.ErrNotFound
-		}
+	return s.caseTx(ctx, actor, caseID, func(tx *gorm.DB, c casework.Case) error {
 		var cl Claim
 		if err := tx.Where("case_id = ?", caseID).Take(&cl).Error; err != nil {
 			return database.NotFound(err)

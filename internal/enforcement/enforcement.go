@@ -342,6 +342,17 @@ func (in RaidInput) check() (Raid, []Seizure, error) {
 
 // inCase runs fn on the case's referral in a transaction, as staff.
 func (s *Service) inCase(ctx context.Context, actor authz.Actor, caseID int64, fn func(*gorm.DB, casework.Case, Referral) error) error {
+	return s.caseTx(ctx, actor, caseID, func(tx *gorm.DB, c casework.Case) error {
+		var r Referral
+		if err := tx.Where("case_id = ?", caseID).Take(&r).Error; err != nil {
+			return database.NotFound(err)
+		}
+		return fn(tx, c, r)
+	})
+}
+
+// caseTx runs fn on a case the actor may enforce, in a transaction.
+func (s *Service) caseTx(ctx context.Context, actor authz.Actor, caseID int64, fn func(*gorm.DB, casework.Case) error) error {
 	return s.db.InTx(ctx, func(tx *gorm.DB) error {
 		var c casework.Case
 		if err := tx.Take(&c, caseID).Error; err != nil {
@@ -350,11 +361,7 @@ func (s *Service) inCase(ctx context.Context, actor authz.Actor, caseID int64, f
 		if !authz.Can(actor, authz.Enforce, c.Subject()) {
 			return database.ErrNotFound
 		}
-		var r Referral
-		if err := tx.Where("case_id = ?", caseID).Take(&r).Error; err != nil {
-			return database.NotFound(err)
-		}
-		return fn(tx, c, r)
+		return fn(tx, c)
 	})
 }
 
