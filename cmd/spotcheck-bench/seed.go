@@ -48,7 +48,9 @@ func seedCases(ctx context.Context, pool *pgxpool.Pool, seed uint64, n int, bran
 		}
 		return nil
 	}
-	if err := exec(`TRUNCATE flags, case_events, cases, listings, shop_links, shops RESTART IDENTITY`); err != nil {
+	// CASCADE: the purchases, evidence, verdicts and enforcement records
+	// that hang off cases and shops go too (a bench database only).
+	if err := exec(`TRUNCATE flags, case_events, cases, listings, shop_links, shops RESTART IDENTITY CASCADE`); err != nil {
 		return st, err
 	}
 	if err := exec(`DROP TABLE IF EXISTS flags_floor_copy, flags_floor_batched, flags_floor_insert`); err != nil {
