@@ -76,6 +76,7 @@ func TestEachBadRecordIsRejectedByIndexAndFieldWhileGoodOnesAreStored(t *testing
 			`{"source":"x",`,
 			strings.Replace(rec("f-9", "shop-1", 0.5), `"score":0.5`, `"score":"high"`, 1),
 			strings.Replace(rec("f-10", "shop-1", 0.5), `"https://shop.example/item-f-10"`, `"javascript:alert(1)"`, 1),
+			strings.Replace(rec("f-11", "shop-1", 0.5), `"price":"199.00"`, `"price":" 199.00"`, 1),
 		)
 		want := []struct {
 			index       int
@@ -84,8 +85,9 @@ func TestEachBadRecordIsRejectedByIndexAndFieldWhileGoodOnesAreStored(t *testing
 			{1, "brand", "unknown_brand"}, {2, "score", "out_of_range"}, {3, "colour", "unknown_field"},
 			{4, "detected_at", "invalid_time"}, {5, "listing.price", "invalid_price"}, {6, "shop.id", "required"},
 			{7, "", "invalid_json"}, {8, "score", "wrong_type"}, {9, "listing.url", "invalid_url"},
+			{10, "listing.price", "invalid_price"},
 		}
-		if res.Received != 10 || res.Created != 1 || len(res.Rejected) != len(want) {
+		if res.Received != 11 || res.Created != 1 || len(res.Rejected) != len(want) {
 			t.Fatalf("result = %+v", res)
 		}
 		for i, w := range want {

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"math"
 	"net/url"
-	"regexp"
+
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"spotcheck/internal/valid"
 )
 
 // Record is one flag as the risk systems send it: the API contract.
@@ -63,11 +65,6 @@ type checked struct {
 	detectedAt time.Time
 	priceMinor *int64
 }
-
-var (
-	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
-	priceRE    = regexp.MustCompile(`^\d{1,12}(\.\d{1,2})?$`)
-)
 
 // check validates r; brands maps lower-cased brand names to ids.
 func check(i int, r Record, brands map[string]int64, now time.Time) (checked, *Rejection) {
@@ -148,28 +145,18 @@ func check(i int, r Record, brands map[string]int64, now time.Time) (checked, *R
 			}
 		}
 		if l.Price != "" {
-			if !priceRE.MatchString(l.Price) {
+			// The API is strict: no blanks around the amount.
+			p, ok := valid.Amount(l.Price)
+			if !ok || strings.TrimSpace(l.Price) != l.Price {
 				return reject("listing.price", "invalid_price", "listing.price must be a decimal amount such as 199.00")
 			}
-			if !currencyRE.MatchString(l.Currency) {
+			if !valid.Currency(l.Currency) {
 				return reject("listing.currency", "invalid_currency", "listing.currency must be an ISO 4217 code such as CNY when a price is given")
 			}
-			p := minorUnits(l.Price)
 			c.priceMinor = &p
-		} else if l.Currency != "" && !currencyRE.MatchString(l.Currency) {
+		} else if l.Currency != "" && !valid.Currency(l.Currency) {
 			return reject("listing.currency", "invalid_currency", "listing.currency must be an ISO 4217 code such as CNY")
 		}
 	}
 	return c, nil
-}
-
-// minorUnits turns a checked decimal text into cents/fen.
-func minorUnits(s string) int64 {
-	whole, frac, _ := strings.Cut(s, ".")
-	var n int64
-	for _, d := range whole {
-		n = n*10 + int64(d-'0')
-	}
-	frac = (frac + "00")[:2]
-	return n*100 + int64(frac[0]-'0')*10 + int64(frac[1]-'0')
 }
