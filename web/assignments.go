@@ -75,7 +75,11 @@ func (s *Server) renderAssignment(c echo.Context, status int, a purchase.Assignm
 	p := page.AssignmentPage{A: a, Persona: persona, Files: files, Form: f, MaxUploadMB: s.Config.MaxUpload >> 20}
 	if hasItem {
 		p.Item = &chain.Item
-		p.Custody = s.custodyLines(c, chain)
+		lines, err := s.custodyLines(c, chain)
+		if err != nil {
+			return err
+		}
+		p.Custody = lines[0]
 	}
 	if r, err := s.Purchases.ReimbursementOf(ctx, a.ID); err != nil {
 		return err

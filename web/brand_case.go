@@ -84,11 +84,18 @@ func (s *Server) renderBrandCase(c echo.Context, status int, cs casework.Case, f
 	if err != nil {
 		return err
 	}
+	var reached []purchase.Chain // an item that never reached the brand is not the brand's to see
 	for _, ch := range chains {
-		if ch.Item.HolderKind != purchase.PartyBrand && (ch.Item.PendingKind == nil || *ch.Item.PendingKind != purchase.PartyBrand) {
-			continue // an item that never reached the brand is not the brand's to see
+		if ch.Item.HolderKind == purchase.PartyBrand || (ch.Item.PendingKind != nil && *ch.Item.PendingKind == purchase.PartyBrand) {
+			reached = append(reached, ch)
 		}
-		p.Items = append(p.Items, page.ItemView{Item: ch.Item, Lines: s.custodyLines(c, ch), CanAccept: ch.Item.PendingKind != nil})
+	}
+	lines, err := s.custodyLines(c, reached...)
+	if err != nil {
+		return err
+	}
+	for n, ch := range reached {
+		p.Items = append(p.Items, page.ItemView{Item: ch.Item, Lines: lines[n], CanAccept: ch.Item.PendingKind != nil})
 		if ch.Item.PendingKind == nil {
 			p.CanJudge = cs.State == casework.Authenticating || cs.State == casework.Confirmed
 		}

@@ -45,11 +45,6 @@ func (s *Server) purchasePanel(c echo.Context, cs casework.Case, p *page.CasePag
 	if err != nil {
 		return err
 	}
-	for _, ch := range chains {
-		for _, ev := range ch.Events {
-			ids = append(ids, ev.ActorID)
-		}
-	}
 	names, err := s.Users.Names(ctx, ids)
 	if err != nil {
 		return err
@@ -74,8 +69,12 @@ func (s *Server) purchasePanel(c echo.Context, cs casework.Case, p *page.CasePag
 		item.CanWithdraw = authz.Can(actor, authz.WithdrawEvidence, authz.Subject{Kind: "evidence", BrandID: cs.BrandID, OwnerID: e.UploadedBy})
 		p.Evidence = append(p.Evidence, item)
 	}
-	for _, ch := range chains {
-		iv := page.ItemView{Item: ch.Item, Lines: s.custodyLines(c, ch)}
+	lines, err := s.custodyLines(c, chains...)
+	if err != nil {
+		return err
+	}
+	for n, ch := range chains {
+		iv := page.ItemView{Item: ch.Item, Lines: lines[n]}
 		iv.CanAccept = ch.Item.PendingKind != nil && *ch.Item.PendingKind == purchase.PartyStaff &&
 			authz.Can(actor, authz.HandleCustody, authz.Subject{Kind: authz.CustodyStaff})
 		iv.CanRelease = ch.Item.PendingKind == nil && ch.Item.HolderKind == purchase.PartyStaff &&
@@ -93,18 +92,39 @@ func evidenceItem(e evidence.Evidence, canWithdraw bool) page.EvidenceItem {
 	return it
 }
 
-// custodyLines names the parties of a chain: volunteers by pseudonym
-// (the chain is shown to brands too), brands by name, staff and police by
-// their role.
-func (s *Server) custodyLines(c echo.Context, ch purchase.Chain) []page.CustodyLine {
+// custodyLines names the parties of the chains: volunteers by pseudonym
+// (chains are shown to brands too), brands by name, staff and police by
+// their role; the people who acted, except to brand users. The names are
+// loaded once for all the chains.
+func (s *Server) custodyLines(c echo.Context, chains ...purchase.Chain) ([][]page.CustodyLine, error) {
 	ctx := c.Request().Context()
-	brands, _ := s.brandNames(c)
-	pseudonyms, _ := s.Purchases.Pseudonyms(ctx)
-	var actorIDs []int64
-	for _, ev := range ch.Events {
-		actorIDs = append(actorIDs, ev.ActorID)
+	var volunteers, actors []int64
+	for _, ch := range chains {
+		for _, ev := range ch.Events {
+			actors = append(actors, ev.ActorID)
+			if ev.ToKind == purchase.PartyVolunteer {
+				volunteers = append(volunteers, ev.ToID)
+			}
+			if ev.FromKind == purchase.PartyVolunteer && ev.FromID != nil {
+				volunteers = append(volunteers, *ev.FromID)
+			}
+		}
 	}
-	names, _ := s.Users.Names(ctx, actorIDs)
+	brands, err := s.brandNames(c)
+	if err != nil {
+		return nil, err
+	}
+	pseudonyms, err := s.Purchases.Pseudonyms(ctx, volunteers)
+	if err != nil {
+		return nil, err
+	}
+	showPeople := actorOf(c).Role != role.Brand
+	var names map[int64]string
+	if showPeople {
+		if names, err = s.Users.Names(ctx, actors); err != nil {
+			return nil, err
+		}
+	}
 	party := func(kind purchase.Party, id int64) string {
 		switch kind {
 		case purchase.PartyVolunteer:
@@ -116,21 +136,20 @@ func (s *Server) custodyLines(c echo.Context, ch purchase.Chain) []page.CustodyL
 		}
 		return i18nT(c, "party."+kind)
 	}
-	out := make([]page.CustodyLine, len(ch.Events))
-	for i, ev := range ch.Events {
-		var from int64
-		if ev.FromID != nil {
-			from = *ev.FromID
+	out := make([][]page.CustodyLine, len(chains))
+	for n, ch := range chains {
+		out[n] = make([]page.CustodyLine, len(ch.Events))
+		for i, ev := range ch.Events {
+			var from int64
+			if ev.FromID != nil {
+				from = *ev.FromID
+			}
+			out[n][i] = page.CustodyLine{Seq: ev.Seq, Step: ev.Step, From: party(ev.FromKind, from), To: party(ev.ToKind, ev.ToID),
+				At: ev.At, Method: ev.Method, Carrier: ev.Carrier, Tracking: ev.TrackingNumber, Seal: ev.SealNumber,
+				SealIntact: ev.SealIntact, Condition: ev.Condition, Place: ev.Place, Who: names[ev.ActorID]}
 		}
-		who := names[ev.ActorID]
-		if actorOf(c).Role == role.Brand {
-			who = "" // brand users see parties, not the people behind them
-		}
-		out[i] = page.CustodyLine{Seq: ev.Seq, Step: ev.Step, From: party(ev.FromKind, from), To: party(ev.ToKind, ev.ToID),
-			At: ev.At, Method: ev.Method, Carrier: ev.Carrier, Tracking: ev.TrackingNumber, Seal: ev.SealNumber,
-			SealIntact: ev.SealIntact, Condition: ev.Condition, Place: ev.Place, Who: who}
 	}
-	return out
+	return out, nil
 }
 
 // orderForm is the assignment screen: the purchase order with the

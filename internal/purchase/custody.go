@@ -268,19 +268,26 @@ type Chain struct {
 	Events []CustodyEvent
 }
 
-// Chains lists the items of a case with their chains.
+// Chains lists the items of a case with their chains (two queries,
+// whatever the number of items).
 func (s *Service) Chains(ctx context.Context, caseID int64) ([]Chain, error) {
 	db := s.db.Gorm.WithContext(ctx)
 	var items []Item
-	if err := db.Where("case_id = ?", caseID).Order("id").Find(&items).Error; err != nil {
+	if err := db.Where("case_id = ?", caseID).Order("id").Find(&items).Error; err != nil || len(items) == 0 {
 		return nil, err
 	}
+	ids := make([]int64, len(items))
+	at := make(map[int64]int, len(items))
 	out := make([]Chain, len(items))
 	for i, it := range items {
-		out[i].Item = it
-		if err := db.Where("item_id = ?", it.ID).Order("seq").Find(&out[i].Events).Error; err != nil {
-			return nil, err
-		}
+		ids[i], at[it.ID], out[i].Item = it.ID, i, it
+	}
+	var events []CustodyEvent
+	if err := db.Where("item_id IN ?", ids).Order("item_id, seq").Find(&events).Error; err != nil {
+		return nil, err
+	}
+	for _, ev := range events {
+		out[at[ev.ItemID]].Events = append(out[at[ev.ItemID]].Events, ev)
 	}
 	return out, nil
 }

@@ -267,32 +267,42 @@ func (s *Service) Submit(ctx context.Context, actor authz.Actor, caseID int64, i
 	return v, err
 }
 
-// ForCase lists a case's verdicts with their checklists, oldest first.
+// ForCase lists a case's verdicts with their checklists and line photos,
+// oldest first, in three queries.
 func (s *Service) ForCase(ctx context.Context, caseID int64) ([]Verdict, error) {
 	db := s.db.Gorm.WithContext(ctx)
 	var vs []Verdict
-	if err := db.Where("case_id = ?", caseID).Order("id").Find(&vs).Error; err != nil {
+	if err := db.Where("case_id = ?", caseID).Order("id").Find(&vs).Error; err != nil || len(vs) == 0 {
+		return vs, err
+	}
+	ids := make([]int64, len(vs))
+	at := make(map[int64]int, len(vs))
+	for i, v := range vs {
+		ids[i], at[v.ID] = v.ID, i
+	}
+	var checks []Check
+	if err := db.Where("verdict_id IN ?", ids).Find(&checks).Error; err != nil {
 		return nil, err
 	}
-	for i := range vs {
-		if err := db.Where("verdict_id = ?", vs[i].ID).Find(&vs[i].Checks).Error; err != nil {
-			return nil, err
-		}
-		slices.SortFunc(vs[i].Checks, func(a, b Check) int { return slices.Index(Items, a.Item) - slices.Index(Items, b.Item) })
-		var photos []struct {
-			Item       string
-			EvidenceID int64
-		}
-		if err := db.Table("verdict_check_photos").Where("verdict_id = ?", vs[i].ID).Order("evidence_id").Find(&photos).Error; err != nil {
-			return nil, err
-		}
+	var photos []struct {
+		VerdictID  int64
+		Item       string
+		EvidenceID int64
+	}
+	if err := db.Table("verdict_check_photos").Where("verdict_id IN ?", ids).Order("evidence_id").Find(&photos).Error; err != nil {
+		return nil, err
+	}
+	for _, c := range checks {
 		for _, ph := range photos {
-			for j := range vs[i].Checks {
-				if vs[i].Checks[j].Item == ph.Item {
-					vs[i].Checks[j].PhotoIDs = append(vs[i].Checks[j].PhotoIDs, ph.EvidenceID)
-				}
+			if ph.VerdictID == c.VerdictID && ph.Item == c.Item {
+				c.PhotoIDs = append(c.PhotoIDs, ph.EvidenceID)
 			}
 		}
+		v := &vs[at[c.VerdictID]]
+		v.Checks = append(v.Checks, c)
+	}
+	for i := range vs {
+		slices.SortFunc(vs[i].Checks, func(a, b Check) int { return slices.Index(Items, a.Item) - slices.Index(Items, b.Item) })
 	}
 	return vs, nil
 }
