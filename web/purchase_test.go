@@ -219,7 +219,9 @@ func TestAVolunteerWalksAPurchaseThroughHTTPAndStaffAreNotified(t *testing.T) {
 		vol := a.as("volunteer")
 		base := "/assignments/" + ids["purchase"]
 		page := vol.get(base)
-		if page.StatusCode != 200 || !strings.Contains(page.body, "buyer-shop-walk") || !strings.Contains(page.body, "Brand office") {
+		listing, _ := page.doc(t).Find("[data-testid=listing-link]").Attr("href")
+		if page.StatusCode != 200 || !strings.Contains(page.body, "buyer-shop-walk") || !strings.Contains(page.body, "Brand office") ||
+			listing != "https://shop.example/item-buy-shop-walk" {
 			t.Fatalf("assignment page: %d\n%.600s", page.StatusCode, page.body)
 		}
 		today := time.Now().UTC().Format(time.DateOnly)

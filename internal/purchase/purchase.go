@@ -150,10 +150,12 @@ func (s *Service) Assignment(ctx context.Context, actor authz.Actor, id int64) (
 
 func (s *Service) assignments(q *gorm.DB) ([]Assignment, error) {
 	var rows []Assignment
+	// The listing to buy: that of the case's highest-scoring flag.
 	err := q.Table("purchases p").Select(`p.*, c.reference AS case_reference, sh.name AS shop_name, sh.platform,
-		COALESCE((SELECT l.url FROM listings l JOIN flags f ON f.listing_id = l.id WHERE f.case_id = c.id ORDER BY f.score DESC, f.id LIMIT 1), '') AS listing_url,
-		COALESCE((SELECT l.title FROM listings l JOIN flags f ON f.listing_id = l.id WHERE f.case_id = c.id ORDER BY f.score DESC, f.id LIMIT 1), '') AS listing_title`).
+		COALESCE(l.url, '') AS listing_url, COALESCE(l.title, '') AS listing_title`).
 		Joins("JOIN cases c ON c.id = p.case_id").Joins("JOIN shops sh ON sh.id = p.shop_id").
+		Joins(`LEFT JOIN listings l ON l.id = (SELECT f.listing_id FROM flags f
+			WHERE f.case_id = c.id AND f.listing_id IS NOT NULL ORDER BY f.score DESC, f.id LIMIT 1)`).
 		Order("p.id DESC").Limit(200).Scan(&rows).Error
 	return rows, err
 }
