@@ -366,3 +366,32 @@ func TestConcurrentIngestionsOpeningTheSameCaseBothSucceed(t *testing.T) {
 		}
 	})
 }
+
+// A large request is decoded in parts at once: the rejections still come
+// in index order, each with its own index, and the good records are all
+// stored.
+func TestALargeRequestKeepsEveryRejectionsIndex(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedBrands(t, db)
+		s := flag.NewService(db, 0.8)
+		bad := map[int]bool{3: true, 499: true, 500: true, 1100: true, 2399: true}
+		lines := make([]string, 2400)
+		for i := range lines {
+			lines[i] = rec(fmt.Sprintf("f-%d", i), fmt.Sprintf("shop-%d", i%7), 0.5)
+			if bad[i] {
+				lines[i] = strings.Replace(lines[i], `"rule"`, `"colour":"red","rule"`, 1)
+			}
+		}
+		res := ingest(t, s, lines...)
+		var got []int
+		for _, r := range res.Rejected {
+			if r.Field != "colour" || r.Code != "unknown_field" {
+				t.Errorf("rejection %+v", r)
+			}
+			got = append(got, r.Index)
+		}
+		if fmt.Sprint(got) != "[3 499 500 1100 2399]" || res.Created != 2395 || res.Received != 2400 {
+			t.Fatalf("rejected %v, created %d of %d", got, res.Created, res.Received)
+		}
+	})
+}
