@@ -395,3 +395,75 @@ func TestALargeRequestKeepsEveryRejectionsIndex(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL new listings are written with COPY. When another
+// transaction stores the same listing between the lookup and the COPY,
+// the COPY waits for it, fails on the unique key, and the listings go
+// through the upsert instead: the flag is stored on the other
+// transaction's listing, which takes the flag's details.
+func TestANewListingStoredMeanwhileIsUsed(t *testing.T) {
+	db := dbtest.Postgres(t)
+	seedBrands(t, db)
+	s := flag.NewService(db, 0.8)
+	ingest(t, s, rec("f-1", "shop-1", 0.1))
+	var shopID int64
+	db.Gorm.Raw("SELECT id FROM shops").Scan(&shopID)
+
+	other := db.Gorm.Begin()
+	defer other.Rollback()
+	var theirs int64
+	if err := other.Raw(`INSERT INTO listings (shop_id, platform_listing_id, title, created_at, updated_at)
+		VALUES (?, 'item-f-2', 'their title', now(), now()) RETURNING id`, shopID).Scan(&theirs).Error; err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan flag.Result, 1)
+	fail := make(chan error, 1)
+	go func() {
+		recs, rejs, err := flag.DecodeNDJSON(strings.NewReader(rec("f-2", "shop-1", 0.1)), flag.MaxPerRequest)
+		if err == nil {
+			var res flag.Result
+			if res, err = s.Ingest(context.Background(), system, "test", recs, rejs, nil); err == nil {
+				done <- res
+				return
+			}
+		}
+		fail <- err
+	}()
+	// Commit only once the ingestion waits on the other transaction's
+	// listing, so that its lookup cannot have seen it.
+	for waiting := false; !waiting; {
+		select {
+		case err := <-fail:
+			t.Fatal(err)
+		case res := <-done:
+			t.Fatalf("ingestion finished before the other transaction committed: %+v", res)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if err := db.Gorm.Raw(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'copy%listings%')`).Scan(&waiting).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := other.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-fail:
+		t.Fatal(err)
+	case res := <-done:
+		if res.Created != 1 {
+			t.Fatalf("%+v", res)
+		}
+	}
+	var got struct {
+		ListingID int64
+		Title     string
+	}
+	db.Gorm.Raw(`SELECT f.listing_id, l.title FROM flags f JOIN listings l ON l.id = f.listing_id WHERE f.external_id = 'f-2'`).Scan(&got)
+	if got.ListingID != theirs || got.Title != "Crystal watch f-2" {
+		t.Fatalf("flag on listing %d titled %q, want listing %d with the flag's title", got.ListingID, got.Title, theirs)
+	}
+	if n := count(t, db, "listings", "platform_listing_id = 'item-f-2'"); n != 1 {
+		t.Fatalf("%d listings item-f-2", n)
+	}
+}

@@ -168,6 +168,7 @@ func pgUpsertListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listi
 	}
 	// As for shops: known listings that stay as they are are only looked up.
 	ids := make(map[listingKey]int64, len(keys))
+	changed := map[listingKey]bool{}
 	shop, pid := make([]int64, len(keys)), make([]string, len(keys))
 	for i, k := range keys {
 		shop[i], pid[i] = k.shopID, k.id
@@ -190,9 +191,23 @@ func pgUpsertListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listi
 		if pick(w.rec.URL, url) == url && pick(w.rec.Title, title) == title && pick(w.rec.Currency, cur) == cur &&
 			(w.price == nil || samePrice(w.price, price)) {
 			ids[k] = id
+		} else {
+			changed[k] = true
 		}
 	}
 	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// New listings are written with COPY; if a concurrent request wrote one
+	// of them first, they go through the upsert below with the changed ones.
+	var fresh []listingKey
+	for _, k := range keys {
+		if _, ok := ids[k]; !ok && !changed[k] {
+			fresh = append(fresh, k)
+		}
+	}
+	copied, err := pgCopyListings(tx, fresh, wants, now, ids)
+	if err != nil {
 		return nil, err
 	}
 	var url, title, cur []string
@@ -200,7 +215,7 @@ func pgUpsertListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listi
 	var brand []int64
 	shop, pid = shop[:0], pid[:0]
 	for _, k := range keys { // still in key order
-		if _, ok := ids[k]; !ok {
+		if _, ok := ids[k]; !ok && (changed[k] || !copied) {
 			w := wants[k]
 			shop, pid, url, title = append(shop, k.shopID), append(pid, k.id), append(url, w.rec.URL), append(title, w.rec.Title)
 			cur, price, brand = append(cur, w.rec.Currency), append(price, w.price), append(brand, w.brand)
@@ -255,6 +270,56 @@ func pgUpsertListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listi
 		}
 	}
 	return ids, nil
+}
+
+// pgCopyListings writes the listings of keys, none of which existed when
+// looked up, with COPY under ids reserved from the table's sequence, and
+// records their ids. If a concurrent request stored one of them meanwhile
+// it writes nothing and answers false.
+func pgCopyListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listingWant, now time.Time, ids map[listingKey]int64) (bool, error) {
+	if len(keys) == 0 {
+		return true, nil
+	}
+	stx, ctx, err := pgTx(tx)
+	if err != nil {
+		return false, err
+	}
+	rows, err := stx.QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence('listings', 'id')) FROM generate_series(1, $1)`, len(keys))
+	if err != nil {
+		return false, fmt.Errorf("reserve listing ids: %w", err)
+	}
+	newIDs := make([]int64, 0, len(keys))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return false, err
+		}
+		newIDs = append(newIDs, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return false, err
+	}
+	if err := tx.SavePoint("listings").Error; err != nil {
+		return false, err
+	}
+	cols := []string{"id", "shop_id", "platform_listing_id", "url", "title", "price_minor", "currency", "brand_id", "created_at", "updated_at"}
+	_, err = database.CopyFrom(tx, "listings", cols, pgx.CopyFromSlice(len(keys), func(i int) ([]any, error) {
+		k := keys[i]
+		w := wants[k]
+		return []any{newIDs[i], k.shopID, k.id, w.rec.URL, w.rec.Title, w.price, w.rec.Currency, w.brand, now, now}, nil
+	}))
+	var pgErr *pgconn.PgError
+	if database.IsUniqueViolation(err) && errors.As(err, &pgErr) && pgErr.ConstraintName == "listings_shop_key" {
+		return false, tx.RollbackTo("listings").Error
+	}
+	if err != nil {
+		return false, fmt.Errorf("insert listings: %w", err)
+	}
+	for i, k := range keys {
+		ids[k] = newIDs[i]
+	}
+	return true, nil
 }
 
 func scanListings(rows *sql.Rows, ids map[listingKey]int64) error {
