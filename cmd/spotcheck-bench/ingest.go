@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -294,4 +295,66 @@ func insertFloor(ctx context.Context, pool *pgxpool.Pool, g *flagGen, table stri
 		}
 	}
 	return time.Since(t0), inserted, nil
+}
+
+// makeListingsFloorTable (re)creates table as a bare copy of listings.
+func makeListingsFloorTable(ctx context.Context, pool *pgxpool.Pool, table string) error {
+	_, err := pool.Exec(ctx, `DROP TABLE IF EXISTS `+table+`; CREATE TABLE `+table+` (LIKE listings INCLUDING ALL)`)
+	return err
+}
+
+var listingFloorColumns = []string{"id", "shop_id", "platform_listing_id", "url", "title", "price_minor", "currency",
+	"brand_id", "created_at", "updated_at"}
+
+// copyFloorWithListings is the least any ingestion must write: per batch,
+// in one transaction, a COPY of the listings the batch names for the first
+// time and a COPY of its flags, into bare copies of both tables (no shops,
+// cases, timeline or audit; no parsing of JSON).
+func copyFloorWithListings(ctx context.Context, pool *pgxpool.Pool, g *flagGen, flagTable, listingTable string, n, batch int) (time.Duration, int, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer conn.Release()
+	now := time.Now().UTC()
+	seen := map[int64]bool{}
+	listings := 0
+	t0 := time.Now()
+	for start := 0; start < n; start += batch {
+		cur := g.batch(start, min(batch, n-start))
+		var buf []byte
+		rows := make([][]any, len(cur))
+		var lrows [][]any
+		for i := range cur {
+			f := &cur[i]
+			rows[i], buf = g.floorRow(f, buf, now)
+			buf = nil
+			id := int64(f.shop*20 + f.listing + 1)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			price, _ := strconv.ParseFloat(listingPrice(f.shop, f.listing), 64)
+			lid := "item-" + pad(f.shop, 7) + "-" + pad(f.listing, 2)
+			lrows = append(lrows, []any{id, int64(f.shop + 1), lid, "https://" + shopPlatform(f.shop) + ".example/item/" + lid,
+				listingTitle(f.shop, f.listing), int64(price*100 + 0.5), "CNY", g.brandIDs[f.brand], now, now})
+		}
+		listings += len(lrows)
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return time.Since(t0), listings, err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{listingTable}, listingFloorColumns, pgx.CopyFromRows(lrows)); err != nil {
+			_ = tx.Rollback(ctx)
+			return time.Since(t0), listings, err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{flagTable}, floorColumns, pgx.CopyFromRows(rows)); err != nil {
+			_ = tx.Rollback(ctx)
+			return time.Since(t0), listings, err
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return time.Since(t0), listings, err
+		}
+	}
+	return time.Since(t0), listings, nil
 }

@@ -121,10 +121,13 @@ func (b *bench) ingestPhase(ctx context.Context) error {
 		load = machineLoad()
 		return rate(o.flags, d), nil
 	}
-	for _, t := range []string{"flags_floor_copy", "flags_floor_batched", "flags_floor_insert"} {
+	for _, t := range []string{"flags_floor_copy", "flags_floor_batched", "flags_floor_insert", "flags_floor_least"} {
 		if err := makeFloorTable(ctx, b.pool, t); err != nil {
 			return err
 		}
+	}
+	if err := makeListingsFloorTable(ctx, b.pool, "listings_floor_least"); err != nil {
+		return err
 	}
 	d, err := copyFloor(ctx, b.pool, g, "flags_floor_copy", o.flags, 0)
 	copyRate, err := floor("floor: COPY, one stream", d, o.flags, err)
@@ -135,6 +138,12 @@ func (b *bench) ingestPhase(ctx context.Context) error {
 	if _, err := floor(fmt.Sprintf("floor: COPY, %d × %s, one tx each", requests, commas(int64(o.batch))), d, o.flags, err); err != nil {
 		return err
 	}
+	d, nl, err := copyFloorWithListings(ctx, b.pool, g, "flags_floor_least", "listings_floor_least", o.flags, o.batch)
+	leastRate, err := floor("least writes: COPY new listings + flags, tx each", d, o.flags, err)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  %-52s (%s listings; no parsing, shops, cases, timeline or audit)\n", "", commas(int64(nl)))
 	d, n, err := insertFloor(ctx, b.pool, g, "flags_floor_insert", o.flags, o.batch, 1000)
 	insRate, err := floor("floor: INSERT … ON CONFLICT DO NOTHING, 1,000 rows", d, int(n), err)
 	if err != nil {
@@ -164,6 +173,8 @@ func (b *bench) ingestPhase(ctx context.Context) error {
 		}
 		fmt.Printf("  %-40s %8.4f %12.4f   %s\n", name, r, api/ins, t)
 	}
+	fmt.Printf("  %-40s %8.4f   (the ceiling of API/COPY for any ingestion that stores a flag's listing with it)\n",
+		"least writes (flags + listings COPY)", leastRate/copyRate)
 	line("new flags, 1 sender", newRun.Rate(), insRate, true)
 	line("resend (all duplicates), 1 sender", resendRun.Rate(), insResendRate, true)
 	if o.twoSenders {

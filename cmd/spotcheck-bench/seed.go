@@ -53,7 +53,7 @@ func seedCases(ctx context.Context, pool *pgxpool.Pool, seed uint64, n int, bran
 	if err := exec(`TRUNCATE flags, case_events, cases, listings, shop_links, shops RESTART IDENTITY CASCADE`); err != nil {
 		return st, err
 	}
-	if err := exec(`DROP TABLE IF EXISTS flags_floor_copy, flags_floor_batched, flags_floor_insert`); err != nil {
+	if err := exec(`DROP TABLE IF EXISTS flags_floor_copy, flags_floor_batched, flags_floor_insert, flags_floor_least, listings_floor_least`); err != nil {
 		return st, err
 	}
 	st.Truncate = time.Since(t0)
