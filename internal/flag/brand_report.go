@@ -1,11 +1,9 @@
 package flag
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -47,22 +45,13 @@ func (s *Service) ReportListing(ctx context.Context, actor authz.Actor, r BrandR
 		return valid.Errors{"reason": "error.too_long"}
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(r.ListingURL)))
-	rec := map[string]any{
-		"source": "brand", "external_id": fmt.Sprintf("brand-%d-%d", actor.UserID, time.Now().UnixNano()),
-		"brand": r.BrandName, "score": brandReportScore, "rule": "brand report: " + r.Reason,
-		"detected_at": time.Now().UTC().Format(time.RFC3339),
-		"shop":        map[string]any{"platform": strings.TrimSpace(r.Platform), "id": strings.TrimSpace(r.ShopID), "name": strings.TrimSpace(r.ShopName)},
-		"listing":     map[string]any{"id": "url-" + hex.EncodeToString(sum[:8]), "url": strings.TrimSpace(r.ListingURL), "title": strings.TrimSpace(r.ListingTitle)},
-	}
-	body, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	recs, rejs, err := DecodeNDJSON(bytes.NewReader(body), 1)
-	if err != nil {
-		return err
-	}
-	res, err := s.Ingest(ctx, actor, "brand", recs, rejs, nil)
+	score := brandReportScore
+	rec := Record{Source: "brand", ExternalID: fmt.Sprintf("brand-%d-%d", actor.UserID, time.Now().UnixNano()),
+		Brand: r.BrandName, Score: &score, Rule: "brand report: " + r.Reason, DetectedAt: time.Now().UTC().Format(time.RFC3339),
+		Shop: &ShopRecord{Platform: strings.TrimSpace(r.Platform), ID: strings.TrimSpace(r.ShopID), Name: strings.TrimSpace(r.ShopName)},
+		Listing: &ListingRecord{ID: "url-" + hex.EncodeToString(sum[:8]), URL: strings.TrimSpace(r.ListingURL),
+			Title: strings.TrimSpace(r.ListingTitle)}}
+	res, err := s.Ingest(ctx, actor, "brand", []Record{rec}, nil, nil)
 	if err != nil {
 		return err
 	}
