@@ -149,6 +149,27 @@ func TestABrandReportsASuspectListingIntoTheInbox(t *testing.T) {
 		if res := brand.post("/authentications/report", other); res.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("another brand: %d", res.StatusCode)
 		}
+		// What the ingestion refuses comes back beside the form's own field.
+		for field, bad := range map[string]string{"listing_url": "javascript:alert(1)", "shop_id": " "} {
+			other := url.Values{}
+			for k, v := range form {
+				other[k] = v
+			}
+			other.Set("reason", "logo misspelt")
+			other.Set(field, bad)
+			res := brand.post("/authentications/report", other)
+			doc := res.doc(t)
+			if res.StatusCode != http.StatusUnprocessableEntity || doc.Find("#e-"+field).Length() != 1 {
+				t.Fatalf("bad %s: %d\n%.800s", field, res.StatusCode, res.body)
+			}
+			if v, _ := doc.Find("#f-listing_title").Attr("value"); v != "Crystal watch" {
+				t.Fatalf("bad %s: listing title kept as %q", field, v)
+			}
+		}
+		var n int64
+		if db.Gorm.Table("flags").Count(&n); n != 0 {
+			t.Fatalf("%d flags after refused reports", n)
+		}
 		form.Set("reason", "logo misspelt, price a tenth of ours")
 		if res := brand.post("/authentications/report", form); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("report: %d\n%.600s", res.StatusCode, res.body)
