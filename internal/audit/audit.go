@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"spotcheck/internal/database"
 )
 
 // Genesis is the previous hash of the first event.
@@ -115,7 +117,7 @@ func Append(ctx context.Context, tx *gorm.DB, r Record) (Event, error) {
 		ev.ActorID = &id
 	}
 	tx = tx.WithContext(ctx)
-	if tx.Dialector.Name() == "postgres" {
+	if database.IsPostgres(tx) {
 		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lockKey).Error; err != nil {
 			return Event{}, fmt.Errorf("audit lock: %w", err)
 		}

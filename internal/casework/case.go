@@ -358,7 +358,7 @@ func OpenTx(tx *gorm.DB, actor authz.Actor, in []NewCase) ([]Case, error) {
 		cases[i] = Case{Reference: refs[i], ShopID: nc.ShopID, BrandID: nc.BrandID, State: Flagged, RiskScore: nc.RiskScore,
 			SearchText: strings.ToLower(refs[i] + " " + nc.SearchText), Version: 1, OpenedAt: now, UpdatedAt: now}
 	}
-	if isPostgres(tx) {
+	if database.IsPostgres(tx) {
 		err = pgInsertCases(tx, cases)
 	} else {
 		err = tx.CreateInBatches(&cases, 500).Error
@@ -400,7 +400,7 @@ func nextReferences(tx *gorm.DB, year, n int) ([]string, error) {
 
 // OpenFor finds the open case of each (shop, brand) pair given, in tx.
 func OpenFor(tx *gorm.DB, pairs [][2]int64) (map[[2]int64]Case, error) {
-	if isPostgres(tx) {
+	if database.IsPostgres(tx) {
 		return pgOpenFor(tx, pairs)
 	}
 	out := map[[2]int64]Case{}
@@ -438,7 +438,7 @@ type Growth struct {
 // text and a timeline line. The version stays: flags do not change what a
 // person may do to the case.
 func GrowTx(tx *gorm.DB, actor authz.Actor, gs []Growth, now time.Time) error {
-	if isPostgres(tx) {
+	if database.IsPostgres(tx) {
 		return pgGrowTx(tx, actor, gs, now)
 	}
 	for start := 0; start < len(gs); start += 500 {

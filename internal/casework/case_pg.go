@@ -14,8 +14,6 @@ import (
 // unpacked with unnest: one short statement per step, whatever the batch
 // size (as in the flag package). SQLite keeps the multi-row statements.
 
-func isPostgres(tx *gorm.DB) bool { return tx.Dialector.Name() == "postgres" }
-
 func pgOpenFor(tx *gorm.DB, pairs [][2]int64) (map[[2]int64]Case, error) {
 	out := map[[2]int64]Case{}
 	if len(pairs) == 0 {
@@ -115,7 +113,7 @@ func addEntries(tx *gorm.DB, es []Entry) error {
 	if len(es) == 0 {
 		return nil
 	}
-	if !isPostgres(tx) {
+	if !database.IsPostgres(tx) {
 		return tx.CreateInBatches(&es, 500).Error
 	}
 	stx, err := database.SQLTx(tx)

@@ -29,6 +29,10 @@ const (
 	SQLite   Dialect = "sqlite"
 )
 
+// IsPostgres reports whether tx talks to PostgreSQL, for the statements
+// that differ by dialect.
+func IsPostgres(tx *gorm.DB) bool { return tx.Dialector.Name() == string(Postgres) }
+
 // DB is the open database: GORM for the stores, the *sql.DB under it for
 // the session store and the job queue, which share its connections.
 type DB struct {

@@ -111,3 +111,17 @@ func TestMigrateTwiceIsANoOp(t *testing.T) {
 		}
 	})
 }
+
+func TestIsPostgresKnowsTheDialectOfATransaction(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		err := db.InTx(context.Background(), func(tx *gorm.DB) error {
+			if got, want := database.IsPostgres(tx), db.Dialect == database.Postgres; got != want {
+				t.Errorf("IsPostgres = %v on %s", got, db.Dialect)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -158,7 +158,7 @@ func (s *Service) brandIDs(ctx context.Context) (map[string]int64, error) {
 // nothing at all (not even a shop's updated_at).
 func dropKnown(tx *gorm.DB, cs []checked) ([]checked, error) {
 	known := map[[2]string]bool{}
-	if isPostgres(tx) {
+	if database.IsPostgres(tx) {
 		var err error
 		if known, err = pgDropKnown(tx, cs); err != nil {
 			return nil, err
@@ -277,7 +277,7 @@ func (s *Service) place(tx *gorm.DB, actor authz.Actor, cs []checked, shopIDs ma
 // concurrent request is left out).
 func insertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]int64,
 	caseOf map[[2]int64]int64, now time.Time) (int, error) {
-	if isPostgres(tx) {
+	if database.IsPostgres(tx) {
 		return pgInsertFlags(tx, cs, shopIDs, listingIDs, caseOf, now)
 	}
 	n := 0
@@ -344,7 +344,7 @@ func searchText(current string, fs []flagRow) string {
 // attachFlags puts flags into cases (pairs of flag id, case id), but only
 // flags still in the inbox: if any was triaged meanwhile, ErrNotOpen.
 func attachFlags(tx *gorm.DB, pairs [][2]int64) error {
-	if isPostgres(tx) {
+	if database.IsPostgres(tx) {
 		return pgAttachFlags(tx, pairs)
 	}
 	var n int64

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"spotcheck/internal/database"
 )
 
 type shopKeyT struct{ platform, id string }
@@ -34,7 +36,7 @@ func upsertShops(tx *gorm.DB, cs []checked, now time.Time) (map[shopKeyT]int64, 
 	// Rows are locked in one global order, so that two requests upserting
 	// overlapping shops wait for each other instead of deadlocking.
 	slices.SortFunc(keys, func(a, b shopKeyT) int { return cmp.Or(cmp.Compare(a.platform, b.platform), cmp.Compare(a.id, b.id)) })
-	if isPostgres(tx) {
+	if database.IsPostgres(tx) {
 		return pgUpsertShops(tx, keys, want, now)
 	}
 	ids := make(map[shopKeyT]int64, len(keys))
@@ -115,7 +117,7 @@ func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now t
 		wants[k] = want{c.rec.Listing, c.priceMinor, c.brandID}
 	}
 	slices.SortFunc(keys, func(a, b listingKey) int { return cmp.Or(cmp.Compare(a.shopID, b.shopID), cmp.Compare(a.id, b.id)) })
-	if isPostgres(tx) {
+	if database.IsPostgres(tx) {
 		return pgUpsertListings(tx, keys, wants, now)
 	}
 	ids := make(map[listingKey]int64, len(keys))

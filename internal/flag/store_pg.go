@@ -20,8 +20,6 @@ import (
 // instead of statements with thousands of parameters to parse and plan.
 // SQLite has no arrays and keeps the multi-row VALUES statements.
 
-func isPostgres(tx *gorm.DB) bool { return tx.Dialector.Name() == "postgres" }
-
 func pgTx(tx *gorm.DB) (*sql.Tx, context.Context, error) {
 	stx, err := database.SQLTx(tx)
 	return stx, tx.Statement.Context, err
