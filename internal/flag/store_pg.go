@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"gorm.io/gorm"
 
@@ -307,8 +306,7 @@ func pgCopyListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listing
 		w := wants[k]
 		return []any{newIDs[i], k.shopID, k.id, w.rec.URL, w.rec.Title, w.price, w.rec.Currency, w.brand, now, now}, nil
 	}))
-	var pgErr *pgconn.PgError
-	if database.IsUniqueViolation(err) && errors.As(err, &pgErr) && pgErr.ConstraintName == "listings_shop_key" {
+	if database.ViolatesUnique(err, "listings_shop_key") {
 		return false, tx.RollbackTo("listings").Error
 	}
 	if err != nil {
@@ -345,8 +343,7 @@ func pgInsertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listin
 		return []any{f.Source, f.ExternalID, f.Rule, f.Score, f.ShopID, f.ListingID, f.BrandID, f.DetectedAt, f.Payload,
 			f.CaseID, f.Status, now}, nil
 	}))
-	var pgErr *pgconn.PgError
-	if database.IsUniqueViolation(err) && errors.As(err, &pgErr) && pgErr.ConstraintName == "flags_source_external_key" {
+	if database.ViolatesUnique(err, "flags_source_external_key") {
 		return 0, nil
 	}
 	if err != nil {
