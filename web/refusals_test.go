@@ -176,3 +176,37 @@ func TestRefusedVolunteerStepsKeepWhatWasTypedAndWriteNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestARefusedReleaseKeepsWhatWasTyped(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a, _ := newPurchaseApp(t, db)
+		ids := a.seedPurchase(t, "shop-release", purchase.Received)
+		staff := a.as("staff")
+		if res := a.as("volunteer").postFiles("/assignments/"+ids["purchase"]+"/dispatch", url.Values{"version": {"3"}, "to": {"staff"},
+			"carrier": {"SF"}, "tracking": {"SF-1"}}, nil, true); res.StatusCode != http.StatusNoContent {
+			t.Fatalf("dispatch to staff: %d", res.StatusCode)
+		}
+		if res := staff.postFiles("/items/"+ids["item"]+"/accept", url.Values{"seal_intact": {"on"}}, nil, true); res.StatusCode != http.StatusNoContent {
+			t.Fatalf("staff accept: %d", res.StatusCode)
+		}
+		seq := func() (n int) {
+			db.Gorm.Raw("SELECT custody_seq FROM items WHERE id = ?", ids["item"]).Scan(&n)
+			return n
+		}
+		held := seq()
+		// By courier, without a tracking number.
+		res := staff.post("/items/"+ids["item"]+"/release", url.Values{"to": {"police"}, "method": {"courier"}, "carrier": {"EMS"},
+			"seal": {"S-5"}, "place": {"Evidence room"}})
+		form := res.doc(t).Find("[data-testid=release-form]")
+		_, police := form.Find("input[name=to][value=police]").Attr("checked")
+		carrier, _ := form.Find("#f-carrier").Attr("value")
+		place, _ := form.Find("#f-place").Attr("value")
+		if res.StatusCode != http.StatusUnprocessableEntity || form.Find("[data-testid=error-tracking]").Length() != 1 ||
+			!police || carrier != "EMS" || place != "Evidence room" {
+			t.Fatalf("a release without tracking: %d, police %v, carrier %q, place %q\n%.1500s", res.StatusCode, police, carrier, place, res.body)
+		}
+		if seq() != held {
+			t.Fatalf("a refused release moved the chain from %d to %d", held, seq())
+		}
+	})
+}
