@@ -44,11 +44,7 @@ func (s *Server) releaseItem(c echo.Context) error {
 	h := purchase.Handover{ToKind: c.FormValue("to"), Method: c.FormValue("method"), Carrier: c.FormValue("carrier"),
 		Tracking: c.FormValue("tracking"), Seal: c.FormValue("seal"), Place: c.FormValue("place"), Condition: c.FormValue("condition")}
 	err = s.Purchases.Release(c.Request().Context(), actorOf(c), it.ID, h)
-	values := map[string][]string{}
-	for k, v := range c.Request().PostForm {
-		values[k] = v
-	}
-	return s.custodyDone(c, it, upload{Values: values}, err, "custody.released_done")
+	return s.custodyDone(c, it, upload{Values: c.Request().PostForm}, err, "custody.released_done")
 }
 
 func (s *Server) itemParam(c echo.Context) (purchase.Item, error) {
