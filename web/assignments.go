@@ -62,15 +62,13 @@ func (s *Server) renderAssignment(c echo.Context, status int, a purchase.Assignm
 	if err != nil {
 		return err
 	}
-	all, err := evidence.ForCase(ctx, s.DB.Gorm, a.CaseID)
+	mine, err := evidence.ForPurchase(ctx, s.DB.Gorm, a.ID)
 	if err != nil {
 		return err
 	}
 	var files []page.EvidenceItem
-	for _, e := range all {
-		if e.PurchaseID != nil && *e.PurchaseID == a.ID {
-			files = append(files, evidenceItem(e, e.UploadedBy == actor.UserID))
-		}
+	for _, e := range mine {
+		files = append(files, evidenceItem(e, e.UploadedBy == actor.UserID))
 	}
 	p := page.AssignmentPage{A: a, Persona: persona, Files: files, Form: f, MaxUploadMB: s.Config.MaxUpload >> 20}
 	if hasItem {
@@ -81,10 +79,8 @@ func (s *Server) renderAssignment(c echo.Context, status int, a purchase.Assignm
 		}
 		p.Custody = lines[0]
 	}
-	if r, err := s.Purchases.ReimbursementOf(ctx, a.ID); err != nil {
+	if p.Reimbursement, err = s.Purchases.ReimbursementOf(ctx, a.ID); err != nil {
 		return err
-	} else if r != nil {
-		p.Reimbursement = r
 	}
 	return s.render(c, status, page.Assignment(p))
 }

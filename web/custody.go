@@ -1,7 +1,7 @@
 package web
 
 import (
-	"net/http"
+	"errors"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -44,11 +44,7 @@ func (s *Server) releaseItem(c echo.Context) error {
 	h := purchase.Handover{ToKind: c.FormValue("to"), Method: c.FormValue("method"), Carrier: c.FormValue("carrier"),
 		Tracking: c.FormValue("tracking"), Seal: c.FormValue("seal"), Place: c.FormValue("place"), Condition: c.FormValue("condition")}
 	err = s.Purchases.Release(c.Request().Context(), actorOf(c), it.ID, h)
-	values := map[string][]string{}
-	for k, v := range c.Request().PostForm {
-		values[k] = v
-	}
-	return s.custodyDone(c, it, upload{Values: values}, err, "custody.released_done")
+	return s.custodyDone(c, it, upload{Values: c.Request().PostForm}, err, "custody.released_done")
 }
 
 func (s *Server) itemParam(c echo.Context) (purchase.Item, error) {
@@ -61,22 +57,22 @@ func (s *Server) itemParam(c echo.Context) (purchase.Item, error) {
 
 // custodyDone answers a custody action: back to where the actor works
 // (the case page for staff, the queue for brand users), or the same page
-// with the problem shown.
+// with the problem shown. An item that is not the actor's to move is not
+// found: the answer says nothing about it.
 func (s *Server) custodyDone(c echo.Context, it purchase.Item, up upload, err error, done string) error {
 	actor := actorOf(c)
-	back := "/cases/" + s.caseRef(c, it.CaseID) + "#custody"
-	if actor.Role == role.Brand {
-		back = "/authentications"
+	if errors.Is(err, purchase.ErrNotHolder) {
+		return database.ErrNotFound
 	}
 	if err == nil {
-		return s.redirect(c, back, "success", done)
+		if actor.Role == role.Brand {
+			return s.redirect(c, "/authentications", "success", done)
+		}
+		return s.redirect(c, "/cases/"+s.caseRef(c, it.CaseID)+"#custody", "success", done)
 	}
 	status, errs, ferr := purchaseFailed(err)
 	if ferr != nil {
 		return ferr
-	}
-	if status == http.StatusConflict && errs["conflict"] == "error.custody_not_holder" {
-		return database.ErrNotFound // nothing about an item that is not the actor's
 	}
 	form := page.StepForm{Step: "custody", Values: up.Values, Errors: errs}
 	if actor.Role == role.Brand {

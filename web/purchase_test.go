@@ -271,6 +271,14 @@ func TestAWithdrawnFileStaysOnRecordWithItsReason(t *testing.T) {
 		a, _ := newPurchaseApp(t, db)
 		ids := a.seedPurchase(t, "shop-wd", purchase.Ordered)
 		vol := a.as("volunteer")
+		// The volunteer's page lists their purchase's files, not the case's.
+		if res := a.as("staff").postFiles("/cases/"+ids["purchase_case"]+"/evidence", url.Values{"kind": {"police_document"}},
+			[]file{{"files", "police.png", pngBytes(t)}}, true); res.StatusCode != http.StatusNoContent {
+			t.Fatalf("staff upload: %d", res.StatusCode)
+		}
+		if n := vol.get("/assignments/" + ids["purchase"]).doc(t).Find("[data-testid=evidence-item]").Length(); n != 1 {
+			t.Fatalf("the assignment page lists %d files, want its one receipt", n)
+		}
 		if res := vol.post("/evidence/"+ids["evidence"]+"/withdraw", url.Values{"reason": {""}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("withdraw without a reason: %d", res.StatusCode)
 		}
@@ -293,7 +301,7 @@ func TestAWithdrawnFileStaysOnRecordWithItsReason(t *testing.T) {
 			t.Fatalf("withdraw: %d", res.StatusCode)
 		}
 		page := a.as("staff").get("/cases/" + ids["purchase_case"])
-		item := page.doc(t).Find("[data-testid=evidence-item]")
+		item := page.doc(t).Find("[data-testid=evidence-item]:has([data-testid=withdrawn])")
 		if item.Length() != 1 || !strings.Contains(item.Find("[data-testid=withdrawn]").Text(), "photo of the wrong order") {
 			t.Fatalf("the case page after withdrawal:\n%s", item.Text())
 		}

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
@@ -98,6 +101,112 @@ func TestARefusedAcceptanceAndVerdictKeepWhatWasTyped(t *testing.T) {
 		db.Gorm.Table("verdicts").Count(&n)
 		if n != 0 {
 			t.Fatalf("%d verdicts after a refusal", n)
+		}
+	})
+}
+
+// testids lists the data-testid of what matches sel.
+func testids(r response, t *testing.T, sel string) []string {
+	t.Helper()
+	var out []string
+	r.doc(t).Find(sel).Each(func(_ int, s *goquery.Selection) {
+		id, _ := s.Attr("data-testid")
+		out = append(out, id)
+	})
+	sort.Strings(out)
+	return out
+}
+
+func TestRefusedVolunteerStepsKeepWhatWasTypedAndWriteNothing(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a, dir := newPurchaseApp(t, db)
+		vol := a.as("volunteer")
+		rows := func(table, purchaseID string) (n int64) {
+			db.Gorm.Table(table).Where("purchase_id = ?", purchaseID).Count(&n)
+			return n
+		}
+		check := func(name string, res response, wantErrs []string, kept map[string]string) {
+			t.Helper()
+			if got := testids(res, t, "[data-testid^=error-]"); res.StatusCode != http.StatusUnprocessableEntity ||
+				strings.Join(got, " ") != strings.Join(wantErrs, " ") {
+				t.Fatalf("%s: %d, messages %v, want %v\n%.1200s", name, res.StatusCode, got, wantErrs, res.body)
+			}
+			for id, want := range kept {
+				if v, _ := res.doc(t).Find("#" + id).Attr("value"); v != want {
+					t.Errorf("%s: %s kept as %q, want %q", name, id, v, want)
+				}
+			}
+		}
+
+		// The order: every bad field at once; the screenshot sent with it is not kept.
+		ids := a.seedPurchase(t, "shop-step-order", purchase.Assigned)
+		before := blobFiles(t, dir)
+		res := vol.postFiles("/assignments/"+ids["purchase"]+"/order", url.Values{"version": {"1"}, "order_number": {"TB-9"},
+			"amount_paid": {"lots"}, "fee": {"x"}, "order_date": {"2999-01-01"}}, []file{{"screenshot", "s.png", pngBytes(t)}}, true)
+		check("order", res, []string{"error-amount_paid", "error-fee", "error-order_date", "error-receipt"},
+			map[string]string{"f-order_number": "TB-9", "f-amount_paid": "lots", "f-fee": "x", "f-order_date": "2999-01-01"})
+		if after := blobFiles(t, dir); len(after) != len(before) || rows("evidence", ids["purchase"]) != 0 ||
+			rows("reimbursements", ids["purchase"]) != 0 {
+			t.Fatalf("a refused order left files %v → %v, or rows", before, after)
+		}
+
+		// The delivery: no date, no seal, no photo; the carrier typed is kept.
+		ids = a.seedPurchase(t, "shop-step-delivery", purchase.Ordered)
+		res = vol.postFiles("/assignments/"+ids["purchase"]+"/delivery", url.Values{"version": {"2"}, "delivered_on": {""},
+			"seal_number": {" "}, "carrier": {"SF"}, "tracking": {"SF-1"}}, nil, true)
+		check("delivery", res, []string{"error-delivered_on", "error-parcel_photo", "error-seal_number"},
+			map[string]string{"f-carrier": "SF", "f-tracking": "SF-1"})
+		if n := rows("items", ids["purchase"]); n != 0 {
+			t.Fatalf("a refused delivery numbered %d items", n)
+		}
+
+		// The dispatch: neither carrier nor tracking; both are said at once.
+		ids = a.seedPurchase(t, "shop-step-dispatch", purchase.Received)
+		res = vol.postFiles("/assignments/"+ids["purchase"]+"/dispatch", url.Values{"version": {"3"}, "to": {"staff"},
+			"carrier": {""}, "tracking": {""}, "seal": {"S-77"}}, nil, true)
+		check("dispatch", res, []string{"error-carrier", "error-tracking"}, map[string]string{"f-seal": "S-77"})
+		if _, staff := res.doc(t).Find(`input[name=to][value=staff]`).Attr("checked"); !staff {
+			t.Error("dispatch: the chosen receiver is not kept")
+		}
+		var events int64
+		db.Gorm.Table("custody_events").Where("item_id = ? AND step = 'release'", ids["item"]).Count(&events)
+		if p, _ := a.purchase.Get(context.Background(), a.accounts["staff"].Actor(), atoi64(t, ids["purchase"])); events != 0 ||
+			p.Status != purchase.Received {
+			t.Fatalf("a refused dispatch: %d releases, purchase %s", events, p.Status)
+		}
+	})
+}
+
+func TestARefusedReleaseKeepsWhatWasTyped(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a, _ := newPurchaseApp(t, db)
+		ids := a.seedPurchase(t, "shop-release", purchase.Received)
+		staff := a.as("staff")
+		if res := a.as("volunteer").postFiles("/assignments/"+ids["purchase"]+"/dispatch", url.Values{"version": {"3"}, "to": {"staff"},
+			"carrier": {"SF"}, "tracking": {"SF-1"}}, nil, true); res.StatusCode != http.StatusNoContent {
+			t.Fatalf("dispatch to staff: %d", res.StatusCode)
+		}
+		if res := staff.postFiles("/items/"+ids["item"]+"/accept", url.Values{"seal_intact": {"on"}}, nil, true); res.StatusCode != http.StatusNoContent {
+			t.Fatalf("staff accept: %d", res.StatusCode)
+		}
+		seq := func() (n int) {
+			db.Gorm.Raw("SELECT custody_seq FROM items WHERE id = ?", ids["item"]).Scan(&n)
+			return n
+		}
+		held := seq()
+		// By courier, without a tracking number.
+		res := staff.post("/items/"+ids["item"]+"/release", url.Values{"to": {"police"}, "method": {"courier"}, "carrier": {"EMS"},
+			"seal": {"S-5"}, "place": {"Evidence room"}})
+		form := res.doc(t).Find("[data-testid=release-form]")
+		_, police := form.Find("input[name=to][value=police]").Attr("checked")
+		carrier, _ := form.Find("#f-carrier").Attr("value")
+		place, _ := form.Find("#f-place").Attr("value")
+		if res.StatusCode != http.StatusUnprocessableEntity || form.Find("[data-testid=error-tracking]").Length() != 1 ||
+			!police || carrier != "EMS" || place != "Evidence room" {
+			t.Fatalf("a release without tracking: %d, police %v, carrier %q, place %q\n%.1500s", res.StatusCode, police, carrier, place, res.body)
+		}
+		if seq() != held {
+			t.Fatalf("a refused release moved the chain from %d to %d", held, seq())
 		}
 	})
 }

@@ -165,3 +165,11 @@ func ForCase(ctx context.Context, db *gorm.DB, caseID int64) ([]Evidence, error)
 	err := db.WithContext(ctx).Where("case_id = ?", caseID).Order("id").Find(&out).Error
 	return out, err
 }
+
+// ForPurchase lists the files of one purchase, withdrawn ones included,
+// oldest first: what its volunteer is shown, and nothing else of the case.
+func ForPurchase(ctx context.Context, db *gorm.DB, purchaseID int64) ([]Evidence, error) {
+	var out []Evidence
+	err := db.WithContext(ctx).Where("purchase_id = ?", purchaseID).Order("id").Find(&out).Error
+	return out, err
+}

@@ -135,11 +135,7 @@ func (s *Service) Release(ctx context.Context, actor authz.Actor, itemID int64, 
 		if err != nil {
 			return err
 		}
-		var p Purchase
-		if err := tx.Take(&p, it.PurchaseID).Error; err != nil {
-			return err
-		}
-		ref, err := caseRef(tx, it.CaseID)
+		p, ref, err := purchaseOf(tx, it)
 		if err != nil {
 			return err
 		}
@@ -210,19 +206,25 @@ func (s *Service) Accept(ctx context.Context, actor authz.Actor, itemID int64, a
 		if err := s.appendEvent(ctx, tx, it, &ev); err != nil {
 			return err
 		}
-		if len(files) > 0 {
-			var p Purchase
-			if err := tx.Take(&p, it.PurchaseID).Error; err != nil {
-				return err
-			}
-			ref, err := caseRef(tx, it.CaseID)
-			if err != nil {
-				return err
-			}
-			return s.recordFiles(ctx, tx, actor, p, ref, &ev.ID, files)
+		if len(files) == 0 {
+			return nil
 		}
-		return nil
+		p, ref, err := purchaseOf(tx, it)
+		if err != nil {
+			return err
+		}
+		return s.recordFiles(ctx, tx, actor, p, ref, &ev.ID, files)
 	})
+}
+
+// purchaseOf loads the purchase an item was bought on and its case's reference.
+func purchaseOf(tx *gorm.DB, it Item) (Purchase, string, error) {
+	var p Purchase
+	if err := tx.Take(&p, it.PurchaseID).Error; err != nil {
+		return p, "", err
+	}
+	ref, err := caseRef(tx, it.CaseID)
+	return p, ref, err
 }
 
 // appendEvent writes the next link and moves the item: the item row is

@@ -141,14 +141,18 @@ type DispatchStep struct {
 
 // Dispatch releases the item from the volunteer into a courier's hands.
 func (s *Service) Dispatch(ctx context.Context, actor authz.Actor, id int64, in DispatchStep, files []evidence.Upload) error {
+	errs := valid.Errors{}
 	if in.To != PartyBrand && in.To != PartyStaff {
-		return valid.Errors{"to": "error.required"}
+		errs.Add("to", "error.required")
 	}
 	if strings.TrimSpace(in.Carrier) == "" {
-		return valid.Errors{"carrier": "error.required"}
+		errs.Add("carrier", "error.required")
 	}
 	if strings.TrimSpace(in.Tracking) == "" {
-		return valid.Errors{"tracking": "error.required"}
+		errs.Add("tracking", "error.required")
+	}
+	if err := errs.Err(); err != nil {
+		return err
 	}
 	return s.step(ctx, actor, id, in.Version, Received, func(tx *gorm.DB, p Purchase, ref string) error {
 		if err := s.setStatus(tx, p, Dispatched, nil); err != nil {
