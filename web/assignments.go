@@ -1,17 +1,14 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
-	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/purchase"
-	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
 )
 
@@ -135,7 +132,7 @@ func (s *Server) assignmentStep(c echo.Context, step string, kinds kindsFunc,
 		}
 	}
 	if err != nil {
-		status, errs, ferr := purchaseFailed(err)
+		status, errs, ferr := refusal(err)
 		if ferr != nil {
 			return ferr
 		}
@@ -146,27 +143,6 @@ func (s *Server) assignmentStep(c echo.Context, step string, kinds kindsFunc,
 		return s.renderAssignment(c, status, fresh, page.StepForm{Step: step, Values: up.Values, Errors: errs})
 	}
 	return s.redirect(c, "/assignments/"+strconv.FormatInt(a.ID, 10), "success", done)
-}
-
-// purchaseFailed maps a refused purchase action to a status and the
-// messages to show; any other error is returned as is.
-func purchaseFailed(err error) (int, valid.Errors, error) {
-	var ue *uploadError
-	switch {
-	case errors.As(err, &ue):
-		return ue.status, ue.errs, nil
-	case errors.Is(err, purchase.ErrConflict), errors.Is(err, purchase.ErrNotAllowed),
-		errors.Is(err, casework.ErrConflict), errors.Is(err, casework.ErrNotAllowed):
-		return http.StatusConflict, valid.Errors{"conflict": "error.purchase_changed"}, nil
-	case errors.Is(err, purchase.ErrNotHolder):
-		return http.StatusConflict, valid.Errors{"conflict": "error.custody_not_holder"}, nil
-	case errors.Is(err, purchase.ErrInTransit):
-		return http.StatusConflict, valid.Errors{"conflict": "error.custody_in_transit"}, nil
-	}
-	if errs, ok := valid.As(err); ok {
-		return http.StatusUnprocessableEntity, errs, nil
-	}
-	return 0, nil, err
 }
 
 func atoi(s string) int {

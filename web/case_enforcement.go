@@ -86,9 +86,6 @@ func (s *Server) enforcementDone(c echo.Context, err error, typed url.Values, do
 	if errors.Is(err, enforcement.ErrNoBundle) {
 		return s.redirect(c, "/cases/"+cs.Reference+"#enforcement", "error", "error.bundle_required")
 	}
-	if errors.Is(err, enforcement.ErrConflict) {
-		err = casework.ErrConflict
-	}
 	return s.refused(c, err, func(status int, fresh casework.Case, errs map[string]string) error {
 		return s.renderCaseWith(c, status, fresh, caseForms{Errors: errs, Enforce: page.StepForm{Step: "enforce", Values: typed, Errors: errs}})
 	})

@@ -193,7 +193,7 @@ func (s *Server) orderPurchase(c echo.Context) error {
 // refused shows a refused purchase action again on the case as it is now;
 // an error that is not a refusal goes to the error handler.
 func (s *Server) refused(c echo.Context, err error, show func(status int, fresh casework.Case, errs map[string]string) error) error {
-	status, errs, ferr := purchaseFailed(err)
+	status, errs, ferr := refusal(err)
 	if ferr != nil {
 		return ferr
 	}

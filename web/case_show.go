@@ -218,18 +218,13 @@ func (s *Server) commentCase(c echo.Context) error {
 // caseActionFailed re-renders the case as it is now, keeping what was
 // typed, with the problem shown where it belongs.
 func (s *Server) caseActionFailed(c echo.Context, err error, note, comment string) error {
-	errs, ok := valid.As(err)
-	status := http.StatusUnprocessableEntity
-	switch {
-	case ok:
-	case errors.Is(err, casework.ErrConflict), errors.Is(err, casework.ErrNotAllowed):
-		errs, status = valid.Errors{"conflict": "error.case_changed"}, http.StatusConflict
-	default:
-		return err
-	}
-	fresh, ferr := s.Cases.Get(c.Request().Context(), actorOf(c), caseOf(c).ID)
+	status, errs, ferr := refusal(err)
 	if ferr != nil {
 		return ferr
+	}
+	fresh, err := s.Cases.Get(c.Request().Context(), actorOf(c), caseOf(c).ID)
+	if err != nil {
+		return err
 	}
 	return s.renderCase(c, status, fresh, errs, note, comment)
 }

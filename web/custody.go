@@ -70,7 +70,7 @@ func (s *Server) custodyDone(c echo.Context, it purchase.Item, up upload, err er
 		}
 		return s.redirect(c, "/cases/"+s.caseRef(c, it.CaseID)+"#custody", "success", done)
 	}
-	status, errs, ferr := purchaseFailed(err)
+	status, errs, ferr := refusal(err)
 	if ferr != nil {
 		return ferr
 	}

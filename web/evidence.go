@@ -164,7 +164,7 @@ func (s *Server) uploadCaseEvidence(c echo.Context) error {
 		}
 	}
 	if err != nil {
-		status, errs, ferr := purchaseFailed(err)
+		status, errs, ferr := refusal(err)
 		if ferr != nil {
 			return ferr
 		}

@@ -42,7 +42,7 @@ func (s *Server) moveReimbursement(c echo.Context, move func(context.Context, au
 	}
 	back := "/cases/" + ref + "#purchase"
 	if err := move(c.Request().Context(), actorOf(c), id); err != nil {
-		_, errs, ferr := purchaseFailed(err)
+		_, errs, ferr := refusal(err)
 		if ferr != nil {
 			return ferr
 		}
