@@ -61,6 +61,9 @@ func TestStaffReferACaseAndRecordTheRaid(t *testing.T) {
 		if _, err := a.shops.AddLink(context.Background(), a.accounts["staff"].ID, mine, second, "same_controller", "same payout account"); err != nil {
 			t.Fatal(err)
 		}
+		if n := staff.get("/cases/" + ref).doc(t).Find("[data-testid=open-linked-case]").Length(); n != 1 {
+			t.Fatalf("the linked shop is not offered as a case: %d", n)
+		}
 		if res := staff.post("/cases/"+ref+"/linked-cases", url.Values{"shop": {itoa(second)}}); res.StatusCode != http.StatusSeeOther ||
 			!strings.HasPrefix(res.Header.Get("Location"), "/cases/SC-") || res.Header.Get("Location") == "/cases/"+ref {
 			t.Fatalf("open the linked case: %d → %s", res.StatusCode, res.Header.Get("Location"))
