@@ -151,7 +151,7 @@ func (s *Server) submitVerdict(c echo.Context) error {
 		if errors.Is(err, verdict.ErrNotWithBrand) {
 			return database.ErrNotFound
 		}
-		status, errs, ferr := purchaseFailed(err)
+		status, errs, ferr := caseRefusal(err)
 		if ferr != nil {
 			return ferr
 		}

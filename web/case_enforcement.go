@@ -17,6 +17,7 @@ import (
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
+	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
 )
 
@@ -77,21 +78,36 @@ func (s *Server) recordRaid(c echo.Context) error {
 const raidLines = 5
 
 // enforcementDone: back to the case's enforcement section, or the case
-// again with the problem shown where it belongs.
+// again as it is now with what was typed, field errors beside their
+// fields and a refusal of the whole form once, in the enforcement section.
 func (s *Server) enforcementDone(c echo.Context, err error, typed url.Values, done string) error {
 	cs := caseOf(c)
 	if err == nil {
 		return s.redirect(c, "/cases/"+cs.Reference+"#enforcement", "success", done)
 	}
-	if errors.Is(err, enforcement.ErrNoBundle) {
-		return s.redirect(c, "/cases/"+cs.Reference+"#enforcement", "error", "error.bundle_required")
+	status, errs, err := caseRefusal(err)
+	if err != nil {
+		return err
 	}
-	if errors.Is(err, enforcement.ErrConflict) {
-		err = casework.ErrConflict
+	fresh, err := s.Cases.Get(c.Request().Context(), actorOf(c), cs.ID)
+	if err != nil {
+		return err
 	}
-	return s.refused(c, err, func(status int, fresh casework.Case, errs map[string]string) error {
-		return s.renderCaseWith(c, status, fresh, caseForms{Errors: errs, Enforce: page.StepForm{Step: "enforce", Values: typed, Errors: errs}})
-	})
+	return s.renderCaseWith(c, status, fresh, caseForms{Enforce: page.StepForm{Step: "enforce", Values: typed, Errors: errs}})
+}
+
+// caseRefusal maps a refused action on the case past the purchase (the
+// brand's verdict, the referral, the raid, the claim): the case or the
+// referral changed meanwhile, or the referral lacks its evidence bundle;
+// uploads and field errors as on every form. Any other error is returned.
+func caseRefusal(err error) (int, valid.Errors, error) {
+	switch {
+	case errors.Is(err, enforcement.ErrNoBundle):
+		return http.StatusConflict, valid.Errors{"conflict": "error.bundle_required"}, nil
+	case errors.Is(err, enforcement.ErrConflict), errors.Is(err, casework.ErrConflict), errors.Is(err, casework.ErrNotAllowed):
+		return http.StatusConflict, valid.Errors{"conflict": "error.case_changed"}, nil
+	}
+	return purchaseFailed(err)
 }
 
 // fileClaim fires file_claim with the claim's details.

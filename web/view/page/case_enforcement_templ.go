@@ -521,7 +521,7 @@ func enforcementSection(p CasePage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if f.Step != "" && f.Val("enforce", "place") != "" {
+					if f.Step == "enforce" && f.Values.Has("raided_on") {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, " open")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
