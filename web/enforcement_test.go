@@ -288,3 +288,27 @@ func TestRefusedEnforcementFormsKeepWhatWasTyped(t *testing.T) {
 		}
 	})
 }
+
+// TestARecoveriesPeriodThatIsNoPeriodIsShownBesideItsField: a date that
+// is not one, or an end before the start, comes back as typed with the
+// message beside the field, and no figures or export link.
+func TestARecoveriesPeriodThatIsNoPeriodIsShownBesideItsField(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		staff := newApp(t, db).as("staff")
+		for _, tc := range []struct{ query, field, kept string }{
+			{"from=2026-13-01&to=2026-12-31", "from", "2026-13-01"},
+			{"from=2026-05-01&to=2026-04-01", "to", "2026-04-01"},
+		} {
+			res := staff.get("/reports/recoveries?" + tc.query)
+			doc := res.doc(t)
+			v, _ := doc.Find("#f-" + tc.field).Attr("value")
+			if res.StatusCode != http.StatusUnprocessableEntity || v != tc.kept || doc.Find("[data-testid=error-"+tc.field+"]").Length() != 1 ||
+				doc.Find("[data-testid=ledger], [data-testid=ledger-csv]").Length() != 0 {
+				t.Fatalf("%s: %d, %s kept %q\n%.1500s", tc.query, res.StatusCode, tc.field, v, res.body)
+			}
+			if res := staff.get("/reports/recoveries.csv?" + tc.query); res.StatusCode != http.StatusBadRequest {
+				t.Fatalf("csv of %s: %d", tc.query, res.StatusCode)
+			}
+		}
+	})
+}
