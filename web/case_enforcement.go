@@ -62,7 +62,7 @@ func (s *Server) recordRaid(c echo.Context) error {
 	if err == nil {
 		in := enforcement.RaidInput{RaidedOn: up.Values.Get("raided_on"), Place: up.Values.Get("place"), Arrests: up.Values.Get("arrests"),
 			EstimatedSales: up.Values.Get("estimated_sales"), Notes: up.Values.Get("notes")}
-		for i := range raidLines {
+		for i := range page.RaidLines {
 			n := strconv.Itoa(i)
 			in.Lines = append(in.Lines, enforcement.LineInput{Description: up.Values.Get("line_desc_" + n),
 				Quantity: up.Values.Get("line_qty_" + n), UnitValue: up.Values.Get("line_value_" + n)})
@@ -73,9 +73,6 @@ func (s *Server) recordRaid(c echo.Context) error {
 	}
 	return s.enforcementDone(c, err, up.Values, "raid.recorded")
 }
-
-// raidLines is how many seizure lines the raid form offers.
-const raidLines = 5
 
 // enforcementDone: back to the case's enforcement section, or the case
 // again as it is now with what was typed, field errors beside their
