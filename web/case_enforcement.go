@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -61,7 +60,7 @@ func (s *Server) recordRaid(c echo.Context) error {
 	if err == nil {
 		in := enforcement.RaidInput{RaidedOn: up.Values.Get("raided_on"), Place: up.Values.Get("place"), Arrests: up.Values.Get("arrests"),
 			EstimatedSales: up.Values.Get("estimated_sales"), Notes: up.Values.Get("notes")}
-		for i := range raidLines {
+		for i := range page.RaidLines {
 			n := strconv.Itoa(i)
 			in.Lines = append(in.Lines, enforcement.LineInput{Description: up.Values.Get("line_desc_" + n),
 				Quantity: up.Values.Get("line_qty_" + n), UnitValue: up.Values.Get("line_value_" + n)})
@@ -73,22 +72,23 @@ func (s *Server) recordRaid(c echo.Context) error {
 	return s.enforcementDone(c, err, up.Values, "raid.recorded")
 }
 
-// raidLines is how many seizure lines the raid form offers.
-const raidLines = 5
-
 // enforcementDone: back to the case's enforcement section, or the case
-// again with the problem shown where it belongs.
+// again as it is now with what was typed, field errors beside their
+// fields and a refusal of the whole form once, in the enforcement section.
 func (s *Server) enforcementDone(c echo.Context, err error, typed url.Values, done string) error {
 	cs := caseOf(c)
 	if err == nil {
 		return s.redirect(c, "/cases/"+cs.Reference+"#enforcement", "success", done)
 	}
-	if errors.Is(err, enforcement.ErrNoBundle) {
-		return s.redirect(c, "/cases/"+cs.Reference+"#enforcement", "error", "error.bundle_required")
+	status, errs, err := refusal(err)
+	if err != nil {
+		return err
 	}
-	return s.refused(c, err, func(status int, fresh casework.Case, errs map[string]string) error {
-		return s.renderCaseWith(c, status, fresh, caseForms{Errors: errs, Enforce: page.StepForm{Step: "enforce", Values: typed, Errors: errs}})
-	})
+	fresh, err := s.Cases.Get(c.Request().Context(), actorOf(c), cs.ID)
+	if err != nil {
+		return err
+	}
+	return s.renderCaseWith(c, status, fresh, caseForms{Enforce: page.StepForm{Step: "enforce", Values: typed, Errors: errs}})
 }
 
 // fileClaim fires file_claim with the claim's details.

@@ -82,15 +82,6 @@ func (s *Server) renderCaseWith(c echo.Context, status int, cs casework.Case, f 
 		return err
 	}
 	p.Verdict = verdict.Current(p.Verdicts)
-	if p.Verdict != nil && p.Verdict.Result == verdict.Counterfeit && authz.Can(actor, authz.TriageFlags, cs.Subject()) {
-		for i, l := range p.Linked {
-			open := false
-			for _, r := range l.Cases {
-				open = open || (r.BrandName == b.Name && r.State != string(casework.Closed))
-			}
-			p.Linked[i].OfferCase = !open
-		}
-	}
 	p.EnforceForm = f.Enforce
 	if err := s.enforcementPanel(c, cs, &p); err != nil {
 		return err
@@ -112,6 +103,17 @@ func (s *Server) renderCaseWith(c echo.Context, status int, cs casework.Case, f 
 	}
 	if p.Linked, err = s.linkedShops(c, sh.ID); err != nil {
 		return err
+	}
+	// A linked shop is offered as a case of this brand once the verdict
+	// in force is counterfeit and the shop has no open case of the brand.
+	if p.Verdict != nil && p.Verdict.Result == verdict.Counterfeit && authz.Can(actor, authz.TriageFlags, cs.Subject()) {
+		for i, l := range p.Linked {
+			open := false
+			for _, r := range l.Cases {
+				open = open || (r.BrandName == b.Name && r.State != string(casework.Closed))
+			}
+			p.Linked[i].OfferCase = !open
+		}
 	}
 	entries, err := s.Cases.Timeline(ctx, cs.ID)
 	if err != nil {

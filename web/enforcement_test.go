@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"spotcheck/internal/bundle"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
@@ -61,6 +63,9 @@ func TestStaffReferACaseAndRecordTheRaid(t *testing.T) {
 		if _, err := a.shops.AddLink(context.Background(), a.accounts["staff"].ID, mine, second, "same_controller", "same payout account"); err != nil {
 			t.Fatal(err)
 		}
+		if n := staff.get("/cases/" + ref).doc(t).Find("[data-testid=open-linked-case]").Length(); n != 1 {
+			t.Fatalf("the linked shop is not offered as a case: %d", n)
+		}
 		if res := staff.post("/cases/"+ref+"/linked-cases", url.Values{"shop": {itoa(second)}}); res.StatusCode != http.StatusSeeOther ||
 			!strings.HasPrefix(res.Header.Get("Location"), "/cases/SC-") || res.Header.Get("Location") == "/cases/"+ref {
 			t.Fatalf("open the linked case: %d → %s", res.StatusCode, res.Header.Get("Location"))
@@ -77,7 +82,7 @@ func TestStaffReferACaseAndRecordTheRaid(t *testing.T) {
 			"letter_number": {"L-1"}}
 		// No bundle yet: refused with the reason, nothing moved.
 		res := staff.post("/cases/"+ref+"/referral", form)
-		if res.StatusCode != http.StatusSeeOther || !strings.Contains(staff.get("/cases/"+ref).body, "evidence bundle") {
+		if res.StatusCode != http.StatusConflict || !strings.Contains(res.doc(t).Find("[data-testid=form-error]").Text(), "evidence bundle") {
 			t.Fatalf("refer without a bundle: %d", res.StatusCode)
 		}
 		// A bad date keeps what was typed.
@@ -176,4 +181,134 @@ func atoi64(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestRefusedEnforcementFormsKeepWhatWasTyped submits bad input to each
+// enforcement form through the router: the case comes back with what was
+// typed, the message beside the field (a refusal of the whole form once,
+// in the enforcement section) and nothing written.
+func TestRefusedEnforcementFormsKeepWhatWasTyped(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a, _ := newPurchaseApp(t, db)
+		ref := a.confirmed(t, "shop-refusals")["purchase_case"]
+		staff := a.as("staff")
+		ctx := context.Background()
+		version := func() string {
+			c, err := a.cases.ByReference(ctx, a.accounts["staff"].Actor(), ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return itoa(int64(c.Version))
+		}
+		count := func(table string) int64 {
+			var n int64
+			db.Gorm.Table(table).Count(&n)
+			return n
+		}
+		formErrors := func(doc *goquery.Document, want string) {
+			t.Helper()
+			errs := doc.Find("[data-testid=form-error]")
+			if errs.Length() != 1 || !strings.Contains(errs.Text(), want) || errs.Closest("[data-testid=enforcement], [data-testid=claim]").Length() != 1 {
+				t.Fatalf("want one message %q in the enforcement section, got %d: %q", want, errs.Length(), errs.Text())
+			}
+		}
+		today := time.Now().UTC().Format(time.DateOnly)
+		refer := url.Values{"version": {version()}, "bureau": {"Riverside PSB"}, "referred_on": {today}, "letter_number": {"L-7"}}
+		// No bundle yet: the form again, as typed, with the reason.
+		res := staff.post("/cases/"+ref+"/referral", refer)
+		doc := res.doc(t)
+		if v, _ := doc.Find("#f-letter_number").Attr("value"); res.StatusCode != http.StatusConflict || v != "L-7" {
+			t.Fatalf("refer without a bundle: %d, letter kept %q", res.StatusCode, v)
+		}
+		formErrors(doc, "evidence bundle")
+		// A stale version: one clear message about the case.
+		res = staff.post("/cases/"+ref+"/claim", url.Values{"version": {"99"}, "court": {"Riverside Court"}, "filed_on": {today},
+			"basis": {"agreement"}, "amount": {"1000"}})
+		doc = res.doc(t)
+		if v, _ := doc.Find("#f-court").Attr("value"); res.StatusCode != http.StatusConflict || v != "Riverside Court" {
+			t.Fatalf("a stale claim: %d, court kept %q", res.StatusCode, v)
+		}
+		formErrors(doc, "This case was changed")
+		if n := count("referrals") + count("claims"); n != 0 {
+			t.Fatalf("%d referrals and claims after refusals", n)
+		}
+
+		c, _ := a.cases.ByReference(ctx, a.accounts["staff"].Actor(), ref)
+		if err := db.Gorm.Create(&bundle.Build{CaseID: c.ID, RequestedBy: a.accounts["staff"].ID, Lang: "en", Status: "done",
+			CreatedAt: time.Now().UTC()}).Error; err != nil {
+			t.Fatal(err)
+		}
+		refer.Set("version", version())
+		if res := staff.post("/cases/"+ref+"/referral", refer); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("refer: %d", res.StatusCode)
+		}
+		if res := staff.post("/cases/"+ref+"/referral/progress", url.Values{"referral_version": {"1"}, "status": {"accepted"},
+			"police_case_number": {"PSB-1"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("progress: %d", res.StatusCode)
+		}
+		// A raid without a place and a seizure line without a quantity.
+		res = staff.postFiles("/cases/"+ref+"/raids", url.Values{"raided_on": {today}, "line_desc_0": {"Watches"}, "line_qty_0": {"125"},
+			"line_value_0": {"1200"}, "line_desc_1": {"Seals"}, "line_value_1": {"10"}}, nil, true)
+		doc = res.doc(t)
+		form := doc.Find("[data-testid=raid-form]")
+		_, open := form.Closest("details").Attr("open")
+		if desc, _ := form.Find("[name=line_desc_1]").Attr("value"); res.StatusCode != http.StatusUnprocessableEntity || !open ||
+			desc != "Seals" || form.Find("[data-testid=error-place]").Length() != 1 || form.Find("[data-testid=error-line_1]").Length() != 1 ||
+			form.Find("[data-testid=error-line_0]").Length() != 0 {
+			t.Fatalf("refused raid: %d, form open %v, line kept %q\n%s", res.StatusCode, open, desc, form.Text())
+		}
+		if n := count("raids"); n != 0 {
+			t.Fatalf("%d raids after a refusal", n)
+		}
+
+		if res := staff.post("/cases/"+ref+"/claim", url.Values{"version": {version()}, "court": {"Riverside Court"}, "filed_on": {today},
+			"basis": {"agreement"}, "amount": {"1000"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("file claim: %d", res.StatusCode)
+		}
+		for _, step := range []struct {
+			path, field, kept string
+			form              url.Values
+		}{
+			{"/claim/hearings", "held_on", "note", url.Values{"held_on": {"next week"}, "note": {"first hearing"}}},
+			{"/claim/payments", "payment_amount", "payment_note", url.Values{"payment_amount": {"lots"}, "received_on": {today}, "payment_note": {"wire 1"}}},
+			{"/claim/outcome", "outcome_amount", "outcome_on", url.Values{"version": {version()}, "outcome": {"settlement"}, "outcome_amount": {"-"}, "outcome_on": {today}}},
+		} {
+			res := staff.post("/cases/"+ref+step.path, step.form)
+			doc := res.doc(t)
+			if v, _ := doc.Find("[name=" + step.kept + "]").Attr("value"); res.StatusCode != http.StatusUnprocessableEntity || v != step.form.Get(step.kept) ||
+				doc.Find("[data-testid=error-"+step.field+"]").Length() != 1 {
+				t.Fatalf("%s: %d, %s kept %q", step.path, res.StatusCode, step.kept, v)
+			}
+		}
+		if n := count("hearings") + count("payments"); n != 0 {
+			t.Fatalf("%d hearings and payments after refusals", n)
+		}
+		if c, _ := a.cases.ByReference(ctx, a.accounts["staff"].Actor(), ref); c.State != "litigating" {
+			t.Fatalf("case %s after a refused outcome", c.State)
+		}
+	})
+}
+
+// TestARecoveriesPeriodThatIsNoPeriodIsShownBesideItsField: a date that
+// is not one, or an end before the start, comes back as typed with the
+// message beside the field, and no figures or export link.
+func TestARecoveriesPeriodThatIsNoPeriodIsShownBesideItsField(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		staff := newApp(t, db).as("staff")
+		for _, tc := range []struct{ query, field, kept string }{
+			{"from=2026-13-01&to=2026-12-31", "from", "2026-13-01"},
+			{"from=2026-05-01&to=2026-04-01", "to", "2026-04-01"},
+		} {
+			res := staff.get("/reports/recoveries?" + tc.query)
+			doc := res.doc(t)
+			v, _ := doc.Find("#f-" + tc.field).Attr("value")
+			if res.StatusCode != http.StatusUnprocessableEntity || v != tc.kept || doc.Find("[data-testid=error-"+tc.field+"]").Length() != 1 ||
+				doc.Find("[data-testid=ledger], [data-testid=ledger-csv]").Length() != 0 {
+				t.Fatalf("%s: %d, %s kept %q\n%.1500s", tc.query, res.StatusCode, tc.field, v, res.body)
+			}
+			if res := staff.get("/reports/recoveries.csv?" + tc.query); res.StatusCode != http.StatusBadRequest {
+				t.Fatalf("csv of %s: %d", tc.query, res.StatusCode)
+			}
+		}
+	})
 }

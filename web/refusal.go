@@ -18,6 +18,8 @@ func refusal(err error) (int, valid.Errors, error) {
 	switch {
 	case errors.As(err, &ue):
 		return ue.status, ue.errs, nil
+	case errors.Is(err, enforcement.ErrNoBundle):
+		return http.StatusConflict, valid.Errors{"conflict": "error.bundle_required"}, nil
 	case errors.Is(err, casework.ErrConflict), errors.Is(err, casework.ErrNotAllowed), errors.Is(err, enforcement.ErrConflict):
 		return http.StatusConflict, valid.Errors{"conflict": "error.case_changed"}, nil
 	case errors.Is(err, purchase.ErrConflict), errors.Is(err, purchase.ErrNotAllowed):

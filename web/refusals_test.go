@@ -98,6 +98,17 @@ func TestARefusedAcceptanceAndVerdictKeepWhatWasTyped(t *testing.T) {
 			doc.Find("[data-testid=error-result]").Length() != 1 || doc.Find("[data-testid=error-signed_name]").Length() != 1 {
 			t.Fatalf("refused verdict: %d, note %q, authenticator %q\n%.1500s", res.StatusCode, note, author, res.body)
 		}
+		// A stale version (a colleague signed first): one message about the case.
+		form.Set("check_colour", "fail")
+		form.Set("confirm", "on")
+		form.Set("version", "99")
+		res = brand.postFiles("/authentications/"+ids["purchase_case"]+"/verdict", form, nil, true)
+		doc = res.doc(t)
+		note, _ = doc.Find(`input[name=note_colour]`).Attr("value")
+		if msg := doc.Find("[data-testid=form-error]"); res.StatusCode != http.StatusConflict || note != "crystals too blue" ||
+			msg.Length() != 1 || !strings.Contains(msg.Text(), "This case was changed") {
+			t.Fatalf("stale verdict: %d, note %q, message %q", res.StatusCode, note, msg.Text())
+		}
 		var n int64
 		db.Gorm.Table("verdicts").Count(&n)
 		if n != 0 {

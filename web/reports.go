@@ -9,40 +9,42 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/enforcement"
+	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
 )
 
 // period reads ?from=&to= (dates, to inclusive); the default is this year.
-func period(c echo.Context) (from, to time.Time, errKey string) {
+// What is wrong is keyed by the field it belongs beside.
+func period(c echo.Context) (from, to time.Time, errs valid.Errors) {
 	now := time.Now().UTC()
-	from, to = time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC), time.Date(now.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	from, to, errs = time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC), time.Date(now.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC), valid.Errors{}
 	if v := c.QueryParam("from"); v != "" {
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
-			return from, to, "error.date"
+			errs.Add("from", "error.date")
 		}
 		from = t
 	}
 	if v := c.QueryParam("to"); v != "" {
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
-			return from, to, "error.date"
+			errs.Add("to", "error.date")
 		}
 		to = t.AddDate(0, 0, 1)
 	}
-	if !to.After(from) {
-		return from, to, "error.period"
+	if len(errs) == 0 && !to.After(from) {
+		errs.Add("to", "error.period")
 	}
-	return from, to, ""
+	return from, to, errs
 }
 
 // recoveries is the staff's recoveries report: the ledger per brand over
 // a period.
 func (s *Server) recoveries(c echo.Context) error {
-	from, to, errKey := period(c)
+	from, to, errs := period(c)
 	status := http.StatusOK
 	var ls []enforcement.Ledger
-	if errKey == "" {
+	if len(errs) == 0 {
 		var err error
 		if ls, err = s.Enforcement.Ledgers(c.Request().Context(), from, to, nil); err != nil {
 			return err
@@ -51,14 +53,14 @@ func (s *Server) recoveries(c echo.Context) error {
 		status = http.StatusUnprocessableEntity
 	}
 	return s.render(c, status, page.Recoveries(page.RecoveriesPage{From: c.QueryParam("from"), To: c.QueryParam("to"),
-		Start: from, End: to.AddDate(0, 0, -1), Ledgers: ls, Error: errKey, Query: c.QueryString()}))
+		Start: from, End: to.AddDate(0, 0, -1), Ledgers: ls, Errors: errs, Query: c.QueryString()}))
 }
 
 // recoveriesCSV exports the same figures, amounts in yuan.
 func (s *Server) recoveriesCSV(c echo.Context) error {
-	from, to, errKey := period(c)
-	if errKey != "" {
-		return echo.NewHTTPError(http.StatusBadRequest, errKey)
+	from, to, errs := period(c)
+	if len(errs) > 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad period")
 	}
 	ls, err := s.Enforcement.Ledgers(c.Request().Context(), from, to, nil)
 	if err != nil {

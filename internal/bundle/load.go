@@ -141,37 +141,15 @@ func loadPurchases(tx *gorm.DB, rec *record) error {
 		}
 		rec.Chains = append(rec.Chains, c)
 	}
-	if err := tx.Where("case_id = ?", id).Order("id").Find(&rec.Verdicts).Error; err != nil {
-		return err
-	}
-	for i := range rec.Verdicts {
-		v := &rec.Verdicts[i]
-		if err := tx.Where("verdict_id = ?", v.ID).Find(&v.Checks).Error; err != nil {
-			return err
-		}
-		slices.SortFunc(v.Checks, func(a, b verdict.Check) int {
-			return slices.Index(verdict.Items, a.Item) - slices.Index(verdict.Items, b.Item)
-		})
-	}
-	return nil
+	var err error
+	rec.Verdicts, err = verdict.List(tx, id)
+	return err
 }
 
 // loadEnforcement reads the police referral and its raids, if any.
-func loadEnforcement(tx *gorm.DB, rec *record) error {
-	var refs []enforcement.Referral
-	if err := tx.Where("case_id = ?", rec.Case.ID).Limit(1).Find(&refs).Error; err != nil || len(refs) == 0 {
-		return err
-	}
-	rec.Referral = &refs[0]
-	if err := tx.Where("case_id = ?", rec.Case.ID).Order("id").Find(&rec.Raids).Error; err != nil {
-		return err
-	}
-	for i := range rec.Raids {
-		if err := tx.Where("raid_id = ?", rec.Raids[i].ID).Order("line").Find(&rec.Raids[i].Seizures).Error; err != nil {
-			return err
-		}
-	}
-	return nil
+func loadEnforcement(tx *gorm.DB, rec *record) (err error) {
+	rec.Referral, rec.Raids, err = enforcement.Load(tx, rec.Case.ID)
+	return err
 }
 
 func loadFiles(tx *gorm.DB, rec *record) error {

@@ -374,26 +374,34 @@ type Record struct {
 
 // ForCase loads a case's referral, raids and the thresholds measure.
 func (s *Service) ForCase(ctx context.Context, caseID int64) (Record, error) {
-	db := s.db.Gorm.WithContext(ctx)
-	var rec Record
-	var r Referral
-	err := db.Where("case_id = ?", caseID).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		rec.Measure = measure(nil, s.thresholds)
-		return rec, nil
+	r, raids, err := Load(s.db.Gorm.WithContext(ctx), caseID)
+	return Record{Referral: r, Raids: raids, Measure: measure(raids, s.thresholds)}, err
+}
+
+// Load reads a case's referral (nil: none) and its raids with their
+// seizures, in three queries, on db, which may be a transaction (the
+// evidence bundle reads the case in one snapshot).
+func Load(db *gorm.DB, caseID int64) (*Referral, []Raid, error) {
+	var refs []Referral
+	if err := db.Where("case_id = ?", caseID).Limit(1).Find(&refs).Error; err != nil || len(refs) == 0 {
+		return nil, nil, err
 	}
-	if err != nil {
-		return rec, err
+	var raids []Raid
+	if err := db.Where("case_id = ?", caseID).Order("id").Find(&raids).Error; err != nil || len(raids) == 0 {
+		return &refs[0], nil, err
 	}
-	rec.Referral = &r
-	if err := db.Where("case_id = ?", caseID).Order("id").Find(&rec.Raids).Error; err != nil {
-		return rec, err
+	ids := make([]int64, len(raids))
+	at := make(map[int64]int, len(raids))
+	for i, r := range raids {
+		ids[i], at[r.ID] = r.ID, i
 	}
-	for i := range rec.Raids {
-		if err := db.Where("raid_id = ?", rec.Raids[i].ID).Order("line").Find(&rec.Raids[i].Seizures).Error; err != nil {
-			return rec, err
-		}
+	var seized []Seizure
+	if err := db.Where("raid_id IN ?", ids).Order("raid_id, line").Find(&seized).Error; err != nil {
+		return nil, nil, err
 	}
-	rec.Measure = measure(rec.Raids, s.thresholds)
-	return rec, nil
+	for _, sz := range seized {
+		r := &raids[at[sz.RaidID]]
+		r.Seizures = append(r.Seizures, sz)
+	}
+	return &refs[0], raids, nil
 }

@@ -141,12 +141,18 @@ func TestThePoliceRoadAndTheThresholds(t *testing.T) {
 		if _, err := svc.RecordRaid(ctx, staff, c.ID, raid, nil); err != nil {
 			t.Fatal(err)
 		}
+		// A second raid, worth nothing: its line stays with it.
+		second := enforcement.RaidInput{RaidedOn: raid.RaidedOn, Place: "Second warehouse", Lines: []enforcement.LineInput{{"Empty boxes", "3", "0"}}}
+		if _, err := svc.RecordRaid(ctx, staff, c.ID, second, nil); err != nil {
+			t.Fatal(err)
+		}
 		rec, err := svc.ForCase(ctx, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		m := rec.Measure
-		if rec.Referral.Status != enforcement.Raided || len(rec.Raids) != 1 || len(rec.Raids[0].Seizures) != 2 {
+		if rec.Referral.Status != enforcement.Raided || len(rec.Raids) != 2 || len(rec.Raids[0].Seizures) != 2 ||
+			len(rec.Raids[1].Seizures) != 1 || rec.Raids[1].Seizures[0].Description != "Empty boxes" || rec.Raids[0].Seizures[1].Line != 2 {
 			t.Fatalf("record %+v", rec)
 		}
 		// 125 × 800 + 2 × 50 = 100,100 unsold (under 150,000); 60,000 sold

@@ -270,7 +270,12 @@ func (s *Service) Submit(ctx context.Context, actor authz.Actor, caseID int64, i
 // ForCase lists a case's verdicts with their checklists and line photos,
 // oldest first, in three queries.
 func (s *Service) ForCase(ctx context.Context, caseID int64) ([]Verdict, error) {
-	db := s.db.Gorm.WithContext(ctx)
+	return List(s.db.Gorm.WithContext(ctx), caseID)
+}
+
+// List is ForCase on db, which may be a transaction (the evidence bundle
+// reads the case in one snapshot).
+func List(db *gorm.DB, caseID int64) ([]Verdict, error) {
 	var vs []Verdict
 	if err := db.Where("case_id = ?", caseID).Order("id").Find(&vs).Error; err != nil || len(vs) == 0 {
 		return vs, err
