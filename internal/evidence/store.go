@@ -120,7 +120,17 @@ func (s *Store) maxSize() int64 {
 // so a refused file leaves nothing behind. Only one buffer of the file is
 // in memory at a time.
 func (s *Store) Put(ctx context.Context, r io.Reader, originalName string) (Stored, error) {
-	max := s.maxSize()
+	st, err := s.put(ctx, r, s.maxSize())
+	if err != nil {
+		return Stored{}, err
+	}
+	st.OriginalName = CleanName(originalName)
+	return st, nil
+}
+
+// put is Put without a name, with its own size limit: the one path by which
+// anything enters storage, uploads and derivatives alike.
+func (s *Store) put(ctx context.Context, r io.Reader, max int64) (Stored, error) {
 	head := make([]byte, sniffLen)
 	n, err := io.ReadFull(r, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
@@ -162,8 +172,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, originalName string) (Stor
 	if err := w.Close(); err != nil {
 		return Stored{}, fmt.Errorf("store evidence: %w", err)
 	}
-	return Stored{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Size: size, ContentType: contentType,
-		OriginalName: CleanName(originalName)}, nil
+	return Stored{Key: key, SHA256: hex.EncodeToString(h.Sum(nil)), Size: size, ContentType: contentType}, nil
 }
 
 // smallS3Parts makes the S3 uploader stream in parts of s3PartSize. Left
