@@ -8,109 +8,76 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"spotcheck/internal/authz"
-	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/purchase"
+	"spotcheck/internal/sharing"
 	"spotcheck/internal/verdict"
 	"spotcheck/web/view/page"
 )
 
-// The brand's side of a case: what reached the brand, and its verdict.
-// A brand user sees a case of their brand only once an item is on its way
-// to, or with, the brand; buyers appear by pseudonym; evidence only when
-// marked brand-visible. Anything else is not found.
+// The brand's side of a case, as internal/sharing shapes it for the
+// actor: what reached the brand, and its verdict. Anything else is not found.
 
 const ctxBrandCase = "spotcheck.brand_case"
 
 // loadBrandCase is the load-and-authorize middleware of /authentications/:ref.
 func (s *Server) loadBrandCase(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ctx := c.Request().Context()
-		var cs casework.Case
-		if err := s.DB.Gorm.WithContext(ctx).Where("reference = ?", c.Param("ref")).Take(&cs).Error; err != nil {
-			return database.NotFound(err)
+		bc, err := s.Sharing.BrandCase(c.Request().Context(), actorOf(c), c.Param("ref"))
+		if err != nil {
+			return err
 		}
-		sub := cs.Subject()
-		if actorOf(c).HasBrand(cs.BrandID) {
-			reached, err := s.Purchases.ReachedBrand(ctx, cs.ID, cs.BrandID)
-			if err != nil {
-				return err
-			}
-			sub.Shared = reached
-		}
-		if !authz.Can(actorOf(c), authz.ViewBrandCase, sub) {
-			return database.ErrNotFound
-		}
-		c.Set(ctxBrandCase, cs)
+		c.Set(ctxBrandCase, bc)
 		return next(c)
 	}
 }
 
-func brandCaseOf(c echo.Context) casework.Case { return c.Get(ctxBrandCase).(casework.Case) }
+func brandCaseOf(c echo.Context) sharing.BrandCase { return c.Get(ctxBrandCase).(sharing.BrandCase) }
 
 func (s *Server) showBrandCase(c echo.Context) error {
 	return s.renderBrandCase(c, http.StatusOK, brandCaseOf(c), page.VerdictForm{})
 }
 
-func (s *Server) renderBrandCase(c echo.Context, status int, cs casework.Case, f page.VerdictForm) error {
-	ctx := c.Request().Context()
-	sh, err := s.Shops.Get(ctx, cs.ShopID)
-	if err != nil {
-		return err
+func (s *Server) renderBrandCase(c echo.Context, status int, bc sharing.BrandCase, f page.VerdictForm) error {
+	p := page.BrandCasePage{Reference: bc.Case.Reference, State: string(bc.Case.State), Version: bc.Case.Version, ShopName: bc.ShopName,
+		Platform: bc.Platform, Form: f, MaxUploadMB: s.Config.MaxUpload >> 20, Verdicts: bc.Verdicts, Current: bc.Current, CanJudge: bc.CanJudge}
+	for _, l := range bc.Listings {
+		p.Listings = append(p.Listings, page.Listing{Title: l.Title, URL: l.URL})
 	}
-	p := page.BrandCasePage{Reference: cs.Reference, State: string(cs.State), Version: cs.Version, ShopName: sh.Name,
-		Platform: sh.Platform, Form: f, MaxUploadMB: s.Config.MaxUpload >> 20}
-	flags, err := s.Flags.ForCase(ctx, cs.ID)
-	if err != nil {
-		return err
+	for _, f := range bc.Files {
+		p.Evidence = append(p.Evidence, page.EvidenceItem{ID: f.ID, Kind: string(f.Kind), ContentType: f.ContentType,
+			OriginalName: f.Name, UploadedAt: f.UploadedAt, Image: f.Thumbnail})
 	}
-	for _, fl := range flags {
-		if fl.ListingTitle != "" || fl.ListingURL != "" {
-			p.Listings = append(p.Listings, page.Listing{Title: fl.ListingTitle, URL: fl.ListingURL})
+	for _, it := range bc.Items {
+		iv := page.ItemView{Item: it.Item, CanAccept: it.CanAccept}
+		for _, l := range it.Lines {
+			iv.Lines = append(iv.Lines, brandLine(c, l))
 		}
+		p.Items = append(p.Items, iv)
 	}
-	all, err := evidence.ForCase(ctx, s.DB.Gorm.WithContext(ctx), cs.ID)
-	if err != nil {
-		return err
-	}
-	for _, e := range all {
-		if e.Visibility == evidence.BrandVisible {
-			p.Evidence = append(p.Evidence, evidenceItem(e, false)) // no uploader names
-		}
-	}
-	chains, err := s.Purchases.Chains(ctx, cs.ID)
-	if err != nil {
-		return err
-	}
-	var reached []purchase.Chain // an item that never reached the brand is not the brand's to see
-	for _, ch := range chains {
-		if ch.Item.HolderKind == purchase.PartyBrand || (ch.Item.PendingKind != nil && *ch.Item.PendingKind == purchase.PartyBrand) {
-			reached = append(reached, ch)
-		}
-	}
-	lines, err := s.custodyLines(c, reached...)
-	if err != nil {
-		return err
-	}
-	for n, ch := range reached {
-		p.Items = append(p.Items, page.ItemView{Item: ch.Item, Lines: lines[n], CanAccept: ch.Item.PendingKind != nil})
-		if ch.Item.PendingKind == nil {
-			p.CanJudge = cs.State == casework.Authenticating || cs.State == casework.Confirmed
-		}
-	}
-	if p.Verdicts, err = s.Verdicts.ForCase(ctx, cs.ID); err != nil {
-		return err
-	}
-	p.Current = verdict.Current(p.Verdicts)
 	return s.render(c, status, page.BrandCase(p))
+}
+
+// brandLine names a brand-facing custody line's parties: buyers and brands
+// by the names the line carries, the others by their role.
+func brandLine(c echo.Context, l purchase.Line) page.CustodyLine {
+	party := func(kind purchase.Party, name string) string {
+		switch {
+		case name != "":
+			return name
+		case kind == "":
+			return i18nT(c, "party.seller")
+		}
+		return i18nT(c, "party."+kind)
+	}
+	return page.CustodyLine{Step: l.Step, From: party(l.FromKind, l.From), To: party(l.ToKind, l.To), At: l.At, Method: l.Method,
+		Carrier: l.Carrier, Seal: l.Seal, SealIntact: l.SealIntact, Condition: l.Condition, Place: l.Place}
 }
 
 // submitVerdict records the brand's signed verdict with its report and
 // photos, streamed to storage, and fires the verdict's transition.
 func (s *Server) submitVerdict(c echo.Context) error {
-	cs := brandCaseOf(c)
+	cs := brandCaseOf(c).Case
 	up, err := s.readUpload(c, func(field string, _ url.Values) (evidence.Kind, bool) {
 		switch {
 		case field == "report":
@@ -149,14 +116,14 @@ func (s *Server) submitVerdict(c echo.Context) error {
 	}
 	if err != nil {
 		if errors.Is(err, verdict.ErrNotWithBrand) {
-			return database.ErrNotFound
+			return echo.ErrNotFound
 		}
 		status, errs, ferr := refusal(err)
 		if ferr != nil {
 			return ferr
 		}
-		var fresh casework.Case // as it is now: someone may have moved it
-		if err := s.DB.Gorm.WithContext(c.Request().Context()).Take(&fresh, cs.ID).Error; err != nil {
+		fresh, err := s.Sharing.BrandCase(c.Request().Context(), actorOf(c), cs.Reference) // as it is now: someone may have moved it
+		if err != nil {
 			return err
 		}
 		return s.renderBrandCase(c, status, fresh, page.VerdictForm{In: in, Errors: errs})

@@ -13,7 +13,6 @@ import (
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
 	"spotcheck/internal/purchase"
-	"spotcheck/internal/role"
 	"spotcheck/web/view/page"
 )
 
@@ -92,38 +91,32 @@ func evidenceItem(e evidence.Evidence, canWithdraw bool) page.EvidenceItem {
 	return it
 }
 
-// custodyLines names the parties of the chains: volunteers by pseudonym
-// (chains are shown to brands too), brands by name, staff and police by
-// their role; the people who acted, except to brand users. The names are
-// loaded once for all the chains.
+// custodyLines names the parties of the chains of one case, for staff and
+// for the volunteer whose purchase it is: volunteers by their pseudonym on
+// the case, brands by name, staff and police by their role, and the
+// people who acted. (Brands get their own shaping: internal/sharing.)
 func (s *Server) custodyLines(c echo.Context, chains ...purchase.Chain) ([][]page.CustodyLine, error) {
+	if len(chains) == 0 {
+		return nil, nil
+	}
 	ctx := c.Request().Context()
-	var volunteers, actors []int64
+	var actors []int64
 	for _, ch := range chains {
 		for _, ev := range ch.Events {
 			actors = append(actors, ev.ActorID)
-			if ev.ToKind == purchase.PartyVolunteer {
-				volunteers = append(volunteers, ev.ToID)
-			}
-			if ev.FromKind == purchase.PartyVolunteer && ev.FromID != nil {
-				volunteers = append(volunteers, *ev.FromID)
-			}
 		}
 	}
 	brands, err := s.brandNames(c)
 	if err != nil {
 		return nil, err
 	}
-	pseudonyms, err := s.Purchases.Pseudonyms(ctx, volunteers)
+	pseudonyms, err := s.Purchases.Pseudonyms(ctx, chains[0].Item.CaseID)
 	if err != nil {
 		return nil, err
 	}
-	showPeople := actorOf(c).Role != role.Brand
-	var names map[int64]string
-	if showPeople {
-		if names, err = s.Users.Names(ctx, actors); err != nil {
-			return nil, err
-		}
+	names, err := s.Users.Names(ctx, actors)
+	if err != nil {
+		return nil, err
 	}
 	party := func(kind purchase.Party, id int64) string {
 		switch kind {

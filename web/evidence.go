@@ -5,106 +5,57 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"path"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"gocloud.dev/gcerrors"
 
 	"spotcheck/internal/authz"
-	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/role"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
 )
 
-// loadEvidence finds an evidence file and asks the policy whether the
-// actor may have it, on every request: not allowed is not found.
-func (s *Server) loadEvidence(c echo.Context, action authz.Action) (evidence.Evidence, error) {
+// downloadEvidence sends the file as an attachment: never rendered by the
+// browser in the app's origin, whatever it holds. Which bytes (the
+// original, or a metadata-free derivative) is the sharing service's call.
+func (s *Server) downloadEvidence(c echo.Context) error {
+	return s.sendEvidence(c, false, "attachment")
+}
+
+// thumbEvidence shows a thumbnail inline on the pages that list files.
+func (s *Server) thumbEvidence(c echo.Context) error { return s.sendEvidence(c, true, "inline") }
+
+func (s *Server) sendEvidence(c echo.Context, thumb bool, disposition string) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return evidence.Evidence{}, database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	ctx := c.Request().Context()
-	e, err := evidence.Get(ctx, s.DB.Gorm.WithContext(ctx), id)
-	if err != nil {
-		return e, err
-	}
-	sub, err := s.Purchases.EvidenceSubject(ctx, e.CaseID, e.PurchaseID, e.Visibility == evidence.BrandVisible)
-	if err != nil {
-		return e, err
-	}
-	if !authz.Can(actorOf(c), authz.ViewEvidence, sub) {
-		return e, database.ErrNotFound
-	}
-	if action == authz.WithdrawEvidence {
-		sub.OwnerID = e.UploadedBy
-		if !authz.Can(actorOf(c), action, sub) {
-			return e, database.ErrNotFound
-		}
-	}
-	return e, nil
-}
-
-// downloadEvidence sends the file as an attachment: never rendered by the
-// browser in the app's origin, whatever it holds.
-func (s *Server) downloadEvidence(c echo.Context) error {
-	e, err := s.loadEvidence(c, authz.ViewEvidence)
+	d, err := s.Sharing.Open(ctx, actorOf(c), id, thumb)
 	if err != nil {
 		return err
 	}
-	return s.sendEvidence(c, e, "attachment")
-}
-
-// thumbEvidence shows an image inline for the thumbnails of the case page.
-func (s *Server) thumbEvidence(c echo.Context) error {
-	e, err := s.loadEvidence(c, authz.ViewEvidence)
-	if err != nil {
-		return err
-	}
-	if !isImage(e.ContentType) {
-		return database.ErrNotFound
-	}
-	return s.sendEvidence(c, e, "inline")
-}
-
-func (s *Server) sendEvidence(c echo.Context, e evidence.Evidence, disposition string) error {
-	r, err := s.Evidence.Open(c.Request().Context(), e.BlobKey)
+	r, err := s.Evidence.Open(ctx, d.Key)
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		// On record but gone from storage: the integrity check reports it.
-		s.Logger.ErrorContext(c.Request().Context(), "evidence file missing from storage", "evidence", e.ID, "key", e.BlobKey)
-		return database.ErrNotFound
+		s.Logger.ErrorContext(ctx, "evidence file missing from storage", "evidence", d.Evidence.ID, "key", d.Key)
+		return echo.ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, e.ContentType)
-	h.Set(echo.HeaderContentLength, strconv.FormatInt(e.Size, 10))
-	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType(disposition, map[string]string{"filename": downloadName(e)}))
+	h.Set(echo.HeaderContentType, d.ContentType)
+	h.Set(echo.HeaderContentLength, strconv.FormatInt(d.Size, 10))
+	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType(disposition, map[string]string{"filename": d.Name}))
 	h.Set(echo.HeaderContentSecurityPolicy, "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	c.Response().WriteHeader(http.StatusOK)
 	_, err = io.Copy(c.Response(), r)
 	return err
-}
-
-// downloadName is the client's name when it had one (untrusted: only the
-// base name, as a header parameter), else the kind and the id.
-func downloadName(e evidence.Evidence) string {
-	name := path.Base(strings.ReplaceAll(e.OriginalName, "\\", "/"))
-	if name == "" || name == "." || name == "/" {
-		exts, _ := mime.ExtensionsByType(e.ContentType)
-		ext := ""
-		if len(exts) > 0 {
-			ext = exts[0]
-		}
-		name = string(e.Kind) + "-" + strconv.FormatInt(e.ID, 10) + ext
-	}
-	return name
 }
 
 func isImage(ct string) bool {
@@ -114,11 +65,18 @@ func isImage(ct string) bool {
 // withdrawEvidence records that a file was uploaded by mistake; it stays
 // on record with the reason.
 func (s *Server) withdrawEvidence(c echo.Context) error {
-	e, err := s.loadEvidence(c, authz.WithdrawEvidence)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	e, sub, err := s.Sharing.Evidence(ctx, actorOf(c), id)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	if sub.OwnerID = e.UploadedBy; !authz.Can(actorOf(c), authz.WithdrawEvidence, sub) {
+		return echo.ErrNotFound
+	}
 	back := "/cases/" + s.caseRef(c, e.CaseID) + "#evidence"
 	if actorOf(c).Role == role.Volunteer && e.PurchaseID != nil {
 		back = "/assignments/" + strconv.FormatInt(*e.PurchaseID, 10)

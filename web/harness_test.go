@@ -31,6 +31,7 @@ import (
 	"spotcheck/internal/notify"
 	"spotcheck/internal/password"
 	"spotcheck/internal/purchase"
+	"spotcheck/internal/sharing"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
@@ -122,6 +123,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens, Jobs: jobs,
 		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify, Verdicts: verdict.NewService(db),
 		Enforcement: enforcement.NewService(db, enforcement.DefaultThresholds),
+		Sharing:     sharing.NewService(db, a.evidence, a.purchase),
 		Logger:      slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)

@@ -24,6 +24,7 @@ import (
 	"spotcheck/internal/job"
 	"spotcheck/internal/notify"
 	"spotcheck/internal/purchase"
+	"spotcheck/internal/sharing"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
@@ -49,6 +50,7 @@ type Deps struct {
 	Notifications *notify.Service
 	Verdicts      *verdict.Service
 	Enforcement   *enforcement.Service
+	Sharing       *sharing.Service
 }
 
 // Server holds the handlers' dependencies.

@@ -27,6 +27,7 @@ import (
 	"spotcheck/internal/notify"
 	"spotcheck/internal/password"
 	"spotcheck/internal/purchase"
+	"spotcheck/internal/sharing"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
@@ -128,6 +129,7 @@ type app struct {
 	notifications *notify.Service
 	verdicts      *verdict.Service
 	enforcement   *enforcement.Service
+	sharing       *sharing.Service
 }
 
 func (a *app) close() {
@@ -157,10 +159,13 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		db.Close()
 		return nil, fmt.Errorf("evidence storage: %w", err)
 	}
+	store := &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload}
+	purchases := purchase.NewService(db, jobs, cfg.RotationWindow)
 	return &app{
 		jobs:          jobs,
-		evidence:      &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload},
-		purchases:     purchase.NewService(db, jobs, cfg.RotationWindow),
+		evidence:      store,
+		purchases:     purchases,
+		sharing:       sharing.NewService(db, store, purchases),
 		notifications: notify.NewService(db),
 		verdicts:      verdict.NewService(db),
 		enforcement:   enforcement.NewService(db, thresholds(cfg)),

@@ -60,6 +60,7 @@ const (
 	ApproveReimbursement Action = "reimbursement.approve" // staff: approve, mark paid
 	UploadEvidence       Action = "evidence.upload"       // staff; a volunteer on their own purchase
 	ViewEvidence         Action = "evidence.view"         // staff; the purchase's volunteer; a brand user when shared
+	ViewOriginal         Action = "evidence.original"     // the file as received, metadata and all: staff; the purchase's own volunteer
 	WithdrawEvidence     Action = "evidence.withdraw"     // staff; the uploader
 	HandleCustody        Action = "custody.handle"        // release or accept an item for a party
 	ViewBrandCase        Action = "brandcase.view"        // a brand user's view of a case whose item reached the brand
@@ -107,7 +108,7 @@ func Can(a Actor, action Action, s Subject) bool {
 		return a.Role == role.Brand && (s.BrandID == 0 || a.HasBrand(s.BrandID))
 	case ManageVolunteers, OrderPurchase, CancelPurchase, ApproveReimbursement, Enforce:
 		return staffLike(a)
-	case SendToBrand, ViewPurchase, UploadEvidence, WithdrawEvidence:
+	case SendToBrand, ViewPurchase, UploadEvidence, WithdrawEvidence, ViewOriginal:
 		return staffLike(a) || ownVolunteer(a, s)
 	case RecordPurchase:
 		return ownVolunteer(a, s)

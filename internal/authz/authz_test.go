@@ -61,6 +61,8 @@ func TestCanPerActor(t *testing.T) {
 		{ViewEvidence, Subject{Kind: "evidence", BrandID: 10, OwnerID: 99}, map[string]bool{"admin": true, "staff": true}},
 		{ViewEvidence, Subject{Kind: "evidence", BrandID: 10, Shared: true}, map[string]bool{"admin": true, "staff": true, "brand": true}},
 		{ViewEvidence, Subject{Kind: "evidence", BrandID: 11, Shared: true}, map[string]bool{"admin": true, "staff": true}},
+		{ViewOriginal, Subject{Kind: "evidence", BrandID: 10, OwnerID: 3, Shared: true}, map[string]bool{"admin": true, "staff": true, "volunteer": true}},
+		{ViewOriginal, Subject{Kind: "evidence", BrandID: 10, OwnerID: 99, Shared: true}, map[string]bool{"admin": true, "staff": true}},
 		{WithdrawEvidence, Subject{Kind: "evidence", OwnerID: 3}, map[string]bool{"admin": true, "staff": true, "volunteer": true}},
 		{HandleCustody, Subject{Kind: CustodyStaff}, map[string]bool{"admin": true, "staff": true}},
 		{HandleCustody, Subject{Kind: CustodyVolunteer, OwnerID: 3}, map[string]bool{"volunteer": true}},

@@ -403,42 +403,8 @@ func (s *Service) GetItem(ctx context.Context, id int64) (Item, error) {
 	return it, database.NotFound(err)
 }
 
-// EvidenceSubject describes an evidence file of caseID to the policy: the
-// case's brand, the purchase's volunteer as owner (ownerOf: the uploader
-// for withdrawal), and whether it is shared with the brand — brand-visible
-// and on a case whose item is on its way to, or with, the brand.
-func (s *Service) EvidenceSubject(ctx context.Context, caseID int64, purchaseID *int64, brandVisible bool) (authz.Subject, error) {
-	db := s.db.Gorm.WithContext(ctx)
-	sub := authz.Subject{Kind: "evidence"}
-	if err := scalar(db, &sub.BrandID, "SELECT brand_id FROM cases WHERE id = ?", caseID); err != nil {
-		return sub, err
-	}
-	if purchaseID != nil {
-		if err := scalar(db, &sub.OwnerID, "SELECT volunteer_id FROM purchases WHERE id = ?", *purchaseID); err != nil {
-			return sub, err
-		}
-	}
-	if brandVisible {
-		shared, err := s.ReachedBrand(ctx, caseID, sub.BrandID)
-		if err != nil {
-			return sub, err
-		}
-		sub.Shared = shared
-	}
-	return sub, nil
-}
-
 // MayAccept reports whether actor acts for the party an item is on its
 // way to (checked again, in the transaction, by Accept).
 func MayAccept(actor authz.Actor, it Item) bool {
 	return it.PendingKind != nil && actsFor(actor, *it.PendingKind, *it.PendingID)
-}
-
-// ReachedBrand reports whether an item of the case is on its way to, or
-// with, the case's brand: from then on the brand's users see the case.
-func (s *Service) ReachedBrand(ctx context.Context, caseID, brandID int64) (bool, error) {
-	var n int64
-	err := s.db.Gorm.WithContext(ctx).Model(&Item{}).Where("case_id = ? AND ((holder_kind = ? AND holder_id = ?) OR (pending_kind = ? AND pending_id = ?))",
-		caseID, PartyBrand, brandID, PartyBrand, brandID).Count(&n).Error
-	return n > 0, err
 }

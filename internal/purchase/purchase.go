@@ -202,6 +202,9 @@ func (s *Service) Order(ctx context.Context, actor authz.Actor, caseID int64, in
 			}
 			return err
 		}
+		if err := buyerTx(tx, c.ID, p.VolunteerID, now); err != nil {
+			return err
+		}
 		if _, err := audit.Append(ctx, tx, audit.Record{Action: "purchase.order", ObjectType: "purchase", ObjectID: itoa(p.ID),
 			Detail: map[string]any{"case": c.Reference, "volunteer_id": p.VolunteerID, "persona_id": p.PersonaID,
 				"budget_minor": budget, "currency": in.Currency, "due_on": in.DueOn}}); err != nil {

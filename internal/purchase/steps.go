@@ -20,10 +20,12 @@ import (
 // on only from the step before, the uploaded files (already streamed to
 // blob storage) are recorded as evidence, staff are notified.
 
-// visibility: what the seller sent (parcel and item photos) is shown to
-// the brand; receipts and screenshots carry the buyer persona and are not.
+// visibility: photos of the item are shown to the brand (as metadata-free
+// derivatives); receipts and screenshots carry the buyer persona, and the
+// sealed parcel its shipping label (name, address, tracking number), so
+// they stay with staff.
 func visibility(k evidence.Kind) evidence.Visibility {
-	if k == evidence.ParcelPhoto || k == evidence.ItemPhoto {
+	if k == evidence.ItemPhoto {
 		return evidence.BrandVisible
 	}
 	return evidence.StaffOnly

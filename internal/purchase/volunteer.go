@@ -265,18 +265,8 @@ func (s *Service) PersonaFor(ctx context.Context, actor authz.Actor, p Purchase)
 	return ps, database.NotFound(err)
 }
 
-// Pseudonyms maps the given volunteers' user ids to the pseudonyms
-// brands see.
-func (s *Service) Pseudonyms(ctx context.Context, ids []int64) (map[int64]string, error) {
-	var vs []Volunteer
-	if len(ids) > 0 {
-		if err := s.db.Gorm.WithContext(ctx).Select("user_id, pseudonym").Where("user_id IN ?", ids).Find(&vs).Error; err != nil {
-			return nil, err
-		}
-	}
-	m := make(map[int64]string, len(vs))
-	for _, v := range vs {
-		m[v.UserID] = v.Pseudonym
-	}
-	return m, nil
+// Pseudonyms maps the buyers of a case (volunteer user ids) to the
+// pseudonyms brands and bundles know them by on that case.
+func (s *Service) Pseudonyms(ctx context.Context, caseID int64) (map[int64]string, error) {
+	return CasePseudonyms(s.db.Gorm.WithContext(ctx), caseID)
 }

@@ -18,6 +18,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
+	"spotcheck/internal/purchase"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/valid"
 )
@@ -340,9 +341,7 @@ func (s *Service) Overview(ctx context.Context, actor authz.Actor) (map[casework
 		N     int64
 	}
 	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT c.state, COUNT(*) AS n FROM cases c
-		WHERE c.brand_id IN ? AND EXISTS (SELECT 1 FROM items i JOIN custody_events e ON e.item_id = i.id
-			WHERE i.case_id = c.id AND e.step = 'release' AND e.to_kind = 'brand' AND e.to_id = c.brand_id)
-		GROUP BY c.state`, actor.BrandIDs).Scan(&rows).Error
+		WHERE c.brand_id IN ? AND `+purchase.CaseReachedBrandSQL+` GROUP BY c.state`, actor.BrandIDs).Scan(&rows).Error
 	for _, r := range rows {
 		out[r.State] = r.N
 	}
