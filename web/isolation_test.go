@@ -149,7 +149,7 @@ func TestNoBuyerIdentityCrossesToTheBrand(t *testing.T) {
 
 		brand := a.as("brand")
 		starts := []string{"/authentications", "/authentications/" + m.ref, "/notifications", "/authentications/cases"}
-		check := func(phase string) {
+		check := func(t *testing.T, phase string) {
 			t.Helper()
 			got := brand.crawl(t, "brand ("+phase+")", starts, identityMarkers)
 			downloads, thumbs := 0, 0
@@ -184,9 +184,9 @@ func TestNoBuyerIdentityCrossesToTheBrand(t *testing.T) {
 				t.Errorf("brand (%s): the custody section does not show the buyer's pseudonym", phase)
 			}
 		}
-		t.Run("the brand's pages on the way in", func(t *testing.T) { check("in transit") })
+		t.Run("the brand's pages on the way in", func(t *testing.T) { check(t, "in transit") })
 		a.signCounterfeit(t, brand, m.ref, m.caseID, m.itemID)
-		t.Run("the brand's pages after its verdict", func(t *testing.T) { check("confirmed") })
+		t.Run("the brand's pages after its verdict", func(t *testing.T) { check(t, "confirmed") })
 
 		t.Run("the default bundle", func(t *testing.T) {
 			if res := staff.post("/cases/"+m.ref+"/bundles", nil); res.StatusCode != http.StatusSeeOther {
