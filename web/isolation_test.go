@@ -40,7 +40,7 @@ var identityMarkers = []string{
 	"MRKARTIST", "MRKMAKE", "MRKMODEL", "MRKSERIAL", "MRKGPS", "MRKXMP", "MRKCOMMENTSEG", // photo metadata
 	"MRKFILENAME",                             // the photo's original file name
 	"MRKCARRIERIN", "MRKTRACKIN", "MRKSEALIN", // seller → volunteer leg (delivery step)
-	"MRKCARRIEROUT", "MRKTRACKOUT", "MRKSEALOUT", // volunteer's dispatch to the brand
+	"MRKTRACKOUT",                                    // the volunteer's dispatch to the brand: its carrier and seal are the brand's to check, its tracking number leads to the sender
 	"MRKACCOUNT", "MRKADDRESS", "MRKPHONE", "MRKPAY", // persona
 	"MRKNAME", "mrkmail", // the volunteer
 	"MRKORDERNO", // the order number on the platform

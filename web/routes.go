@@ -117,6 +117,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	brandUser := signedIn.Group("", s.require(authz.ViewAuthQueue))
 	brandUser.GET("/authentications", s.authentications)
+	brandUser.GET("/authentications/cases", s.brandCases)
 	brandUser.GET("/authentications/report", s.reportForm)
 	brandUser.POST("/authentications/report", s.reportListing)
 	brandCase := brandUser.Group("/authentications/:ref", s.loadBrandCase)

@@ -112,6 +112,7 @@ func matrix() map[string]matrixRow {
 		"GET /evidence/:id/thumb":                  {path: "/evidence/{evidence}/thumb", want: signInFirst(ok, ok, ok, notFound)},
 		"POST /evidence/:id/withdraw":              {path: "/evidence/{evidence}/withdraw", form: url.Values{"reason": {""}}, want: signInFirst(redirect, redirect, redirect, notFound)},
 		"POST /items/:id/accept":                   {path: "/items/{item}/accept", want: signInFirst(notFound, notFound, notFound, notFound)},
+		"GET /authentications/cases":               {path: "/authentications/cases", want: signInFirst(forbid, forbid, forbid, ok)},
 		"GET /authentications/report":              {path: "/authentications/report", want: signInFirst(forbid, forbid, forbid, ok)},
 		"POST /authentications/report":             {path: "/authentications/report", form: url.Values{"reason": {""}}, want: signInFirst(forbid, forbid, forbid, invalid)},
 		"POST /cases/:ref/bundles":                 {path: "/cases/{case}/bundles", want: signInFirst(redirect, redirect, forbid, forbid)},

@@ -134,6 +134,7 @@ var purchaseMessages = map[string][2]string{
 	"evidence.kind.police_document": {"Police document", "警方文书"},
 
 	"custody.title":          {"Custody of %s", "%s 的保管记录"},
+	"custody.bought":         {"%s bought the item", "%s 购得物品"},
 	"custody.received":       {"%s received the parcel from the seller", "%s 从卖家处收到包裹"},
 	"custody.released":       {"%s handed the item to %s", "%s 将物品交给 %s"},
 	"custody.accepted":       {"%s accepted the item from %s", "%s 签收了来自 %s 的物品"},

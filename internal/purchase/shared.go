@@ -46,7 +46,7 @@ func ReachedBrandTx(db *gorm.DB, caseID int64) (bool, error) {
 // kind and, for buyers and brands, by name (the buyer's pseudonym on the
 // case); no tracking numbers, no places a buyer gave, no people.
 type Line struct {
-	Step       string // bought, received (the buyer's leg, summarised), then release and accept
+	Step       string // bought and receive (the buyer's leg, summarised), then release and accept
 	FromKind   Party
 	From       string
 	ToKind     Party
@@ -69,7 +69,7 @@ type BrandChain struct {
 
 // BrandChains lists the items of a case that were released to its brand,
 // each with its brand-facing custody: the buyer's leg only as "bought" and
-// "received" with their dates (no carrier, tracking, seal or place), then
+// "receive" with their dates (no carrier, tracking, seal or place), then
 // every link from the release towards the brand on, without tracking
 // numbers and without the places a buyer typed. brandName names the brand.
 func (s *Service) BrandChains(ctx context.Context, caseID int64, brandName string) ([]BrandChain, error) {
@@ -126,7 +126,7 @@ func (s *Service) BrandChains(ctx context.Context, caseID int64, brandName strin
 				continue
 			}
 			if ev.Step == "receive" {
-				out[n].Lines = append(out[n].Lines, Line{Step: "received", ToKind: PartyVolunteer, To: buyer, At: ev.At})
+				out[n].Lines = append(out[n].Lines, Line{Step: "receive", ToKind: PartyVolunteer, To: buyer, At: ev.At})
 				continue
 			}
 			shown = shown || (ev.Step == "release" && ev.ToKind == PartyBrand)

@@ -1,0 +1,31 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"spotcheck/internal/casework"
+	"spotcheck/internal/sharing"
+	"spotcheck/web/view/page"
+)
+
+// brandCases is the brand's case history: every case of its brands that
+// reached it, filtered by state and by reference or shop, newest first.
+func (s *Server) brandCases(c echo.Context) error {
+	f := sharing.CaseFilter{Query: c.QueryParam("q")}
+	if st, err := casework.ParseState(c.QueryParam("state")); err == nil {
+		f.State = st
+	}
+	f.Before, _ = strconv.ParseInt(c.QueryParam("before"), 10, 64)
+	rows, more, err := s.Sharing.BrandCases(c.Request().Context(), actorOf(c), f)
+	if err != nil {
+		return err
+	}
+	p := page.BrandCasesPage{Rows: rows, Filter: f}
+	if more {
+		p.Next = rows[len(rows)-1].ID
+	}
+	return s.render(c, http.StatusOK, page.BrandCases(p))
+}
