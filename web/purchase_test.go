@@ -153,9 +153,14 @@ func TestEvidenceDownloadsAreForThoseWhoMaySeeThem(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var photo int64
-		db.Gorm.Table("evidence").Select("id").Where("purchase_id = ? AND kind = 'parcel_photo'", ids["purchase"]).Take(&photo)
-		receipt, parcel := "/evidence/"+ids["evidence"], fmt.Sprintf("/evidence/%d", photo)
+		var photo, itemPhoto int64
+		if err := db.Gorm.Table("evidence").Select("id").Where("purchase_id = ? AND kind = 'parcel_photo'", ids["purchase"]).Take(&photo).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Gorm.Table("evidence").Select("id").Where("purchase_id = ? AND kind = 'item_photo'", ids["purchase"]).Take(&itemPhoto).Error; err != nil {
+			t.Fatal(err)
+		}
+		receipt, parcel, item := "/evidence/"+ids["evidence"], fmt.Sprintf("/evidence/%d", photo), fmt.Sprintf("/evidence/%d", itemPhoto)
 		signIn := func(email string) *client {
 			c := a.client()
 			if res := c.signIn(email, testPassword); res.StatusCode != http.StatusSeeOther {
@@ -169,9 +174,11 @@ func TestEvidenceDownloadsAreForThoseWhoMaySeeThem(t *testing.T) {
 			want int
 		}{
 			{a.as("staff"), receipt, 200}, {a.as("volunteer"), receipt, 200}, {a.as("brand"), receipt, 404},
-			{a.as("brand"), parcel, 200}, // brand-visible, and the item is on its way to the brand
-			{signIn(other.Email), receipt, 404}, {signIn(other.Email), parcel, 404},
-			{signIn(otherBrand.Email), parcel, 404},
+			{a.as("brand"), item, 200},   // brand-visible, and the item is on its way to the brand (a derivative)
+			{a.as("brand"), parcel, 404}, // the parcel's label names the buyer: staff only
+			{a.as("staff"), parcel, 200}, {a.as("volunteer"), parcel, 200},
+			{signIn(other.Email), receipt, 404}, {signIn(other.Email), parcel, 404}, {signIn(other.Email), item, 404},
+			{signIn(otherBrand.Email), item, 404},
 			{a.as("anonymous"), receipt, http.StatusSeeOther},
 		} {
 			res := tc.who.get(tc.path)

@@ -115,7 +115,7 @@ func (a *app) seedPurchase(t testing.TB, shopID string, upTo purchase.Status) ma
 	}
 	p, _ = a.purchase.Get(ctx, staff, p.ID)
 	if err := a.purchase.RecordDelivery(ctx, vol, p.ID, purchase.DeliveryStep{Version: p.Version, DeliveredOn: today, SealNumber: "SEAL-" + shopID},
-		put(evidence.ParcelPhoto)); err != nil {
+		append(put(evidence.ParcelPhoto), put(evidence.ItemPhoto)...)); err != nil {
 		t.Fatal(err)
 	}
 	ch, _, err := a.purchase.ChainOf(ctx, p.ID)
