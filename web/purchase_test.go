@@ -70,7 +70,7 @@ func blobFiles(t *testing.T, dir string) []string {
 	return out
 }
 
-func newPurchaseApp(t *testing.T, db *database.DB) (*app, string) {
+func newPurchaseApp(t testing.TB, db *database.DB) (*app, string) {
 	dir := t.TempDir()
 	a := newApp(t, db, func(c *config.Config) {
 		c.BlobURL = "file://" + filepath.ToSlash(dir)
