@@ -193,6 +193,7 @@ func recordDerivativeTx(ctx context.Context, tx *gorm.DB, e Evidence, d Derivati
 func findDerivative(ctx context.Context, db *gorm.DB, evidenceID int64, t Transform) (Derivative, error) {
 	var d Derivative
 	err := db.WithContext(ctx).Where("evidence_id = ? AND transform = ?", evidenceID, t).Take(&d).Error
+	d.CreatedAt = d.CreatedAt.UTC() // PostgreSQL's driver gives local time
 	return d, database.NotFound(err)
 }
 
@@ -211,6 +212,7 @@ func Derivatives(ctx context.Context, db *gorm.DB, evidenceIDs []int64) (map[int
 			return nil, fmt.Errorf("load derivatives: %w", err)
 		}
 		for _, d := range rows {
+			d.CreatedAt = d.CreatedAt.UTC()
 			if out[d.EvidenceID] == nil {
 				out[d.EvidenceID] = map[Transform]Derivative{}
 			}
