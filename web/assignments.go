@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/purchase"
 	"spotcheck/web/view/page"
@@ -29,7 +28,7 @@ func (s *Server) loadAssignment(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 		if err != nil {
-			return database.ErrNotFound
+			return echo.ErrNotFound
 		}
 		a, err := s.Purchases.Assignment(c.Request().Context(), actorOf(c), id)
 		if err != nil {
@@ -59,7 +58,7 @@ func (s *Server) renderAssignment(c echo.Context, status int, a purchase.Assignm
 	if err != nil {
 		return err
 	}
-	mine, err := evidence.ForPurchase(ctx, s.DB.Gorm, a.ID)
+	mine, err := s.Sharing.PurchaseFiles(ctx, actor, a.ID, a.VolunteerID)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"strconv"
 
@@ -9,7 +10,6 @@ import (
 
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
 	"spotcheck/internal/purchase"
@@ -33,7 +33,7 @@ func (s *Server) purchasePanel(c echo.Context, cs casework.Case, p *page.CasePag
 	for _, pu := range ps {
 		ids = append(ids, pu.VolunteerID, pu.OrderedBy)
 	}
-	all, err := evidence.ForCase(ctx, s.DB.Gorm.WithContext(ctx), cs.ID)
+	all, err := s.Sharing.CaseFiles(ctx, actor, cs)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (s *Server) purchasePanel(c echo.Context, cs casework.Case, p *page.CasePag
 		pv := page.PurchaseView{Purchase: pu, Volunteer: names[pu.VolunteerID], OrderedBy: names[pu.OrderedBy]}
 		if persona, err := s.Purchases.PersonaFor(ctx, actor, pu); err == nil {
 			pv.Persona = persona
-		} else if !errors.Is(err, database.ErrNotFound) {
+		} else if !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		if r, err := s.Purchases.ReimbursementOf(ctx, pu.ID); err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/role"
@@ -22,7 +21,7 @@ func (s *Server) acceptItem(c echo.Context) error {
 		return err
 	}
 	if !purchase.MayAccept(actorOf(c), it) {
-		return database.ErrNotFound // before reading any file
+		return echo.ErrNotFound // before reading any file
 	}
 	up, err := s.readUpload(c, fixedKinds(map[string]evidence.Kind{"photos": evidence.ItemPhoto}))
 	if err == nil {
@@ -50,7 +49,7 @@ func (s *Server) releaseItem(c echo.Context) error {
 func (s *Server) itemParam(c echo.Context) (purchase.Item, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return purchase.Item{}, database.ErrNotFound
+		return purchase.Item{}, echo.ErrNotFound
 	}
 	return s.Purchases.GetItem(c.Request().Context(), id)
 }
@@ -62,13 +61,17 @@ func (s *Server) itemParam(c echo.Context) (purchase.Item, error) {
 func (s *Server) custodyDone(c echo.Context, it purchase.Item, up upload, err error, done string) error {
 	actor := actorOf(c)
 	if errors.Is(err, purchase.ErrNotHolder) {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	if err == nil {
 		if actor.Role == role.Brand {
 			return s.redirect(c, "/authentications", "success", done)
 		}
-		return s.redirect(c, "/cases/"+s.caseRef(c, it.CaseID)+"#custody", "success", done)
+		ref, err := s.Cases.Reference(c.Request().Context(), it.CaseID)
+		if err != nil {
+			return err
+		}
+		return s.redirect(c, "/cases/"+ref+"#custody", "success", done)
 	}
 	status, errs, ferr := refusal(err)
 	if ferr != nil {

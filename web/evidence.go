@@ -69,19 +69,11 @@ func (s *Server) withdrawEvidence(c echo.Context) error {
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	ctx := c.Request().Context()
-	e, sub, err := s.Sharing.Evidence(ctx, actorOf(c), id)
-	if err != nil {
-		return err
-	}
-	if sub.OwnerID = e.UploadedBy; !authz.Can(actorOf(c), authz.WithdrawEvidence, sub) {
-		return echo.ErrNotFound
-	}
-	back := "/cases/" + s.caseRef(c, e.CaseID) + "#evidence"
+	e, ref, err := s.Sharing.Withdraw(c.Request().Context(), actorOf(c), id, c.FormValue("reason"))
+	back := "/cases/" + ref + "#evidence"
 	if actorOf(c).Role == role.Volunteer && e.PurchaseID != nil {
 		back = "/assignments/" + strconv.FormatInt(*e.PurchaseID, 10)
 	}
-	err = evidence.Withdraw(ctx, s.DB, actorOf(c), e.ID, c.FormValue("reason"))
 	if errors.Is(err, evidence.ErrWithdrawn) {
 		return s.redirect(c, back, "error", "error.already_withdrawn")
 	}
@@ -98,18 +90,12 @@ func (s *Server) withdrawEvidence(c echo.Context) error {
 	return s.redirect(c, back, "success", "evidence.withdrawn_done")
 }
 
-func (s *Server) caseRef(c echo.Context, caseID int64) string {
-	var ref string
-	_ = s.DB.Gorm.WithContext(c.Request().Context()).Raw("SELECT reference FROM cases WHERE id = ?", caseID).Row().Scan(&ref)
-	return ref
-}
-
 // uploadCaseEvidence: staff add files to a case (reports, police
 // documents, photos), choosing whether the brand may see them.
 func (s *Server) uploadCaseEvidence(c echo.Context) error {
 	cs := caseOf(c)
 	if !authz.Can(actorOf(c), authz.UploadEvidence, cs.Subject()) {
-		return echo.ErrForbidden
+		return echo.ErrForbidden // before reading any file
 	}
 	up, err := s.readUpload(c, chosenKind)
 	if err == nil {
@@ -117,7 +103,7 @@ func (s *Server) uploadCaseEvidence(c echo.Context) error {
 		if up.Values.Get("brand_visible") != "" {
 			vis = evidence.BrandVisible
 		}
-		if err = evidence.Attach(c.Request().Context(), s.DB, actorOf(c), cs.ID, cs.Reference, vis, up.Files); err != nil {
+		if err = s.Sharing.Attach(c.Request().Context(), actorOf(c), cs, vis, up.Files); err != nil {
 			s.discard(c.Request().Context(), up.Files)
 		}
 	}

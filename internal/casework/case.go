@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -462,4 +463,20 @@ func GrowTx(tx *gorm.DB, actor authz.Actor, gs []Growth, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// Reference is the reference of case id: the one lookup from a case's id
+// to the name people know it by.
+func Reference(db *gorm.DB, id int64) (string, error) {
+	var ref string
+	err := db.Model(&Case{}).Select("reference").Where("id = ?", id).Row().Scan(&ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", database.ErrNotFound
+	}
+	return ref, err
+}
+
+// Reference is the reference of case id.
+func (s *Service) Reference(ctx context.Context, id int64) (string, error) {
+	return Reference(s.db.Gorm.WithContext(ctx), id)
 }

@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 )
 
@@ -19,7 +20,4 @@ func scalar(db *gorm.DB, dest any, query string, args ...any) error {
 }
 
 // caseRef is the reference of case id.
-func caseRef(db *gorm.DB, id int64) (string, error) {
-	var ref string
-	return ref, scalar(db, &ref, "SELECT reference FROM cases WHERE id = ?", id)
-}
+func caseRef(db *gorm.DB, id int64) (string, error) { return casework.Reference(db, id) }
