@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/authz"
-	"spotcheck/internal/database"
 	"spotcheck/internal/user"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
@@ -29,7 +28,7 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if !authz.Can(actorOf(c), authz.ManageUsers, authz.Subject{Kind: "user", OwnerID: u.ID}) {
-			return database.ErrNotFound
+			return echo.ErrNotFound
 		}
 		c.Set(ctxSubjectUser, &u)
 		return next(c)

@@ -12,7 +12,6 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
@@ -136,11 +135,11 @@ func (s *Server) downloadBundle(c echo.Context) error {
 	cs := caseOf(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	b, err := bundle.Get(c.Request().Context(), s.DB, id)
 	if err != nil || b.CaseID != cs.ID || b.Status != "done" {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	r, err := s.Evidence.Bucket.NewReader(c.Request().Context(), b.BlobKey, nil)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
 	"spotcheck/internal/valid"
 	"spotcheck/internal/verdict"
 	"spotcheck/web/view/page"
@@ -237,7 +236,7 @@ func (s *Server) openLinkedCase(c echo.Context) error {
 	cs := caseOf(c)
 	shopID, err := strconv.ParseInt(c.FormValue("shop"), 10, 64)
 	if err != nil {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	opened, err := s.Verdicts.OpenLinkedCase(c.Request().Context(), actorOf(c), cs.ID, shopID)
 	if errors.Is(err, verdict.ErrNoCounterfeitVerdict) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -10,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
 	"spotcheck/internal/user"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
@@ -55,7 +55,7 @@ func classify(err error) (int, string) {
 		return http.StatusTooManyRequests, "error.throttled"
 	case errors.Is(err, casework.ErrConflict), errors.Is(err, casework.ErrNotAllowed):
 		return http.StatusConflict, "error.case_changed"
-	case errors.Is(err, database.ErrNotFound):
+	case errors.Is(err, fs.ErrNotExist):
 		return http.StatusNotFound, "error.not_found"
 	case errors.Is(err, valid.ErrInvalid):
 		return http.StatusUnprocessableEntity, "error.invalid"

@@ -2,13 +2,13 @@ package web
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
 	"spotcheck/internal/flag"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
@@ -108,7 +108,7 @@ func (s *Server) triageFailed(c echo.Context, err error, ids []int64) error {
 	errs, ok := valid.As(err)
 	switch {
 	case ok:
-	case errors.Is(err, flag.ErrNotOpen), errors.Is(err, database.ErrNotFound):
+	case errors.Is(err, flag.ErrNotOpen), errors.Is(err, fs.ErrNotExist):
 		errs = valid.Errors{"flags": "error.flags_changed"}
 	case errors.Is(err, casework.ErrNotAllowed):
 		return echo.ErrForbidden

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/authz"
-	"spotcheck/internal/database"
 	"spotcheck/web/view/page"
 )
 
@@ -34,7 +33,7 @@ func (s *Server) payReimbursement(c echo.Context) error {
 func (s *Server) moveReimbursement(c echo.Context, move func(context.Context, authz.Actor, int64) error, done string) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	ref, err := s.Purchases.ReimbursementCase(c.Request().Context(), id)
 	if err != nil {
