@@ -23,12 +23,9 @@ func (s *Server) loadShop(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return echo.ErrNotFound
 		}
-		sh, err := s.Shops.Get(c.Request().Context(), id)
+		sh, err := s.Shops.View(c.Request().Context(), actorOf(c), id)
 		if err != nil {
 			return err
-		}
-		if !authz.Can(actorOf(c), authz.ViewShop, authz.Subject{Kind: "shop"}) {
-			return echo.ErrNotFound
 		}
 		c.Set(ctxShop, sh)
 		return next(c)
