@@ -41,15 +41,7 @@ func (s *Server) moveReimbursement(c echo.Context, move func(context.Context, au
 	}
 	back := "/cases/" + ref + "#purchase"
 	if err := move(c.Request().Context(), actorOf(c), id); err != nil {
-		_, errs, ferr := refusal(err)
-		if ferr != nil {
-			return ferr
-		}
-		key := errs["reimbursement"]
-		if key == "" {
-			key = errs["conflict"]
-		}
-		return s.redirect(c, back, "error", key)
+		return s.refusedBack(c, err, back)
 	}
 	return s.redirect(c, back, "success", done)
 }
