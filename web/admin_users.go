@@ -6,8 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"spotcheck/internal/authz"
-	"spotcheck/internal/database"
 	"spotcheck/internal/user"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
@@ -24,12 +22,9 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return echo.ErrNotFound
 		}
-		u, err := s.Users.Get(c.Request().Context(), id)
+		u, err := s.Users.Managed(c.Request().Context(), actorOf(c), id)
 		if err != nil {
 			return err
-		}
-		if !authz.Can(actorOf(c), authz.ManageUsers, authz.Subject{Kind: "user", OwnerID: u.ID}) {
-			return database.ErrNotFound
 		}
 		c.Set(ctxSubjectUser, &u)
 		return next(c)

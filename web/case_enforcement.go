@@ -12,7 +12,6 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
@@ -76,19 +75,10 @@ func (s *Server) recordRaid(c echo.Context) error {
 // again as it is now with what was typed, field errors beside their
 // fields and a refusal of the whole form once, in the enforcement section.
 func (s *Server) enforcementDone(c echo.Context, err error, typed url.Values, done string) error {
-	cs := caseOf(c)
-	if err == nil {
-		return s.redirect(c, "/cases/"+cs.Reference+"#enforcement", "success", done)
-	}
-	status, errs, err := refusal(err)
 	if err != nil {
-		return err
+		return s.caseRefused(c, err, caseForms{Enforce: page.StepForm{Step: "enforce", Values: typed}})
 	}
-	fresh, err := s.Cases.Get(c.Request().Context(), actorOf(c), cs.ID)
-	if err != nil {
-		return err
-	}
-	return s.renderCaseWith(c, status, fresh, caseForms{Enforce: page.StepForm{Step: "enforce", Values: typed, Errors: errs}})
+	return s.redirect(c, "/cases/"+caseOf(c).Reference+"#enforcement", "success", done)
 }
 
 // fileClaim fires file_claim with the claim's details.
@@ -136,11 +126,11 @@ func (s *Server) downloadBundle(c echo.Context) error {
 	cs := caseOf(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	b, err := bundle.Get(c.Request().Context(), s.DB, id)
 	if err != nil || b.CaseID != cs.ID || b.Status != "done" {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	r, err := s.Evidence.Bucket.NewReader(c.Request().Context(), b.BlobKey, nil)
 	if err != nil {

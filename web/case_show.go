@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -9,8 +8,6 @@ import (
 
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
-	"spotcheck/internal/valid"
 	"spotcheck/internal/verdict"
 	"spotcheck/web/view/page"
 )
@@ -220,15 +217,27 @@ func (s *Server) commentCase(c echo.Context) error {
 // caseActionFailed re-renders the case as it is now, keeping what was
 // typed, with the problem shown where it belongs.
 func (s *Server) caseActionFailed(c echo.Context, err error, note, comment string) error {
-	status, errs, ferr := refusal(err)
-	if ferr != nil {
-		return ferr
+	return s.caseRefused(c, err, caseForms{Note: note, Comment: comment})
+}
+
+// caseRefused is the case page's form re-render on refusal: the case as
+// it is now, f's typed values kept and the refusal's messages beside
+// their fields — in the enforcement section when f holds its form.
+func (s *Server) caseRefused(c echo.Context, err error, f caseForms) error {
+	status, errs, err := refusal(err)
+	if err != nil {
+		return err
 	}
 	fresh, err := s.Cases.Get(c.Request().Context(), actorOf(c), caseOf(c).ID)
 	if err != nil {
 		return err
 	}
-	return s.renderCase(c, status, fresh, errs, note, comment)
+	if f.Enforce.Step != "" {
+		f.Enforce.Errors = errs
+	} else {
+		f.Errors = errs
+	}
+	return s.renderCaseWith(c, status, fresh, f)
 }
 
 // openLinkedCase opens a case for this brand on a linked shop, once the
@@ -237,17 +246,11 @@ func (s *Server) openLinkedCase(c echo.Context) error {
 	cs := caseOf(c)
 	shopID, err := strconv.ParseInt(c.FormValue("shop"), 10, 64)
 	if err != nil {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	opened, err := s.Verdicts.OpenLinkedCase(c.Request().Context(), actorOf(c), cs.ID, shopID)
-	if errors.Is(err, verdict.ErrNoCounterfeitVerdict) {
-		return s.redirect(c, "/cases/"+cs.Reference, "error", "error.no_counterfeit_verdict")
-	}
-	if errs, ok := valid.As(err); ok {
-		return s.redirect(c, "/cases/"+cs.Reference, "error", errs["linked"])
-	}
 	if err != nil {
-		return err
+		return s.refusedBack(c, err, "/cases/"+cs.Reference)
 	}
 	return s.redirect(c, "/cases/"+opened.Reference, "success", "case.linked_opened")
 }

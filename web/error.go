@@ -9,10 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
 	"spotcheck/internal/user"
-	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
 )
 
@@ -47,19 +44,18 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 }
 
+// classify is the error page side of the mapping: the areas' refusals by
+// the one table, then Echo's own errors.
 func classify(err error) (int, string) {
 	var he *echo.HTTPError
 	var te *user.ThrottledError
-	switch {
-	case errors.As(err, &te):
+	if errors.As(err, &te) {
 		return http.StatusTooManyRequests, "error.throttled"
-	case errors.Is(err, casework.ErrConflict), errors.Is(err, casework.ErrNotAllowed):
-		return http.StatusConflict, "error.case_changed"
-	case errors.Is(err, database.ErrNotFound):
-		return http.StatusNotFound, "error.not_found"
-	case errors.Is(err, valid.ErrInvalid):
-		return http.StatusUnprocessableEntity, "error.invalid"
-	case errors.As(err, &he):
+	}
+	if status, key, _, ok := refusalOf(err); ok {
+		return status, key
+	}
+	if errors.As(err, &he) {
 		switch he.Code {
 		case http.StatusNotFound, http.StatusMethodNotAllowed:
 			return http.StatusNotFound, "error.not_found"

@@ -1,14 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 
-	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
 	"spotcheck/internal/flag"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
@@ -105,14 +102,8 @@ func (s *Server) triageDismiss(c echo.Context) error {
 // triageFailed shows the inbox again with the problem next to its field
 // and the selection and typed text kept.
 func (s *Server) triageFailed(c echo.Context, err error, ids []int64) error {
-	errs, ok := valid.As(err)
-	switch {
-	case ok:
-	case errors.Is(err, flag.ErrNotOpen), errors.Is(err, database.ErrNotFound):
-		errs = valid.Errors{"flags": "error.flags_changed"}
-	case errors.Is(err, casework.ErrNotAllowed):
-		return echo.ErrForbidden
-	default:
+	status, errs, err := refusal(err)
+	if err != nil {
 		return err
 	}
 	referer, _ := url.Parse(c.Request().Header.Get("Referer"))
@@ -120,5 +111,5 @@ func (s *Server) triageFailed(c echo.Context, err error, ids []int64) error {
 	if referer != nil && referer.Path == "/flags" {
 		query = referer.Query()
 	}
-	return s.renderInbox(c, http.StatusUnprocessableEntity, query, errs, c.FormValue("reason"), c.FormValue("case"), ids)
+	return s.renderInbox(c, status, query, errs, c.FormValue("reason"), c.FormValue("case"), ids)
 }

@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/riverqueue/river"
 
@@ -119,7 +122,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	}
 	t.Cleanup(func() { bucket.Close() })
 	a.evidence = &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload}
-	a.echo = web.New(web.Deps{Config: cfg, DB: db, Users: a.users, Brands: a.brands,
+	a.echo = web.New(web.Deps{Config: cfg, DB: db, SessionStore: sessionStore(db), Ready: db.Ping, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens, Jobs: jobs,
 		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify, Verdicts: verdict.NewService(db),
 		Enforcement: enforcement.NewService(db, enforcement.DefaultThresholds),
@@ -129,6 +132,14 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	t.Cleanup(a.srv.Close)
 	a.seed()
 	return a
+}
+
+// sessionStore is the database's session store, as cmd/spotcheck wires it.
+func sessionStore(db *database.DB) scs.Store {
+	if db.Dialect == database.Postgres {
+		return postgresstore.NewWithCleanupInterval(db.SQL, 0)
+	}
+	return sqlite3store.NewWithCleanupInterval(db.SQL, 0)
 }
 
 func (a *app) seed() {

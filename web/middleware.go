@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +18,6 @@ import (
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
 	"spotcheck/internal/config"
-	"spotcheck/internal/database"
 	"spotcheck/internal/i18n"
 	"spotcheck/internal/user"
 	"spotcheck/web/view"
@@ -117,7 +117,7 @@ func (s *Server) loadActor(next echo.HandlerFunc) echo.HandlerFunc {
 		if id := s.sessions.GetInt64(ctx, sessUserID); id != 0 {
 			got, err := s.Users.Get(ctx, id)
 			switch {
-			case errors.Is(err, database.ErrNotFound):
+			case errors.Is(err, fs.ErrNotExist):
 			case err != nil:
 				return err
 			case got.Disabled() || got.SessionVersion != s.sessions.GetInt(ctx, sessVersion):

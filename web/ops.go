@@ -22,11 +22,11 @@ import (
 // healthz says the process is alive; it touches nothing else.
 func (s *Server) healthz(c echo.Context) error { return c.String(http.StatusOK, "ok") }
 
-// readyz says the database answers, so a load balancer can route here.
+// readyz says the database answers (Deps.Ready), so a load balancer can route here.
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
-	if err := s.DB.Ping(ctx); err != nil {
+	if err := s.Ready(ctx); err != nil {
 		s.Logger.Warn("not ready", "error", err.Error())
 		return c.String(http.StatusServiceUnavailable, "database unavailable")
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/authz"
-	"spotcheck/internal/database"
 	"spotcheck/web/view/page"
 )
 
@@ -34,7 +33,7 @@ func (s *Server) payReimbursement(c echo.Context) error {
 func (s *Server) moveReimbursement(c echo.Context, move func(context.Context, authz.Actor, int64) error, done string) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	ref, err := s.Purchases.ReimbursementCase(c.Request().Context(), id)
 	if err != nil {
@@ -42,15 +41,7 @@ func (s *Server) moveReimbursement(c echo.Context, move func(context.Context, au
 	}
 	back := "/cases/" + ref + "#purchase"
 	if err := move(c.Request().Context(), actorOf(c), id); err != nil {
-		_, errs, ferr := refusal(err)
-		if ferr != nil {
-			return ferr
-		}
-		key := errs["reimbursement"]
-		if key == "" {
-			key = errs["conflict"]
-		}
-		return s.redirect(c, back, "error", key)
+		return s.refusedBack(c, err, back)
 	}
 	return s.redirect(c, back, "success", done)
 }

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"encoding/gob"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -16,6 +18,8 @@ func init() { gob.Register([]string{}) }
 
 // render writes a templ component as the response, taking this request's
 // flash messages into the shell. It is the one way pages are rendered.
+// The page is rendered into a buffer first and only then written, status
+// and headers included, so a failure half-way gives the error page.
 func (s *Server) render(c echo.Context, status int, cmp templ.Component) error {
 	ctx := c.Request().Context()
 	sh := view.ShellFrom(ctx)
@@ -30,9 +34,24 @@ func (s *Server) render(c echo.Context, status int, cmp templ.Component) error {
 		}
 		ctx = view.WithShell(ctx, sh)
 	}
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().WriteHeader(status)
-	return cmp.Render(ctx, c.Response())
+	buf := buffers.Get().(*bytes.Buffer)
+	defer putBuffer(buf)
+	buf.Reset()
+	if err := cmp.Render(ctx, buf); err != nil {
+		return err // nothing written yet: the error page answers
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// buffers holds the render buffers between requests.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBuffer returns buf to the pool unless one big page made it too large
+// to keep around.
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 1<<20 {
+		buffers.Put(buf)
+	}
 }
 
 // redirect is the "get" of post/redirect/get, with an optional flash.

@@ -4,12 +4,11 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/alexedwards/scs/postgresstore"
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,8 +32,17 @@ import (
 
 // Deps is everything the web tier uses, built once in cmd/spotcheck.
 type Deps struct {
-	Config  config.Config
-	DB      *database.DB
+	Config config.Config
+	// DB is still read by the brand's case, evidence, purchase, custody
+	// and assignment screens and by the bundle calls, until their areas
+	// give them services; nothing else in web may use it.
+	DB *database.DB
+	// SessionStore holds the sessions; it must be shared by every
+	// replica (the database's store in production).
+	SessionStore scs.Store
+	// Ready reports whether this process can serve (the database answers).
+	Ready func(context.Context) error
+
 	Users   *user.Service
 	Brands  *brand.Service
 	Cases   *casework.Service
@@ -65,7 +73,10 @@ func New(d Deps) *echo.Echo {
 	if d.Metrics == nil {
 		d.Metrics = prometheus.NewRegistry()
 	}
-	s := &Server{Deps: d, sessions: newSessions(d.Config, d.DB), metrics: newHTTPMetrics(d.Metrics)}
+	if d.SessionStore == nil || d.Ready == nil {
+		panic("web: Deps.SessionStore and Deps.Ready are required")
+	}
+	s := &Server{Deps: d, sessions: newSessions(d.Config, d.SessionStore), metrics: newHTTPMetrics(d.Metrics)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = ipExtractor(d.Config)
@@ -87,16 +98,10 @@ func HTTPServer(addr string, h http.Handler) *http.Server {
 	}
 }
 
-// newSessions keeps sessions in the database so that any number of
-// processes share them. Expired rows are purged by the maintenance job,
-// not by a goroutine in every replica.
-func newSessions(c config.Config, db *database.DB) *scs.SessionManager {
+// newSessions is the session manager over the shared store.
+func newSessions(c config.Config, store scs.Store) *scs.SessionManager {
 	sm := scs.New()
-	if db.Dialect == database.Postgres {
-		sm.Store = postgresstore.NewWithCleanupInterval(db.SQL, 0)
-	} else {
-		sm.Store = sqlite3store.NewWithCleanupInterval(db.SQL, 0)
-	}
+	sm.Store = store
 	sm.Lifetime = c.SessionLifetime // the idle timeout is kept by loadActor
 	sm.Cookie.Name = "spotcheck_session"
 	sm.Cookie.HttpOnly = true

@@ -2,13 +2,13 @@ package web
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/authz"
-	"spotcheck/internal/database"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
@@ -23,12 +23,9 @@ func (s *Server) loadShop(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return echo.ErrNotFound
 		}
-		sh, err := s.Shops.Get(c.Request().Context(), id)
+		sh, err := s.Shops.View(c.Request().Context(), actorOf(c), id)
 		if err != nil {
 			return err
-		}
-		if !authz.Can(actorOf(c), authz.ViewShop, authz.Subject{Kind: "shop"}) {
-			return database.ErrNotFound
 		}
 		c.Set(ctxShop, sh)
 		return next(c)
@@ -95,7 +92,7 @@ func (s *Server) addShopLink(c echo.Context) error {
 	sh := shopOf(c)
 	form := page.LinkForm{Platform: c.FormValue("platform"), ShopID: c.FormValue("platform_shop_id"), Kind: c.FormValue("kind"), Note: c.FormValue("note")}
 	other, err := s.Shops.FindByPlatformID(c.Request().Context(), form.Platform, form.ShopID)
-	if errors.Is(err, database.ErrNotFound) {
+	if errors.Is(err, fs.ErrNotExist) {
 		err = valid.Errors{"shop": "error.shop_unknown"}
 	}
 	if err == nil {

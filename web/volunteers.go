@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"spotcheck/internal/database"
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
@@ -31,7 +30,7 @@ func (s *Server) volunteerProfile(c echo.Context) error {
 func (s *Server) renderProfile(c echo.Context, status int, f page.ProfileForms) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	p, err := s.Purchases.GetProfile(c.Request().Context(), actorOf(c), id)
 	if err != nil {
@@ -59,7 +58,7 @@ func (s *Server) addPersona(c echo.Context) error {
 func (s *Server) burnPersona(c echo.Context) error {
 	pid, err := strconv.ParseInt(c.Param("persona"), 10, 64)
 	if err != nil {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	reason := c.FormValue("reason")
 	return s.profileAction(c, page.ProfileForms{BurnID: pid, BurnReason: reason}, func(id int64) error {
@@ -73,7 +72,7 @@ func (s *Server) burnPersona(c echo.Context) error {
 func (s *Server) profileAction(c echo.Context, f page.ProfileForms, run func(id int64) error, done string) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return database.ErrNotFound
+		return echo.ErrNotFound
 	}
 	if err := run(id); err != nil {
 		errs, ok := valid.As(err)

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -152,8 +153,10 @@ func SQLTx(tx *gorm.DB) (*sql.Tx, error) {
 }
 
 // ErrNotFound is returned by stores when a row does not exist or is not
-// visible to the actor; callers turn it into a 404.
-var ErrNotFound = errors.New("not found")
+// visible to the actor; callers turn it into a 404. It unwraps to the
+// generic fs.ErrNotExist, so the web tier knows it without importing this
+// package.
+var ErrNotFound = fmt.Errorf("not found: %w", fs.ErrNotExist)
 
 // NotFound maps GORM's record-not-found to ErrNotFound, leaving other
 // errors as they are.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"testing"
@@ -124,4 +125,11 @@ func TestIsPostgresKnowsTheDialectOfATransaction(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestNotFoundIsTheGenericNotExistKind(t *testing.T) {
+	err := fmt.Errorf("load case: %w", database.NotFound(gorm.ErrRecordNotFound))
+	if !errors.Is(err, database.ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%v is not both database.ErrNotFound and fs.ErrNotExist", err)
+	}
 }

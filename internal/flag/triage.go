@@ -14,7 +14,6 @@ import (
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
-	"spotcheck/internal/database"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/valid"
 )
@@ -143,7 +142,7 @@ func loadOpen(tx *gorm.DB, ids []int64) ([]Flag, error) {
 		return nil, err
 	}
 	if len(fs) != len(dedupe(ids)) {
-		return nil, database.ErrNotFound
+		return nil, ErrNotOpen // gone, or never there: not in the inbox either way
 	}
 	for _, f := range fs {
 		if f.Status != "open" {

@@ -245,6 +245,8 @@ var messages = map[string][2]string{
 	"error.open_case_exists":     {"This shop and brand already have an open case.", "该店铺与品牌已有进行中的案件。"},
 	"error.case_changed":         {"This case was changed by someone else — reload and try again.", "此案件已被他人修改，请刷新后重试。"},
 	"error.case_changed_body":    {"Reload the case to see what changed.", "请刷新查看最新状态。"},
+	"error.not_allowed_now":      {"You may not do this now.", "您现在不能进行此操作。"},
+	"error.not_allowed_now_body": {"Reload the page to see what you may do now.", "请刷新页面，查看您现在可以进行的操作。"},
 	"error.investigator_invalid": {"Choose an active staff member.", "请选择在职的治理人员。"},
 	"error.case_unknown":         {"There is no case with this reference.", "没有该编号的案件。"},
 	"error.case_closed":          {"This case is closed.", "该案件已结案。"},
@@ -346,5 +348,6 @@ var messages = map[string][2]string{
 	"error.bad_request":      {"Bad request", "请求有误"},
 	"error.bad_request_body": {"The request could not be understood.", "无法处理该请求。"},
 	"error.internal":         {"Something went wrong", "系统出错"},
+	"error.refused_body":     {"Go back, reload the page and try again.", "请返回并刷新页面后重试。"},
 	"error.internal_body":    {"The error was logged. Quote the request number below if you report it.", "错误已记录。反馈问题时请提供下方的请求编号。"},
 }

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"spotcheck/internal/audit"
+	"spotcheck/internal/authz"
 	"spotcheck/internal/database"
 	"spotcheck/internal/valid"
 )
@@ -86,6 +87,15 @@ func (s *Service) Get(ctx context.Context, id int64) (Shop, error) {
 	var sh Shop
 	err := s.db.Gorm.WithContext(ctx).Take(&sh, id).Error
 	return sh, database.NotFound(err)
+}
+
+// View is the shop as the actor may see it; to anyone who may not view
+// shops it is not found.
+func (s *Service) View(ctx context.Context, actor authz.Actor, id int64) (Shop, error) {
+	if !authz.Can(actor, authz.ViewShop, authz.Subject{Kind: "shop"}) {
+		return Shop{}, database.ErrNotFound
+	}
+	return s.Get(ctx, id)
 }
 
 // Shops loads several shops by id.

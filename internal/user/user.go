@@ -279,6 +279,15 @@ func (s *Service) Get(ctx context.Context, id int64) (User, error) {
 	return get(s.db.Gorm.WithContext(ctx), id)
 }
 
+// Managed is the account id as an actor who manages accounts sees it; to
+// anyone else it is not found, so ids leak nothing.
+func (s *Service) Managed(ctx context.Context, actor authz.Actor, id int64) (User, error) {
+	if !authz.Can(actor, authz.ManageUsers, authz.Subject{Kind: "user", OwnerID: id}) {
+		return User{}, database.ErrNotFound
+	}
+	return s.Get(ctx, id)
+}
+
 func get(db *gorm.DB, id int64) (User, error) {
 	var u User
 	if err := db.Take(&u, id).Error; err != nil {

@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"spotcheck/internal/audit"
+	"spotcheck/internal/authz"
 	"spotcheck/internal/brand"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/password"
+	"spotcheck/internal/role"
 	"spotcheck/internal/user"
 	"spotcheck/internal/valid"
 )
@@ -226,6 +228,25 @@ func TestConcurrentCreationOfOneEmailLetsOneWin(t *testing.T) {
 		}
 		if wins != 1 {
 			t.Fatalf("%d creations succeeded, want 1", wins)
+		}
+	})
+}
+
+func TestManagedIsNotFoundToAnyoneButAnAdmin(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		s := newService(db)
+		ctx := context.Background()
+		u, err := s.Create(ctx, user.New{Email: "v@x.test", Name: "V", Role: "volunteer", Password: "long enough"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []role.Role{role.Staff, role.Volunteer, role.Brand} {
+			if _, err := s.Managed(ctx, authz.Actor{UserID: u.ID, Role: r}, u.ID); !errors.Is(err, database.ErrNotFound) {
+				t.Errorf("%s: %v, want not found", r, err)
+			}
+		}
+		if got, err := s.Managed(ctx, authz.Actor{UserID: 999, Role: role.Admin}, u.ID); err != nil || got.ID != u.ID {
+			t.Fatalf("admin: %v %v", got.ID, err)
 		}
 	})
 }

@@ -58,6 +58,15 @@ func ShellFrom(ctx context.Context) Shell {
 // T translates key into the request's language.
 func T(ctx context.Context, key string, args ...any) string { return i18n.T(ctx, key, args...) }
 
+// BodyKey is the explanation under message key on the error page: its own
+// "_body" message, else the general advice to reload and try again.
+func BodyKey(key string) string {
+	if i18n.Has(key + "_body") {
+		return key + "_body"
+	}
+	return "error.refused_body"
+}
+
 // DateTime formats t for the request's language.
 func DateTime(ctx context.Context, t time.Time) string {
 	return i18n.From(ctx).DateTime(t, ShellFrom(ctx).Location)
