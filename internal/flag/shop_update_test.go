@@ -160,3 +160,20 @@ func TestARiskSystemRenamingAShopIsAuditedWithOldAndNewValues(t *testing.T) {
 		}
 	})
 }
+
+func TestARiskSystemRetitlingAListingIsAudited(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedBrands(t, db)
+		s := flag.NewService(db, 0.8)
+		ingest(t, s, rec("f-1", "shop-1", 0.5))
+		retitled := strings.Replace(rec("f-2", "shop-1", 0.5), `"id":"item-f-2"`, `"id":"item-f-1"`, 1)
+		retitled = strings.Replace(retitled, `"https://shop.example/item-f-2"`, `"https://shop.example/item-f-1"`, 1)
+		ingest(t, s, retitled)
+		ingest(t, s, strings.Replace(retitled, `"external_id":"f-2"`, `"external_id":"f-3"`, 1)) // the same values again
+		var rows []auditRow
+		db.Gorm.Raw("SELECT object_type, object_id, detail FROM audit_events WHERE action = 'listing.update'").Scan(&rows)
+		if len(rows) != 1 || rows[0].ObjectType != "listing" || rows[0].Detail != `{"title":{"old":"Crystal watch f-1","new":"Crystal watch f-2"}}` {
+			t.Fatalf("listing.update events: %+v", rows)
+		}
+	})
+}
