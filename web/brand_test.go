@@ -185,3 +185,24 @@ func TestABrandReportsASuspectListingIntoTheInbox(t *testing.T) {
 		}
 	})
 }
+
+func TestABrandsReportLeavesAKnownShopsNameAsItWas(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.ingestNDJSON(t, flagJSON("known-1", "shop-known", "Aurora Timepieces", 0.3))
+		form := url.Values{"brand": {fmt.Sprint(a.brand.ID)}, "listing_url": {"https://shop.example/item-78"}, "listing_title": {"Crystal watch"},
+			"platform": {"taobao"}, "shop_id": {"shop-known"}, "shop_name": {"Renamed By A Brand"}, "reason": {"logo misspelt"}}
+		if res := a.as("brand").post("/authentications/report", form); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("report: %d\n%.600s", res.StatusCode, res.body)
+		}
+		var name string
+		db.Gorm.Raw("SELECT name FROM shops WHERE platform_shop_id = 'shop-known'").Row().Scan(&name)
+		if name != "Star Watch shop-known" {
+			t.Fatalf("the shop is now called %q", name)
+		}
+		var n int64
+		if db.Gorm.Table("flags").Where("source = 'brand'").Count(&n); n != 1 {
+			t.Fatalf("%d brand flags", n)
+		}
+	})
+}

@@ -30,7 +30,8 @@ type BrandReport struct {
 const brandReportScore = 0.7
 
 // ReportListing records a brand user's report through the same ingestion
-// as the risk systems' flags (the same checks, shops, listings, grouping).
+// as the risk systems' flags (the same checks, shops, listings, grouping),
+// but on the brandReports channel: it never changes a known shop or listing.
 func (s *Service) ReportListing(ctx context.Context, actor authz.Actor, r BrandReport) error {
 	if !authz.Can(actor, authz.ReportListing, authz.Subject{Kind: "brand", BrandID: r.BrandID}) {
 		return valid.Errors{"brand": "error.required"}
@@ -51,7 +52,7 @@ func (s *Service) ReportListing(ctx context.Context, actor authz.Actor, r BrandR
 		Shop: &ShopRecord{Platform: strings.TrimSpace(r.Platform), ID: strings.TrimSpace(r.ShopID), Name: strings.TrimSpace(r.ShopName)},
 		Listing: &ListingRecord{ID: "url-" + hex.EncodeToString(sum[:8]), URL: strings.TrimSpace(r.ListingURL),
 			Title: strings.TrimSpace(r.ListingTitle)}}
-	res, err := s.Ingest(ctx, actor, "brand", []Record{rec}, nil, nil)
+	res, err := s.ingest(ctx, actor, brandReports, []Record{rec}, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -62,13 +62,34 @@ func NewService(db *database.DB, autoOpen float64) *Service {
 // parameters, PostgreSQL 65535).
 const chunk = 1000
 
+// channel is how a batch of flags reached Spotcheck.
+type channel struct {
+	via string // the flags.ingest event's object id: "token:7", "import:3", "brand"
+	// updatesKnown: the batch may rename or re-own a known shop and change
+	// a known listing. Only the platform's own data (the risk systems' API,
+	// staff CSV imports) is trusted with that; anyone else's report adds a
+	// flag, and a shop or listing not known yet, and changes nothing else.
+	updatesKnown bool
+}
+
+// brandReports is the channel of brand users' reports.
+var brandReports = channel{via: "brand"}
+
 // Ingest validates recs (rejections already found while decoding are
 // passed in), stores the new flags with their shops and listings, and
 // groups them into cases: a flag joins the open case of its shop and
 // brand; without one, a flag scoring at least the threshold opens a case.
 // Resent flags (same source and external id) change nothing. All of it is
 // one transaction; hook, when given, runs inside it last.
+//
+// Ingest is for the platform's own data (via names the token or import):
+// its flags also bring known shops and listings up to date.
 func (s *Service) Ingest(ctx context.Context, actor authz.Actor, via string, recs []Record, pre []Rejection,
+	hook func(tx *gorm.DB, res Result) error) (Result, error) {
+	return s.ingest(ctx, actor, channel{via: via, updatesKnown: true}, recs, pre, hook)
+}
+
+func (s *Service) ingest(ctx context.Context, actor authz.Actor, ch channel, recs []Record, pre []Rejection,
 	hook func(tx *gorm.DB, res Result) error) (Result, error) {
 	res := Result{Received: len(recs), Rejected: append([]Rejection{}, pre...)}
 	rejected := map[int]bool{}
@@ -113,8 +134,14 @@ func (s *Service) Ingest(ctx context.Context, actor authz.Actor, via string, rec
 		}
 		res.Duplicates += len(ok) - len(fresh)
 		var g grouping
-		if res.Created, g, err = s.store(tx, actor, fresh, now); err != nil {
+		var changes []change
+		if res.Created, g, changes, err = s.store(tx, actor, ch, fresh, now); err != nil {
 			return err
+		}
+		for _, c := range changes {
+			if _, err := audit.Append(ctx, tx, c.record()); err != nil {
+				return err
+			}
 		}
 		res.Duplicates += len(fresh) - res.Created
 		res.CasesOpened, res.CasesUpdated = g.opened, g.grown
@@ -126,7 +153,7 @@ func (s *Service) Ingest(ctx context.Context, actor authz.Actor, via string, rec
 			}
 			return nil
 		}
-		if _, err := audit.Append(ctx, tx, audit.Record{Action: "flags.ingest", ObjectType: "flags", ObjectID: via,
+		if _, err := audit.Append(ctx, tx, audit.Record{Action: "flags.ingest", ObjectType: "flags", ObjectID: ch.via,
 			Detail: map[string]any{"received": res.Received, "created": res.Created, "duplicates": res.Duplicates,
 				"rejected": len(res.Rejected), "cases_opened": res.CasesOpened, "cases_updated": res.CasesUpdated}}); err != nil {
 			return err
@@ -217,41 +244,42 @@ type flagRow struct {
 // once. A concurrent request may store some of the same flags, or open a
 // case for the same shop and brand, first: then the cases are rolled back
 // to a savepoint and done again.
-func (s *Service) store(tx *gorm.DB, actor authz.Actor, cs []checked, now time.Time) (int, grouping, error) {
+func (s *Service) store(tx *gorm.DB, actor authz.Actor, ch channel, cs []checked, now time.Time) (int, grouping, []change, error) {
 	if len(cs) == 0 {
-		return 0, grouping{}, nil
+		return 0, grouping{}, nil, nil
 	}
-	shopIDs, err := upsertShops(tx, cs, now)
+	shopIDs, changes, err := upsertShops(tx, cs, ch.updatesKnown, now)
 	if err != nil {
-		return 0, grouping{}, err
+		return 0, grouping{}, nil, err
 	}
-	listingIDs, err := upsertListings(tx, cs, shopIDs, now)
+	listingIDs, listingChanges, err := upsertListings(tx, cs, shopIDs, ch.updatesKnown, now)
 	if err != nil {
-		return 0, grouping{}, err
+		return 0, grouping{}, nil, err
 	}
+	changes = append(changes, listingChanges...)
 	for attempt := 1; len(cs) > 0; attempt++ {
 		if err := tx.SavePoint("flags").Error; err != nil {
-			return 0, grouping{}, err
+			return 0, grouping{}, nil, err
 		}
 		n, g, err := s.place(tx, actor, cs, shopIDs, listingIDs, now)
 		switch {
 		case err == nil && n == len(cs):
-			return n, g, nil
+			return n, g, changes, nil
 		case err != nil && !errors.Is(err, casework.ErrOpenCaseExists):
-			return 0, g, err
+			return 0, g, nil, err
 		case attempt == 5:
-			return 0, g, fmt.Errorf("store flags: concurrent requests conflicted %d times", attempt)
+			return 0, g, nil, fmt.Errorf("store flags: concurrent requests conflicted %d times", attempt)
 		}
 		// A concurrent request stored some of the flags, or opened one of
 		// the cases, first: do it again in the light of that.
 		if err := tx.RollbackTo("flags").Error; err != nil {
-			return 0, g, err
+			return 0, g, nil, err
 		}
 		if cs, err = dropKnown(tx, cs); err != nil {
-			return 0, g, err
+			return 0, g, nil, err
 		}
 	}
-	return 0, grouping{}, nil
+	return 0, grouping{}, changes, nil
 }
 
 // place groups cs into cases and inserts them.

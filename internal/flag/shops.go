@@ -21,9 +21,10 @@ type listingKey struct {
 }
 
 // upsertShops returns the id of every shop named in cs, creating the new
-// ones and updating the name or owner of known ones only when the flag
-// brings a different, non-empty value.
-func upsertShops(tx *gorm.DB, cs []checked, now time.Time) (map[shopKeyT]int64, error) {
+// ones. With update (see channel.updatesKnown) it also changes the name or
+// owner of a known one when the flag brings a different, non-empty value,
+// and returns those changes for the audit log.
+func upsertShops(tx *gorm.DB, cs []checked, update bool, now time.Time) (map[shopKeyT]int64, []change, error) {
 	want := map[shopKeyT]*ShopRecord{}
 	var keys []shopKeyT
 	for _, c := range cs {
@@ -37,9 +38,10 @@ func upsertShops(tx *gorm.DB, cs []checked, now time.Time) (map[shopKeyT]int64, 
 	// overlapping shops wait for each other instead of deadlocking.
 	slices.SortFunc(keys, func(a, b shopKeyT) int { return cmp.Or(cmp.Compare(a.platform, b.platform), cmp.Compare(a.id, b.id)) })
 	if database.IsPostgres(tx) {
-		return pgUpsertShops(tx, keys, want, now)
+		return pgUpsertShops(tx, keys, want, update, now)
 	}
 	ids := make(map[shopKeyT]int64, len(keys))
+	var changes []change
 	type row struct {
 		ID              int64
 		Platform        string
@@ -58,18 +60,21 @@ func upsertShops(tx *gorm.DB, cs []checked, now time.Time) (map[shopKeyT]int64, 
 		err := tx.Raw(`SELECT id, platform, platform_shop_id, name, registered_owner FROM shops
 			WHERE (platform, platform_shop_id) IN (`+valuesList(len(part), "CAST(? AS text)", "CAST(? AS text)")+`)`, args...).Find(&rows).Error
 		if err != nil {
-			return nil, fmt.Errorf("find shops: %w", err)
+			return nil, nil, fmt.Errorf("find shops: %w", err)
 		}
 		for _, r := range rows {
 			k := shopKeyT{r.Platform, r.PlatformShopID}
 			ids[k] = r.ID
 			w := want[k]
 			name, owner := pick(w.Name, r.Name), pick(w.Owner, r.RegisteredOwner)
-			if name != r.Name || owner != r.RegisteredOwner {
-				if err := tx.Exec("UPDATE shops SET name = ?, registered_owner = ?, updated_at = ? WHERE id = ?", name, owner, now, r.ID).Error; err != nil {
-					return nil, err
-				}
+			c, changed := newChange("shop", r.ID, "name", r.Name, name, "registered_owner", r.RegisteredOwner, owner)
+			if !update || !changed {
+				continue
 			}
+			if err := tx.Exec("UPDATE shops SET name = ?, registered_owner = ?, updated_at = ? WHERE id = ?", name, owner, now, r.ID).Error; err != nil {
+				return nil, nil, err
+			}
+			changes = append(changes, c)
 		}
 	}
 	for _, k := range keys {
@@ -92,17 +97,19 @@ func upsertShops(tx *gorm.DB, cs []checked, now time.Time) (map[shopKeyT]int64, 
 			ON CONFLICT (platform, platform_shop_id) DO UPDATE SET platform = excluded.platform
 			RETURNING id, platform, platform_shop_id`, args...).Find(&rows).Error
 		if err != nil {
-			return nil, fmt.Errorf("insert shops: %w", err)
+			return nil, nil, fmt.Errorf("insert shops: %w", err)
 		}
 		for _, r := range rows {
 			ids[shopKeyT{r.Platform, r.PlatformShopID}] = r.ID
 		}
 	}
-	return ids, nil
+	return ids, changes, nil
 }
 
-// upsertListings does for listings what upsertShops does for shops.
-func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now time.Time) (map[listingKey]int64, error) {
+// upsertListings does for listings what upsertShops does for shops; the
+// changes it returns are those of a listing's URL or title (a price
+// changes too often to audit each).
+func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, update bool, now time.Time) (map[listingKey]int64, []change, error) {
 	type want = listingWant
 	wants := map[listingKey]want{}
 	var keys []listingKey
@@ -118,9 +125,10 @@ func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now t
 	}
 	slices.SortFunc(keys, func(a, b listingKey) int { return cmp.Or(cmp.Compare(a.shopID, b.shopID), cmp.Compare(a.id, b.id)) })
 	if database.IsPostgres(tx) {
-		return pgUpsertListings(tx, keys, wants, now)
+		return pgUpsertListings(tx, keys, wants, update, now)
 	}
 	ids := make(map[listingKey]int64, len(keys))
+	var changes []change
 	type row struct {
 		ID                int64
 		ShopID            int64
@@ -140,7 +148,7 @@ func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now t
 		err := tx.Raw(`SELECT id, shop_id, platform_listing_id, url, title, price_minor, currency FROM listings
 			WHERE (shop_id, platform_listing_id) IN (`+valuesList(len(part), "CAST(? AS bigint)", "CAST(? AS text)")+`)`, args...).Find(&rows).Error
 		if err != nil {
-			return nil, fmt.Errorf("find listings: %w", err)
+			return nil, nil, fmt.Errorf("find listings: %w", err)
 		}
 		for _, r := range rows {
 			k := listingKey{r.ShopID, r.PlatformListingID}
@@ -151,11 +159,15 @@ func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now t
 			if w.price != nil {
 				price = w.price
 			}
-			if url != r.URL || title != r.Title || cur != r.Currency || !samePrice(price, r.PriceMinor) {
-				if err := tx.Exec("UPDATE listings SET url = ?, title = ?, price_minor = ?, currency = ?, updated_at = ? WHERE id = ?",
-					url, title, price, cur, now, r.ID).Error; err != nil {
-					return nil, err
-				}
+			if !update || (url == r.URL && title == r.Title && cur == r.Currency && samePrice(price, r.PriceMinor)) {
+				continue
+			}
+			if err := tx.Exec("UPDATE listings SET url = ?, title = ?, price_minor = ?, currency = ?, updated_at = ? WHERE id = ?",
+				url, title, price, cur, now, r.ID).Error; err != nil {
+				return nil, nil, err
+			}
+			if c, ok := newChange("listing", r.ID, "url", r.URL, url, "title", r.Title, title); ok {
+				changes = append(changes, c)
 			}
 		}
 	}
@@ -178,13 +190,13 @@ func upsertListings(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now t
 			ON CONFLICT (shop_id, platform_listing_id) DO UPDATE SET shop_id = excluded.shop_id
 			RETURNING id, shop_id, platform_listing_id`, args...).Find(&rows).Error
 		if err != nil {
-			return nil, fmt.Errorf("insert listings: %w", err)
+			return nil, nil, fmt.Errorf("insert listings: %w", err)
 		}
 		for _, r := range rows {
 			ids[listingKey{r.ShopID, r.PlatformListingID}] = r.ID
 		}
 	}
-	return ids, nil
+	return ids, changes, nil
 }
 
 func pick(sent, stored string) string {
