@@ -414,4 +414,3 @@ func TestTransformsHaveDescriptionsAndParse(t *testing.T) {
 		}
 	}
 }
-
