@@ -31,10 +31,10 @@ var decodable = map[string]string{
 	"image/webp": "webp",
 }
 
-// make stores the image of derivative t of e and returns it with its size
+// render stores the image of derivative t of e and returns it with its size
 // in pixels. Metadata cannot survive: only pixels are carried from the
 // decoder to the encoder, and Go's JPEG and PNG encoders write none.
-func (s *Store) make(ctx context.Context, e Evidence, t Transform) (Stored, int, int, error) {
+func (s *Store) render(ctx context.Context, e Evidence, t Transform) (Stored, int, int, error) {
 	if err := s.checkConfig(ctx, e); err != nil {
 		return Stored{}, 0, 0, err
 	}
