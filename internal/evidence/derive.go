@@ -41,7 +41,10 @@ func ParseTransform(s string) (Transform, error) {
 	return "", fmt.Errorf("%w: %q", ErrUnknownTransform, s)
 }
 
-const reencoded = "decoded, EXIF orientation applied, re-encoded as JPEG quality 90 (JPEG and WebP originals) " +
+// reencoded is what every transform does. Orientation is read from a
+// JPEG's EXIF only, where phones write it; PNG and WebP photos are taken
+// as stored.
+const reencoded = "decoded; a JPEG's EXIF orientation applied to the pixels; re-encoded as JPEG quality 90 (JPEG and WebP originals) " +
 	"or as PNG with its transparency (PNG originals), a transparent WebP flattened onto white; every metadata block (EXIF, XMP, IPTC, GPS, maker notes, " +
 	"comments, PNG text chunks, ICC colour profile) dropped"
 
@@ -147,7 +150,7 @@ func (s *Store) Derive(ctx context.Context, db *database.DB, e Evidence, t Trans
 	if d, err := findDerivative(ctx, db.Gorm, e.ID, t); err == nil || !errors.Is(err, database.ErrNotFound) {
 		return d, err
 	}
-	st, w, h, err := s.make(ctx, e, t)
+	st, w, h, err := s.render(ctx, e, t)
 	if err != nil {
 		return Derivative{}, err
 	}

@@ -24,7 +24,7 @@ import (
 )
 
 // onRecord stores content and puts it on the fixture's case.
-func (f fixture) onRecord(t *testing.T, s *evidence.Store, content []byte, name string) evidence.Evidence {
+func (f fixture) onRecord(t testing.TB, s *evidence.Store, content []byte, name string) evidence.Evidence {
 	t.Helper()
 	st, err := s.Put(context.Background(), bytes.NewReader(content), name)
 	if err != nil {
@@ -414,4 +414,3 @@ func TestTransformsHaveDescriptionsAndParse(t *testing.T) {
 		}
 	}
 }
-

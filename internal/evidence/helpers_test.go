@@ -149,7 +149,7 @@ type fixture struct {
 	ref    string
 }
 
-func setup(t *testing.T, db *database.DB) fixture {
+func setup(t testing.TB, db *database.DB) fixture {
 	t.Helper()
 	now := time.Now().UTC()
 	g := db.Gorm
@@ -181,7 +181,7 @@ func setup(t *testing.T, db *database.DB) fixture {
 }
 
 // record puts stored files on the fixture's case, staff-only receipts.
-func (f fixture) record(t *testing.T, actor authz.Actor, files ...evidence.Stored) []evidence.Evidence {
+func (f fixture) record(t testing.TB, actor authz.Actor, files ...evidence.Stored) []evidence.Evidence {
 	t.Helper()
 	in := make([]evidence.New, len(files))
 	for i, st := range files {
