@@ -124,6 +124,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify, Verdicts: verdict.NewService(db),
 		Enforcement: enforcement.NewService(db, enforcement.DefaultThresholds),
 		Sharing:     sharing.NewService(db, a.evidence, a.purchase),
+		Bundles:     bundle.NewService(db, a.evidence, jobs),
 		Logger:      slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)

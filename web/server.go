@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"spotcheck/internal/brand"
+	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
@@ -51,6 +52,7 @@ type Deps struct {
 	Verdicts      *verdict.Service
 	Enforcement   *enforcement.Service
 	Sharing       *sharing.Service
+	Bundles       *bundle.Service
 }
 
 // Server holds the handlers' dependencies.

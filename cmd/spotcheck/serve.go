@@ -60,7 +60,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	e := web.New(web.Deps{Config: cfg, DB: a.db, Users: a.users, Brands: a.brands, Cases: a.cases, Flags: a.flags,
 		Shops: a.shops, Tokens: a.tokens, Jobs: queue, Logger: logger,
 		Purchases: a.purchases, Evidence: a.evidence, Notifications: a.notifications, Verdicts: a.verdicts,
-		Enforcement: a.enforcement, Sharing: a.sharing})
+		Enforcement: a.enforcement, Sharing: a.sharing, Bundles: a.bundles})
 	srv := web.HTTPServer(cfg.Addr, e)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
