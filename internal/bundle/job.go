@@ -25,7 +25,7 @@ type Build struct {
 	CaseID      int64
 	RequestedBy int64
 	Lang        string
-	Kind        Kind
+	Kind        Kind   `gorm:"default:redacted"` // the zero value is the default bundle
 	Status      string // queued, building, done, failed
 	Done        int
 	Total       int
