@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/authz"
-	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
@@ -29,7 +28,7 @@ func (s *Server) enforcementPanel(c echo.Context, cs casework.Case, p *page.Case
 	if p.Claim, err = s.Enforcement.ClaimOf(c.Request().Context(), cs.ID); err != nil {
 		return err
 	}
-	if p.Bundles, err = bundle.Builds(c.Request().Context(), s.DB, cs.ID); err != nil {
+	if p.Bundles, err = s.Bundles.Builds(c.Request().Context(), cs.ID); err != nil {
 		return err
 	}
 	p.Ledger, err = s.Enforcement.CaseLedger(c.Request().Context(), cs.ID)
@@ -110,15 +109,27 @@ func (s *Server) addPayment(c echo.Context) error {
 	return s.enforcementDone(c, err, c.Request().PostForm, "claim.payment_added")
 }
 
-// requestBundle queues an evidence bundle of the case, in the user's
-// language; the case page shows its progress.
+// requestBundle queues the default (redacted) evidence bundle of the
+// case, in the user's language; the case page shows its progress.
 func (s *Server) requestBundle(c echo.Context) error {
 	cs := caseOf(c)
 	ctx := c.Request().Context()
-	if _, err := bundle.Request(ctx, s.DB, s.Jobs, actorOf(c), cs.ID, i18n.From(ctx)); err != nil {
+	if _, err := s.Bundles.Request(ctx, actorOf(c), cs.ID, i18n.From(ctx)); err != nil {
 		return err
 	}
 	return s.redirect(c, "/cases/"+cs.Reference+"#bundles", "success", "bundle.requested")
+}
+
+// requestUnredacted queues the unredacted export for a court order; the
+// reason typed is required and audited.
+func (s *Server) requestUnredacted(c echo.Context) error {
+	cs := caseOf(c)
+	ctx := c.Request().Context()
+	_, err := s.Bundles.RequestUnredacted(ctx, actorOf(c), cs.ID, i18n.From(ctx), c.FormValue("reason"))
+	if err == nil {
+		return s.redirect(c, "/cases/"+cs.Reference+"#bundles", "success", "bundle.requested")
+	}
+	return s.enforcementDone(c, err, c.Request().PostForm, "bundle.requested")
 }
 
 // downloadBundle sends a built bundle of this case.
@@ -128,8 +139,8 @@ func (s *Server) downloadBundle(c echo.Context) error {
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	b, err := bundle.Get(c.Request().Context(), s.DB, id)
-	if err != nil || b.CaseID != cs.ID || b.Status != "done" {
+	b, err := s.Bundles.Get(c.Request().Context(), cs.ID, id)
+	if err != nil || b.Status != "done" {
 		return echo.ErrNotFound
 	}
 	r, err := s.Evidence.Bucket.NewReader(c.Request().Context(), b.BlobKey, nil)
@@ -140,7 +151,7 @@ func (s *Server) downloadBundle(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "application/zip")
 	h.Set(echo.HeaderContentLength, strconv.FormatInt(b.Size, 10))
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-bundle-%d.zip"`, cs.Reference, b.ID))
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-bundle-%d-%s.zip"`, cs.Reference, b.ID, b.Kind))
 	h.Set(echo.HeaderContentSecurityPolicy, "sandbox; default-src 'none'")
 	c.Response().WriteHeader(http.StatusOK)
 	_, err = io.Copy(c.Response(), r)

@@ -74,6 +74,7 @@ func (s *Server) routes(e *echo.Echo) {
 	oneCase.POST("/raids", s.recordRaid, s.require(authz.Enforce))
 	oneCase.POST("/linked-cases", s.openLinkedCase, s.require(authz.TriageFlags))
 	oneCase.POST("/bundles", s.requestBundle, s.require(authz.Enforce))
+	oneCase.POST("/bundles/unredacted", s.requestUnredacted, s.require(authz.Enforce))
 	oneCase.GET("/bundles/:id", s.downloadBundle, s.require(authz.Enforce))
 	oneCase.POST("/claim", s.fileClaim, s.require(authz.Enforce))
 	oneCase.POST("/claim/hearings", s.addHearing, s.require(authz.Enforce))

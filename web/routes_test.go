@@ -117,6 +117,7 @@ func matrix() map[string]matrixRow {
 		"POST /authentications/report":             {path: "/authentications/report", form: url.Values{"reason": {""}}, want: signInFirst(forbid, forbid, forbid, invalid)},
 		"POST /cases/:ref/bundles":                 {path: "/cases/{case}/bundles", want: signInFirst(redirect, redirect, forbid, forbid)},
 		"GET /cases/:ref/bundles/:id":              {path: "/cases/{case}/bundles/999999", want: signInFirst(notFound, notFound, forbid, forbid)},
+		"POST /cases/:ref/bundles/unredacted":      {path: "/cases/{case}/bundles/unredacted", form: url.Values{"reason": {""}}, want: signInFirst(invalid, invalid, forbid, forbid)},
 		"POST /cases/:ref/linked-cases":            {path: "/cases/{case}/linked-cases", form: url.Values{"shop": {"1"}}, want: signInFirst(redirect, redirect, forbid, forbid)}, // no verdict: a flash
 		// The civil claim and the recoveries report.
 		"POST /cases/:ref/claim":          {path: "/cases/{case}/claim", form: url.Values{"court": {""}}, want: signInFirst(invalid, invalid, forbid, forbid)},

@@ -14,9 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"spotcheck/internal/brand"
+	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
-	"spotcheck/internal/database"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
@@ -33,10 +33,6 @@ import (
 // Deps is everything the web tier uses, built once in cmd/spotcheck.
 type Deps struct {
 	Config config.Config
-	// DB is still read by the brand's case, evidence, purchase, custody
-	// and assignment screens and by the bundle calls, until their areas
-	// give them services; nothing else in web may use it.
-	DB *database.DB
 	// SessionStore holds the sessions; it must be shared by every
 	// replica (the database's store in production).
 	SessionStore scs.Store
@@ -59,6 +55,7 @@ type Deps struct {
 	Verdicts      *verdict.Service
 	Enforcement   *enforcement.Service
 	Sharing       *sharing.Service
+	Bundles       *bundle.Service
 }
 
 // Server holds the handlers' dependencies.

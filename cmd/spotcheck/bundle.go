@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -38,15 +39,22 @@ func bundleCmd(ctx context.Context, cfg config.Config, args []string, stdout, st
 		ref := fs.String("case", "", "case reference, e.g. SC-2026-000123")
 		out := fs.String("out", "", "the ZIP file to write")
 		lang := fs.String("lang", string(i18n.English), "language of the summary: en or zh")
+		unredacted := fs.Bool("unredacted", false, "the unredacted export for a court order (originals, full audit events); needs --reason")
+		reason := fs.String("reason", "", "why the unredacted export is made (the court order); audited")
 		if err := fs.Parse(args[1:]); err != nil {
 			return errUsage
 		}
 		l, ok := i18n.Parse(*lang)
-		if *ref == "" || *out == "" || !ok || fs.NArg() > 0 {
-			return fmt.Errorf("bundle write: want --case SC-… --out FILE.zip [--lang en|zh]")
+		*reason = strings.TrimSpace(*reason)
+		if *ref == "" || *out == "" || !ok || fs.NArg() > 0 || *unredacted != (*reason != "") {
+			return fmt.Errorf("bundle write: want --case SC-… --out FILE.zip [--lang en|zh] [--unredacted --reason \"court order …\"]")
+		}
+		kind := bundle.Redacted
+		if *unredacted {
+			kind = bundle.Unredacted
 		}
 		return withApp(ctx, cfg, func(a *app) error {
-			return writeBundle(ctx, a, *ref, *out, l, time.Now().In(cfg.Location), stdout)
+			return writeBundle(ctx, a, *ref, *out, kind, *reason, l, time.Now().In(cfg.Location), stdout)
 		})
 	}
 	return fmt.Errorf("bundle: unknown subcommand %q", args[0])
@@ -76,11 +84,22 @@ func verifyBundle(path string, stdout io.Writer) error {
 
 // writeBundle writes the bundle next to its final name and renames it in
 // place once complete, so a failed export leaves no file behind; the
-// export itself goes on the case's audit trail with the ZIP's hash.
-func writeBundle(ctx context.Context, a *app, ref, out string, lang i18n.Lang, now time.Time, stdout io.Writer) error {
+// export itself goes on the case's audit trail with the ZIP's hash. An
+// unredacted export is audited with its reason before it is made.
+func writeBundle(ctx context.Context, a *app, ref, out string, kind bundle.Kind, reason string, lang i18n.Lang, now time.Time, stdout io.Writer) error {
 	caseID, err := bundle.CaseID(ctx, a.db, ref)
 	if err != nil {
 		return fmt.Errorf("case %s: %w", ref, err)
+	}
+	if kind == bundle.Unredacted {
+		err := a.db.InTx(ctx, func(tx *gorm.DB) error {
+			_, err := audit.Append(ctx, tx, audit.Record{Action: "bundle.unredacted", ObjectType: "case", ObjectID: strings.ToUpper(strings.TrimSpace(ref)),
+				Detail: map[string]any{"lang": lang, "via": "shell", "reason": reason}})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("the unredacted export was not audited, so not made: %w", err)
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(out), ".bundle-*.zip")
 	if err != nil {
@@ -88,7 +107,7 @@ func writeBundle(ctx context.Context, a *app, ref, out string, lang i18n.Lang, n
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
 	h := sha256.New()
-	m, err := bundle.Write(ctx, a.db, a.evidence, caseID, lang, now, io.MultiWriter(tmp, h), nil)
+	m, err := bundle.Write(ctx, a.db, a.evidence, caseID, kind, lang, now, io.MultiWriter(tmp, h), nil)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -104,13 +123,13 @@ func writeBundle(ctx context.Context, a *app, ref, out string, lang i18n.Lang, n
 	sum := hex.EncodeToString(h.Sum(nil))
 	err = a.db.InTx(ctx, func(tx *gorm.DB) error {
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "bundle.write", ObjectType: "case", ObjectID: m.Case,
-			Detail: map[string]any{"sha256": sum, "members": len(m.Members) + 1, "lang": lang, "audit_head": m.AuditHead}})
+			Detail: map[string]any{"kind": kind, "sha256": sum, "members": len(m.Members) + 1, "lang": lang, "audit_head": m.AuditHead}})
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("the bundle was written but its export was not audited: %w", err)
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s, %d members, SHA-256 %s\naudit head at export: %d %s\n",
-		out, m.Case, len(m.Members)+1, sum, m.AuditHead.ID, m.AuditHead.Hash)
+	fmt.Fprintf(stdout, "wrote %s: %s (%s), %d members, %d files withheld, SHA-256 %s\naudit head at export: %d %s\n",
+		out, m.Case, m.Kind, len(m.Members)+1, len(m.Withheld), sum, m.AuditHead.ID, m.AuditHead.Hash)
 	return nil
 }

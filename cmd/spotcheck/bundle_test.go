@@ -82,6 +82,22 @@ func TestBundleWriteAndVerifyFromTheShell(t *testing.T) {
 		t.Fatalf("tampered bundle: %v\n%s", err, got)
 	}
 
+	// The unredacted export needs a reason, and is audited with it.
+	full := filepath.Join(t.TempDir(), "full.zip")
+	if got, err := e.run(t, "", "bundle", "write", "--case", ref, "--out", full, "--unredacted"); err == nil {
+		t.Fatalf("unredacted without a reason: %s", got)
+	}
+	got = e.mustRun(t, "", "bundle", "write", "--case", ref, "--out", full, "--unredacted", "--reason", "court order 42")
+	if !strings.Contains(got, "wrote "+full+": "+ref+" (unredacted)") {
+		t.Fatalf("bundle write --unredacted: %s", got)
+	}
+	if got := e.mustRun(t, "", "bundle", "verify", full); !strings.HasPrefix(got, "OK: ") {
+		t.Fatalf("bundle verify (unredacted): %q", got)
+	}
+	if got := e.mustRun(t, "", "audit", "verify"); !strings.Contains(got, "intact") {
+		t.Fatalf("audit verify: %s", got)
+	}
+
 	// An unknown case writes nothing.
 	none := filepath.Join(t.TempDir(), "none.zip")
 	if got, err := e.run(t, "", "bundle", "write", "--case", "SC-1999-000001", "--out", none); err == nil {

@@ -17,6 +17,7 @@ import (
 
 	"spotcheck/internal/audit"
 	"spotcheck/internal/brand"
+	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
@@ -47,7 +48,7 @@ Usage:
   spotcheck token create --name N      make an API token for a risk system (shown once)
   spotcheck token list | revoke --id I
   spotcheck audit verify               check the audit chain
-  spotcheck bundle write --case SC-… --out FILE.zip [--lang zh]
+  spotcheck bundle write --case SC-… --out FILE.zip [--lang zh] [--unredacted --reason "court order …"]
   spotcheck bundle verify FILE.zip     check an evidence bundle against its manifest
 
 Configuration comes from the environment; see README.md.
@@ -130,6 +131,7 @@ type app struct {
 	verdicts      *verdict.Service
 	enforcement   *enforcement.Service
 	sharing       *sharing.Service
+	bundles       *bundle.Service
 }
 
 func (a *app) close() {
@@ -166,6 +168,7 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		evidence:      store,
 		purchases:     purchases,
 		sharing:       sharing.NewService(db, store, purchases),
+		bundles:       bundle.NewService(db, store, jobs),
 		notifications: notify.NewService(db),
 		verdicts:      verdict.NewService(db),
 		enforcement:   enforcement.NewService(db, thresholds(cfg)),

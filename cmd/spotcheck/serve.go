@@ -57,10 +57,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("start workers: %w", err)
 	}
 
-	e := web.New(web.Deps{Config: cfg, DB: a.db, SessionStore: sessionStore(a.db), Ready: a.db.Ping, Users: a.users, Brands: a.brands, Cases: a.cases, Flags: a.flags,
+	e := web.New(web.Deps{Config: cfg, SessionStore: sessionStore(a.db), Ready: a.db.Ping, Users: a.users, Brands: a.brands, Cases: a.cases, Flags: a.flags,
 		Shops: a.shops, Tokens: a.tokens, Jobs: queue, Logger: logger,
 		Purchases: a.purchases, Evidence: a.evidence, Notifications: a.notifications, Verdicts: a.verdicts,
-		Enforcement: a.enforcement, Sharing: a.sharing})
+		Enforcement: a.enforcement, Sharing: a.sharing, Bundles: a.bundles})
 	srv := web.HTTPServer(cfg.Addr, e)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

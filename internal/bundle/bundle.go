@@ -1,8 +1,16 @@
 // Package bundle builds a case's evidence bundle for the police or a court
 // — one ZIP with a printable summary in the requesting user's language,
-// every evidence file, the case's audit events and a manifest of every
+// the evidence files, the case's audit events and a manifest of every
 // member's SHA-256 and size — and verifies a bundle against its manifest,
 // so that whoever receives it can tell whether anything in it changed.
+//
+// The default bundle is Redacted: it leaves the platform, so it holds no
+// buyer identity (DESIGN.md, "What never crosses to a brand (or leaves in
+// a default bundle)"): photos as their metadata-free derivatives, files
+// with none and withdrawn files listed but left out, the buyer by role and
+// case pseudonym, and an extract of the audit events. The Unredacted
+// export, for a court order, holds the originals as received and the full
+// audit events; asking for it is audited with its reason.
 package bundle
 
 import (
@@ -17,7 +25,6 @@ import (
 	"io"
 	"time"
 
-	"spotcheck/internal/audit"
 	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
@@ -31,13 +38,46 @@ const (
 	evidenceDir  = "evidence/"
 )
 
-// Manifest is manifest.json, the bundle's last member.
+// Kind is what a bundle may hold.
+type Kind string
+
+const (
+	// Redacted is the default bundle, for the police: no buyer identity.
+	Redacted Kind = "redacted"
+	// Unredacted is the export for a court order: originals as received,
+	// the full audit events.
+	Unredacted Kind = "unredacted"
+)
+
+// ParseKind returns the kind a text names; "" is the default.
+func ParseKind(s string) (Kind, bool) {
+	switch Kind(s) {
+	case Redacted, "":
+		return Redacted, true
+	case Unredacted:
+		return Unredacted, true
+	}
+	return "", false
+}
+
+// Notices say in the manifest what kind of bundle it is.
+const (
+	redactedNotice   = "REDACTED: no buyer identity; photos are metadata-free derivatives of the files on record (each names its original's SHA-256 and the transformation); audit.jsonl is an extract of the audit events, each with its hash as stored"
+	unredactedNotice = "UNREDACTED: the files as received and the full audit events, buyer identity included; made for a court order, its request audited"
+)
+
+// Manifest is manifest.json, the bundle's last member. Kind, Notice and
+// Withheld are absent from bundles made before redaction; such a bundle
+// holds the originals.
 type Manifest struct {
-	Case        string    `json:"case"`
-	GeneratedAt time.Time `json:"generated_at"`
-	GeneratedIn i18n.Lang `json:"generated_in"` // the summary's language
-	AuditHead   AuditHead `json:"audit_head"`
-	Members     []Member  `json:"members"` // every member but the manifest, in ZIP order
+	Case        string     `json:"case"`
+	Kind        Kind       `json:"kind,omitempty"`
+	Notice      string     `json:"notice,omitempty"`
+	GeneratedAt time.Time  `json:"generated_at"`
+	GeneratedIn i18n.Lang  `json:"generated_in"` // the summary's language
+	AuditHead   AuditHead  `json:"audit_head"`
+	Members     []Member   `json:"members"`            // every member but the manifest, in ZIP order
+	Withheld    []Withheld `json:"withheld,omitempty"` // files on record that are not members
 }
 
 // AuditHead is the newest event of the whole audit chain when the bundle
@@ -59,34 +99,81 @@ type Member struct {
 	EvidenceID int64         `json:"evidence_id,omitempty"`
 	Kind       evidence.Kind `json:"kind,omitempty"`
 	Withdrawn  bool          `json:"withdrawn,omitempty"`
+	// A derivative names the file on record it was made from and how (the
+	// documented, unavoidable change of ISO/IEC 27037), so that the
+	// original can be produced on request and checked against it.
+	OriginalSHA256 string             `json:"original_sha256,omitempty"`
+	OriginalSize   int64              `json:"original_size,omitempty"`
+	Transform      evidence.Transform `json:"transform,omitempty"`
+	Transformation string             `json:"transformation,omitempty"`
 }
+
+// Derived reports whether the member is a derivative of a file on record.
+func (m Member) Derived() bool { return m.Transform != "" }
+
+// Withheld is a file on record that a redacted bundle leaves out, listed
+// so that its existence is on record: its kind, the SHA-256 and size of
+// the file on record, and why.
+type Withheld struct {
+	EvidenceID     int64         `json:"evidence_id"`
+	Kind           evidence.Kind `json:"kind"`
+	ContentType    string        `json:"content_type"`
+	OriginalSHA256 string        `json:"original_sha256"`
+	OriginalSize   int64         `json:"original_size"`
+	Reason         string        `json:"reason"` // WithheldWithdrawn or WithheldNoDerivative
+}
+
+// Reasons a file is withheld.
+const (
+	WithheldWithdrawn    = "withdrawn"           // a mistaken upload, kept on record
+	WithheldNoDerivative = "no_clean_derivative" // a buyer's file with no metadata-free form (HEIC, PDF)
+)
 
 // ErrTampered: a stored evidence file no longer matches its record; no
 // bundle is made with it.
 var ErrTampered = errors.New("a stored evidence file does not match its record")
 
-// Write streams the bundle of case caseID to w: summary.html (in lang),
-// evidence/<id>-<kind><ext> for every file on record, withdrawn ones too,
-// audit.jsonl and manifest.json, last. Everything but the files is read
-// in one snapshot first; the files are then copied through one buffer at a
-// time while their SHA-256 is checked against the record. Times in the
-// summary are shown in now's location. progress, if not nil, is told after
-// each member.
+// Write streams the bundle of kind kind of case caseID to w: summary.html
+// (in lang), the evidence files, audit.jsonl and manifest.json, last.
+// Redacted: evidence/<generated name> for each file that may leave the
+// platform (a photo as its metadata-free derivative, made now if it has
+// none yet), the rest listed as withheld, the audit events as an extract.
+// Unredacted: evidence/<id>-<kind><ext> for every file on record as
+// received, withdrawn ones too, and the audit events in full.
+//
+// Everything but the files is read in one snapshot first; the files are
+// then copied through one buffer at a time while their SHA-256 is checked
+// against the record. Times in the summary are shown in now's location.
+// progress, if not nil, is told after each member.
 //
 // On an error w holds a ZIP without its central directory — unreadable —
 // and the caller discards it; a stored file that does not match its
 // record fails with ErrTampered this way.
-func Write(ctx context.Context, db *database.DB, store *evidence.Store, caseID int64, lang i18n.Lang, now time.Time,
+func Write(ctx context.Context, db *database.DB, store *evidence.Store, caseID int64, kind Kind, lang i18n.Lang, now time.Time,
 	w io.Writer, progress func(done, total int)) (Manifest, error) {
 	if _, ok := i18n.Parse(string(lang)); !ok {
 		lang = i18n.English
+	}
+	if kind != Unredacted {
+		kind = Redacted
+		// Derivatives made first, so that the snapshot holds their records
+		// and their audit events.
+		if err := derive(ctx, db, store, caseID); err != nil {
+			return Manifest{}, err
+		}
 	}
 	rec, err := load(ctx, db, caseID)
 	if err != nil {
 		return Manifest{}, err
 	}
-	m := Manifest{Case: rec.Case.Reference, GeneratedAt: now, GeneratedIn: lang, AuditHead: rec.Head}
-	total, done := len(rec.Evidence)+3, 0
+	rec.Kind = kind
+	files, withheld := plan(rec)
+	m := Manifest{Case: rec.Case.Reference, Kind: kind, Notice: redactedNotice, GeneratedAt: now, GeneratedIn: lang,
+		AuditHead: rec.Head, Withheld: withheld}
+	if kind == Unredacted {
+		m.Notice = unredactedNotice
+	}
+	total, done := len(files)+3, 0
 	step := func() {
 		done++
 		if progress != nil {
@@ -95,21 +182,21 @@ func Write(ctx context.Context, db *database.DB, store *evidence.Store, caseID i
 	}
 	zw := zip.NewWriter(w)
 	var summary bytes.Buffer
-	if err := renderSummary(&summary, rec, lang, now); err != nil {
+	if err := renderSummary(&summary, rec, files, withheld, lang, now); err != nil {
 		return m, err
 	}
 	if err := m.add(zw, Member{Name: SummaryName}, now, &summary); err != nil {
 		return m, err
 	}
 	step()
-	for _, e := range rec.Evidence {
-		if err := m.addEvidence(ctx, zw, store, e, now); err != nil {
+	for _, f := range files {
+		if err := m.addFile(ctx, zw, store, f, now); err != nil {
 			return m, err
 		}
 		step()
 	}
 	var events bytes.Buffer
-	if err := writeAudit(&events, rec.Audit); err != nil {
+	if err := writeAudit(&events, rec); err != nil {
 		return m, err
 	}
 	if err := m.add(zw, Member{Name: AuditName}, now, &events); err != nil {
@@ -143,85 +230,6 @@ func (m *Manifest) add(zw *zip.Writer, mem Member, at time.Time, r io.Reader) er
 	}
 	mem.SHA256, mem.Size = hex.EncodeToString(h.Sum(nil)), n
 	m.Members = append(m.Members, mem)
-	return nil
-}
-
-// addEvidence copies one stored file into the bundle and refuses it if
-// what storage gave back is not what was recorded.
-func (m *Manifest) addEvidence(ctx context.Context, zw *zip.Writer, store *evidence.Store, e evidence.Evidence, at time.Time) error {
-	r, err := store.Open(ctx, e.BlobKey)
-	if err != nil {
-		return fmt.Errorf("bundle: evidence %d: %w", e.ID, err)
-	}
-	defer r.Close()
-	mem := Member{Name: EvidenceName(e), EvidenceID: e.ID, Kind: e.Kind, Withdrawn: e.Withdrawn()}
-	if err := m.add(zw, mem, at, r); err != nil {
-		return err
-	}
-	got := m.Members[len(m.Members)-1]
-	if got.SHA256 != e.SHA256 || got.Size != e.Size {
-		return fmt.Errorf("%w: evidence %d (%s) recorded as %s, %d bytes; storage gave %s, %d bytes",
-			ErrTampered, e.ID, e.BlobKey, e.SHA256, e.Size, got.SHA256, got.Size)
-	}
-	return nil
-}
-
-// EvidenceName is a file's name in the bundle: its record id, its kind and
-// the extension of its content type. The uploader's own name is not used:
-// it is untrusted and may say anything.
-func EvidenceName(e evidence.Evidence) string {
-	return fmt.Sprintf("%s%d-%s%s", evidenceDir, e.ID, e.Kind, extension(e.ContentType))
-}
-
-// extension is fixed per accepted type (the system's MIME table differs
-// between machines).
-func extension(contentType string) string {
-	switch contentType {
-	case "image/jpeg":
-		return ".jpg"
-	case "image/png":
-		return ".png"
-	case "image/webp":
-		return ".webp"
-	case "image/heic":
-		return ".heic"
-	case "image/heif":
-		return ".heif"
-	case "application/pdf":
-		return ".pdf"
-	}
-	return ".bin"
-}
-
-// auditLine is one line of audit.jsonl: the event exactly as stored,
-// hashes included, so that each can be checked against the chain.
-type auditLine struct {
-	Seq        int64  `json:"seq"`
-	At         string `json:"at"`
-	ActorID    *int64 `json:"actor_id"`
-	ActorRole  string `json:"actor_role"`
-	Action     string `json:"action"`
-	ObjectType string `json:"object_type"`
-	ObjectID   string `json:"object_id"`
-	Outcome    string `json:"outcome"`
-	ClientIP   string `json:"client_ip"`
-	RequestID  string `json:"request_id"`
-	Detail     string `json:"detail"` // the stored JSON text, unchanged
-	PrevHash   string `json:"prev_hash"`
-	Hash       string `json:"hash"`
-}
-
-func writeAudit(w io.Writer, events []audit.Event) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for _, e := range events {
-		err := enc.Encode(auditLine{Seq: e.Seq, At: e.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano),
-			ActorID: e.ActorID, ActorRole: e.ActorRole, Action: e.Action, ObjectType: e.ObjectType, ObjectID: e.ObjectID,
-			Outcome: e.Outcome, ClientIP: e.ClientIP, RequestID: e.RequestID, Detail: e.Detail, PrevHash: e.PrevHash, Hash: e.Hash})
-		if err != nil {
-			return fmt.Errorf("bundle audit: %w", err)
-		}
-	}
 	return nil
 }
 

@@ -188,10 +188,10 @@ var rawKey = regexp.MustCompile(`\b(bundle|state|party|custody|evidence)\.[a-z]`
 
 var at = time.Date(2026, 11, 26, 6, 5, 0, 0, time.UTC)
 
-func (f *fixture) write(t *testing.T, lang i18n.Lang) ([]byte, bundle.Manifest) {
+func (f *fixture) write(t *testing.T, kind bundle.Kind, lang i18n.Lang) ([]byte, bundle.Manifest) {
 	t.Helper()
 	var out bytes.Buffer
-	m, err := bundle.Write(context.Background(), f.db, f.store, f.c.ID, lang, at, &out, nil)
+	m, err := bundle.Write(context.Background(), f.db, f.store, f.c.ID, kind, lang, at, &out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestABundleHoldsTheCaseAndMatchesItsManifest(t *testing.T) {
 		f := setup(t, db)
 		var calls [][2]int
 		var out bytes.Buffer
-		m, err := bundle.Write(context.Background(), db, f.store, f.c.ID, i18n.English, at, &out,
+		m, err := bundle.Write(context.Background(), db, f.store, f.c.ID, bundle.Unredacted, i18n.English, at, &out,
 			func(done, total int) { calls = append(calls, [2]int{done, total}) })
 		if err != nil {
 			t.Fatal(err)
@@ -371,7 +371,7 @@ func TestABundleHoldsTheCaseAndMatchesItsManifest(t *testing.T) {
 
 func TestVerifyFindsAChangedAMissingAndAnExtraMember(t *testing.T) {
 	f := setup(t, dbtest.SQLite(t))
-	b, _ := f.write(t, i18n.English)
+	b, _ := f.write(t, bundle.Unredacted, i18n.English)
 	photo := bundle.EvidenceName(f.evidence[2])
 
 	changed := rewrite(t, b, func(name string, data []byte) []byte {
@@ -435,7 +435,7 @@ func TestVerifyFindsAChangedAMissingAndAnExtraMember(t *testing.T) {
 
 func TestTheSummaryIsInTheRequestedLanguage(t *testing.T) {
 	f := setup(t, dbtest.SQLite(t))
-	b, m := f.write(t, i18n.Chinese)
+	b, m := f.write(t, bundle.Redacted, i18n.Chinese)
 	summary := string(member(t, b, bundle.SummaryName))
 	for _, s := range []string{`<html lang="zh-CN">`, "证据包 " + f.c.Reference, "保管链", "假冒", "2026年11月26日 06:05", f.item} {
 		if !strings.Contains(summary, s) {
@@ -460,7 +460,7 @@ func TestATamperedFileStopsTheBundle(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
-		_, err = bundle.Write(context.Background(), db, f.store, f.c.ID, i18n.English, at, &out, nil)
+		_, err = bundle.Write(context.Background(), db, f.store, f.c.ID, bundle.Unredacted, i18n.English, at, &out, nil)
 		if !errors.Is(err, bundle.ErrTampered) {
 			t.Fatalf("tampered file: %v", err)
 		}
@@ -472,7 +472,7 @@ func TestATamperedFileStopsTheBundle(t *testing.T) {
 
 func TestUnknownCaseIsNotFound(t *testing.T) {
 	db := dbtest.SQLite(t)
-	_, err := bundle.Write(context.Background(), db, nil, 404, i18n.English, at, io.Discard, nil)
+	_, err := bundle.Write(context.Background(), db, nil, 404, bundle.Redacted, i18n.English, at, io.Discard, nil)
 	if !errors.Is(err, database.ErrNotFound) {
 		t.Fatalf("unknown case: %v", err)
 	}

@@ -13,8 +13,6 @@ import (
 	"gorm.io/gorm"
 
 	"spotcheck/internal/audit"
-	"spotcheck/internal/authz"
-	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
@@ -27,6 +25,7 @@ type Build struct {
 	CaseID      int64
 	RequestedBy int64
 	Lang        string
+	Kind        Kind   `gorm:"default:redacted"` // the zero value is the default bundle
 	Status      string // queued, building, done, failed
 	Done        int
 	Total       int
@@ -50,32 +49,6 @@ func (Args) Kind() string { return "bundle.build" }
 // Inserter puts a job in the caller's transaction.
 type Inserter interface {
 	InsertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs) error
-}
-
-// Request queues a bundle of the case in the actor's language; the
-// request is audited.
-func Request(ctx context.Context, db *database.DB, q Inserter, actor authz.Actor, caseID int64, lang i18n.Lang) (Build, error) {
-	var b Build
-	err := db.InTx(ctx, func(tx *gorm.DB) error {
-		var c casework.Case
-		if err := tx.Take(&c, caseID).Error; err != nil {
-			return database.NotFound(err)
-		}
-		if !authz.Can(actor, authz.Enforce, c.Subject()) {
-			return database.ErrNotFound
-		}
-		b = Build{CaseID: caseID, RequestedBy: actor.UserID, Lang: string(lang), Status: "queued", CreatedAt: time.Now().UTC()}
-		if err := tx.Create(&b).Error; err != nil {
-			return err
-		}
-		if err := q.InsertTx(ctx, tx, Args{BundleID: b.ID}); err != nil {
-			return err
-		}
-		_, err := audit.Append(ctx, tx, audit.Record{Action: "bundle.request", ObjectType: "case", ObjectID: c.Reference,
-			Detail: map[string]any{"bundle_id": b.ID, "lang": lang}})
-		return err
-	})
-	return b, err
 }
 
 // Worker builds a requested bundle into blob storage, hashing the ZIP as
@@ -104,7 +77,7 @@ func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 		return err
 	}
 	db.Model(&Build{}).Where("id = ?", b.ID).Updates(map[string]any{"status": "building", "done": 0, "error": ""})
-	key := fmt.Sprintf("bundles/%s/%d.zip", ref, b.ID)
+	key := fmt.Sprintf("bundles/%s/%d-%s.zip", ref, b.ID, b.Kind)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bw, err := w.Store.Bucket.NewWriter(wctx, key, nil)
@@ -121,7 +94,7 @@ func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 		}
 	}
 	lang, _ := i18n.Parse(b.Lang)
-	_, werr := Write(ctx, w.DB, w.Store, b.CaseID, lang, time.Now(), io.MultiWriter(bw, h, n), progress)
+	_, werr := Write(ctx, w.DB, w.Store, b.CaseID, b.Kind, lang, time.Now(), io.MultiWriter(bw, h, n), progress)
 	if werr != nil {
 		cancel() // the object is not written
 		_ = bw.Close()
@@ -142,7 +115,7 @@ func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 			return err
 		}
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "bundle.built", ObjectType: "case", ObjectID: ref,
-			Detail: map[string]any{"bundle_id": b.ID, "sha256": sum, "size": n.n}})
+			Detail: map[string]any{"bundle_id": b.ID, "kind": b.Kind, "sha256": sum, "size": n.n}})
 		return err
 	})
 }
@@ -150,17 +123,3 @@ func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 type counter struct{ n int64 }
 
 func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-// Builds lists a case's bundles, newest first.
-func Builds(ctx context.Context, db *database.DB, caseID int64) ([]Build, error) {
-	var bs []Build
-	err := db.Gorm.WithContext(ctx).Where("case_id = ?", caseID).Order("id DESC").Limit(20).Find(&bs).Error
-	return bs, err
-}
-
-// Get loads one bundle.
-func Get(ctx context.Context, db *database.DB, id int64) (Build, error) {
-	var b Build
-	err := db.Gorm.WithContext(ctx).Take(&b, id).Error
-	return b, database.NotFound(err)
-}

@@ -42,7 +42,12 @@ type record struct {
 	Timeline  []casework.Entry
 	Audit     []audit.Event
 	Head      AuditHead
-	People    map[int64]string // user id → name; volunteers by pseudonym only
+	People    map[int64]string // user id → name; buyers by their pseudonym on the case only
+	Roles     map[int64]string // user id → role, of everyone in People
+
+	Kind        Kind
+	Derivatives map[int64]map[evidence.Transform]evidence.Derivative // by file
+	Pseudonyms  map[int64]string                                     // the case's buyers: volunteer id → pseudonym
 }
 
 // relatedCase is another case of a shop in the network.
@@ -156,6 +161,14 @@ func loadFiles(tx *gorm.DB, rec *record) error {
 	if err := tx.Where("case_id = ?", rec.Case.ID).Order("id").Find(&rec.Evidence).Error; err != nil {
 		return err
 	}
+	ids := make([]int64, len(rec.Evidence))
+	for i, e := range rec.Evidence {
+		ids[i] = e.ID
+	}
+	var err error
+	if rec.Derivatives, err = evidence.Derivatives(tx.Statement.Context, tx, ids); err != nil {
+		return err
+	}
 	return tx.Where("case_id = ?", rec.Case.ID).Order("id").Find(&rec.Timeline).Error
 }
 
@@ -202,8 +215,13 @@ func loadAudit(tx *gorm.DB, rec *record) error {
 }
 
 // loadPeople names everyone the summary mentions. A volunteer is named by
-// pseudonym only, as the brand sees them: the bundle leaves the platform.
-func loadPeople(tx *gorm.DB, rec *record) error {
+// their pseudonym on this case only, as the brand sees them (not by the
+// pseudonym of their profile, which would tie cases together): the bundle
+// leaves the platform.
+func loadPeople(tx *gorm.DB, rec *record) (err error) {
+	if rec.Pseudonyms, err = purchase.CasePseudonyms(tx, rec.Case.ID); err != nil {
+		return err
+	}
 	var ids []int64
 	add := func(id *int64) {
 		if id != nil && *id != 0 && !slices.Contains(ids, *id) {
@@ -239,26 +257,25 @@ func loadPeople(tx *gorm.DB, rec *record) error {
 	for _, e := range rec.Timeline {
 		add(e.ActorID)
 	}
-	rec.People = map[int64]string{}
+	rec.People, rec.Roles = map[int64]string{}, map[int64]string{}
 	if len(ids) == 0 {
 		return nil
 	}
 	var users []struct {
-		ID        int64
-		Name      string
-		Role      string
-		Pseudonym *string
+		ID   int64
+		Name string
+		Role string
 	}
-	err := tx.Table("users u").Select("u.id, u.name, u.role, v.pseudonym").
-		Joins("LEFT JOIN volunteers v ON v.user_id = u.id").Where("u.id IN ?", ids).Scan(&users).Error
+	err = tx.Table("users").Select("id, name, role").Where("id IN ?", ids).Scan(&users).Error
 	for _, u := range users {
+		rec.Roles[u.ID] = u.Role
 		switch {
-		case u.Pseudonym != nil:
-			rec.People[u.ID] = *u.Pseudonym
-		case u.Role == role.Volunteer.String():
-			rec.People[u.ID] = "Buyer #" + itoa(u.ID) // no profile yet: still no name
-		default:
+		case u.Role != role.Volunteer.String():
 			rec.People[u.ID] = u.Name
+		case rec.Pseudonyms[u.ID] != "":
+			rec.People[u.ID] = rec.Pseudonyms[u.ID]
+		default:
+			rec.People[u.ID] = "Buyer" // bought nothing on this case: still no name
 		}
 	}
 	return err

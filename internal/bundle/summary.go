@@ -8,7 +8,9 @@ import (
 	"io"
 	"time"
 
+	"spotcheck/internal/casework"
 	"spotcheck/internal/enforcement"
+	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/shop"
@@ -39,26 +41,31 @@ type section struct {
 // sections lists the parts of the summary in reading order. A further
 // part of the case road (a civil claim) is a block in summary.tmpl, its
 // data in record, and one line here.
-func sections(rec record) []part {
+func sections(rec record, files []file, withheld []Withheld) []part {
+	names := map[int64]string{}
+	for _, f := range files {
+		names[f.Evidence.ID] = f.Name
+	}
 	return []part{
 		{"case", "bundle.section.case", rec},
 		{"shop", "bundle.section.shop", shopView(rec)},
 		{"purchases", "bundle.section.purchases", purchaseViews(rec)},
-		{"verdicts", "bundle.section.verdicts", verdictViews(rec)},
+		{"verdicts", "bundle.section.verdicts", verdictViews(rec, names)},
 		{"referral", "bundle.section.referral", struct {
 			Referral *enforcement.Referral
 			Raids    []enforcement.Raid
 		}{rec.Referral, rec.Raids}},
-		{"evidence", "bundle.section.evidence", evidenceViews(rec)},
-		{"timeline", "bundle.section.timeline", rec.Timeline},
+		{"evidence", "bundle.section.evidence", evidenceViews(rec, files, withheld)},
+		{"timeline", "bundle.section.timeline", timelineViews(rec)},
 		{"audit", "bundle.section.audit", struct {
-			Events int
-			Head   AuditHead
-		}{len(rec.Audit), rec.Head}},
+			Events   int
+			Head     AuditHead
+			Redacted bool
+		}{len(rec.Audit), rec.Head, rec.Kind != Unredacted}},
 	}
 }
 
-func renderSummary(w io.Writer, rec record, lang i18n.Lang, now time.Time) error {
+func renderSummary(w io.Writer, rec record, files []file, withheld []Withheld, lang i18n.Lang, now time.Time) error {
 	tmpl, err := summaryTemplate.Clone()
 	if err != nil {
 		return err
@@ -69,9 +76,10 @@ func renderSummary(w io.Writer, rec record, lang i18n.Lang, now time.Time) error
 		Lang        i18n.Lang
 		Reference   string
 		GeneratedAt time.Time
+		Unredacted  bool
 		Sections    []section
-	}{Lang: lang, Reference: rec.Case.Reference, GeneratedAt: now}
-	for _, p := range sections(rec) {
+	}{Lang: lang, Reference: rec.Case.Reference, GeneratedAt: now, Unredacted: rec.Kind == Unredacted}
+	for _, p := range sections(rec, files, withheld) {
 		var b bytes.Buffer
 		if err := tmpl.ExecuteTemplate(&b, p.ID, p.Data); err != nil {
 			return fmt.Errorf("bundle summary, %s: %w", p.ID, err)
@@ -100,10 +108,12 @@ func funcs(f *formatter) template.FuncMap {
 		"t":      f.t,
 		"label":  f.label,
 		"dt":     func(t time.Time) string { return f.lang.DateTime(t, f.loc) },
+		"day":    func(t time.Time) string { return f.lang.Date(t, f.loc) },
 		"date":   func(t time.Time) string { return f.lang.Date(t, time.UTC) }, // days are stored as UTC midnight
 		"money":  f.lang.Money,
 		"person": f.person,
 		"party":  f.party,
+		"named":  f.named,
 		"isTrue": func(b *bool) bool { return b != nil && *b },
 		"value":  func(s enforcement.Seizure) int64 { return s.Value() },
 	}
@@ -153,6 +163,17 @@ func (f *formatter) party(kind purchase.Party, id int64) string {
 	return kind
 }
 
+// named names a party of a redacted custody line, whose name is given.
+func (f *formatter) named(kind purchase.Party, name string) string {
+	switch kind {
+	case "":
+		return f.lang.T("party.seller")
+	case purchase.PartyVolunteer, purchase.PartyBrand:
+		return f.lang.T("party."+kind) + " " + name
+	}
+	return f.lang.T("party." + kind)
+}
+
 // linkedShop is a shop of the seller's network with how it is linked and
 // its cases.
 type linkedShop struct {
@@ -179,33 +200,56 @@ func shopView(rec record) any {
 	}{rec.Shop, rec.Listings, rec.Related[rec.Shop.ID], linked}
 }
 
-// purchaseView is a purchase with the chains of its items.
+// purchaseView is a purchase with the chains of its items. A redacted
+// one has no order number, no seal of the seller's parcel, no reason typed
+// for a cancellation, and its chains as purchase.OutsideLines shapes them.
 type purchaseView struct {
 	Purchase purchase.Purchase
+	Redacted bool
 	Chains   []chainView
 }
 
 type chainView struct {
 	purchase.Chain
+	Redacted  bool
+	Lines     []purchase.Line // redacted: the chain to show
 	PendingID int64
 	Intact    bool
 	Problem   string
 }
 
 func purchaseViews(rec record) []purchaseView {
+	redacted := rec.Kind != Unredacted
+	name := func(kind purchase.Party, id int64) string {
+		switch kind {
+		case purchase.PartyVolunteer:
+			return rec.Pseudonyms[id]
+		case purchase.PartyBrand:
+			return rec.Brand.Name
+		}
+		return ""
+	}
+	all := func(purchase.CustodyEvent) bool { return true }
 	out := make([]purchaseView, len(rec.Purchases))
 	for i, p := range rec.Purchases {
-		out[i].Purchase = p
+		out[i].Purchase, out[i].Redacted = p, redacted
+		if redacted {
+			out[i].Purchase.OrderNumber, out[i].Purchase.SealNumber, out[i].Purchase.CancelReason = "", "", ""
+		}
 		for _, c := range rec.Chains {
 			if c.Item.PurchaseID != p.ID {
 				continue
 			}
-			cv := chainView{Chain: c, Intact: true}
+			cv := chainView{Chain: c, Intact: true, Redacted: redacted}
 			if c.Item.PendingID != nil {
 				cv.PendingID = *c.Item.PendingID
 			}
 			if err := c.Verify(); err != nil {
 				cv.Intact, cv.Problem = false, err.Error()
+			}
+			if redacted {
+				cv.Lines = purchase.OutsideLines(c.Events, p.OrderDate, rec.Pseudonyms[p.VolunteerID], name, all)
+				cv.Events, cv.Problem = nil, "" // the problem may quote a tracking number
 			}
 			out[i].Chains = append(out[i].Chains, cv)
 		}
@@ -220,7 +264,7 @@ type verdictView struct {
 	Superseded bool
 }
 
-func verdictViews(rec record) []verdictView {
+func verdictViews(rec record, names map[int64]string) []verdictView {
 	current := verdict.Current(rec.Verdicts)
 	out := make([]verdictView, len(rec.Verdicts))
 	for i, v := range rec.Verdicts {
@@ -230,40 +274,81 @@ func verdictViews(rec record) []verdictView {
 				out[i].ItemNumber = c.Item.Number
 			}
 		}
-		for _, e := range rec.Evidence {
-			if v.ReportEvidenceID != nil && e.ID == *v.ReportEvidenceID {
-				out[i].ReportName = EvidenceName(e)
-			}
+		if v.ReportEvidenceID != nil {
+			out[i].ReportName = names[*v.ReportEvidenceID]
 		}
 	}
 	return out
 }
 
 type evidenceView struct {
-	Name        string
+	Name        string // "" for a file not in the bundle
 	Kind        string
 	ContentType string
 	UploadedAt  time.Time
 	UploadedBy  int64
 	Size        int64
-	SHA256      string
+	SHA256      string // of the file on record
+	Derived     *evidence.Derivative
+	Transform   string
+	Withheld    string // why the file is not in the bundle
 	Withdrawn   bool
 	WithdrawnAt time.Time
 	WithdrawnBy int64
-	Reason      string
+	Reason      string // the withdrawal's; not in a redacted bundle
 }
 
-func evidenceViews(rec record) []evidenceView {
+// evidenceViews lists every file on record: in the bundle (a derivative
+// with the original's hash and how it was made) or withheld, and why.
+func evidenceViews(rec record, files []file, withheld []Withheld) []evidenceView {
+	in := map[int64]file{}
+	for _, f := range files {
+		in[f.Evidence.ID] = f
+	}
+	held := map[int64]string{}
+	for _, w := range withheld {
+		held[w.EvidenceID] = w.Reason
+	}
 	out := make([]evidenceView, len(rec.Evidence))
 	for i, e := range rec.Evidence {
-		out[i] = evidenceView{Name: EvidenceName(e), Kind: string(e.Kind), ContentType: e.ContentType, UploadedAt: e.UploadedAt,
-			UploadedBy: e.UploadedBy, Size: e.Size, SHA256: e.SHA256, Withdrawn: e.Withdrawn(), Reason: e.WithdrawnReason}
+		f := in[e.ID]
+		out[i] = evidenceView{Name: f.Name, Kind: string(e.Kind), ContentType: e.ContentType, UploadedAt: e.UploadedAt,
+			UploadedBy: e.UploadedBy, Size: e.Size, SHA256: e.SHA256, Derived: f.Derivative, Withheld: held[e.ID], Withdrawn: e.Withdrawn()}
+		if f.Derivative != nil {
+			out[i].Transform = f.Derivative.Transform.Description()
+		}
+		if rec.Kind == Unredacted {
+			out[i].Reason = e.WithdrawnReason
+		}
 		if e.WithdrawnAt != nil {
 			out[i].WithdrawnAt = *e.WithdrawnAt
 		}
 		if e.WithdrawnBy != nil {
 			out[i].WithdrawnBy = *e.WithdrawnBy
 		}
+	}
+	return out
+}
+
+// timelineView is an entry of the case's timeline; a redacted bundle
+// shows no comments and no text typed with a transition or assignment.
+type timelineView struct {
+	casework.Entry
+	Assigned bool
+	ShowNote bool
+}
+
+func timelineViews(rec record) []timelineView {
+	var out []timelineView
+	for _, e := range rec.Timeline {
+		v := timelineView{Entry: e, Assigned: e.Note != "", ShowNote: e.Note != "" && e.Kind != "flag"}
+		if rec.Kind != Unredacted {
+			if e.Kind == "comment" {
+				continue
+			}
+			v.ShowNote = false
+		}
+		out = append(out, v)
 	}
 	return out
 }

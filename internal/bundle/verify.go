@@ -95,6 +95,10 @@ func Verify(r io.ReaderAt, size int64) (Report, error) {
 			rep.Missing = append(rep.Missing, m.Name)
 			continue
 		}
+		if m.Derived() && !isSHA256(m.OriginalSHA256) {
+			rep.Changed = append(rep.Changed, Change{Name: m.Name, Reason: "a derivative that names no original's SHA-256"})
+			continue
+		}
 		if reason := check(f, m); reason != "" {
 			rep.Changed = append(rep.Changed, Change{Name: m.Name, Reason: reason})
 		}
@@ -142,4 +146,9 @@ func check(f *zip.File, want Member) string {
 		return fmt.Sprintf("SHA-256 %s, the manifest says %s", got, want.SHA256)
 	}
 	return ""
+}
+
+func isSHA256(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == sha256.Size && strings.ToLower(s) == s
 }

@@ -260,7 +260,7 @@ func enforce(ctx context.Context, d Deps, staff authz.Actor, caseID int64) error
 	if _, err := d.Shops.AddLink(ctx, staff.UserID, a.ID, b.ID, "same_controller", "Registered to a relative; same warehouse address"); err != nil {
 		return err
 	}
-	built, err := bundle.Request(ctx, d.DB, d.Jobs, staff, caseID, i18n.English)
+	built, err := bundle.NewService(d.DB, d.Evidence, d.Jobs).Request(ctx, staff, caseID, i18n.English)
 	if err != nil {
 		return err
 	}

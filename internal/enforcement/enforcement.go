@@ -186,13 +186,15 @@ func (s *Service) Refer(ctx context.Context, actor authz.Actor, caseID int64, in
 	return r, err
 }
 
-// bundleGuard: a bundle built (done) after the latest verdict was signed.
+// bundleGuard: a redacted bundle (the one that goes to the police) built
+// (done) after the latest verdict was signed. An unredacted export, made
+// for a court, does not count.
 func bundleGuard(tx *gorm.DB, caseID int64) error {
 	var signed []time.Time
 	if err := tx.Table("verdicts").Where("case_id = ?", caseID).Order("id DESC").Limit(1).Pluck("signed_at", &signed).Error; err != nil {
 		return err
 	}
-	q := tx.Table("bundles").Where("case_id = ? AND status = 'done'", caseID)
+	q := tx.Table("bundles").Where("case_id = ? AND status = 'done' AND kind = 'redacted'", caseID)
 	if len(signed) == 1 {
 		q = q.Where("created_at > ?", signed[0])
 	}

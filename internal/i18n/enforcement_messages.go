@@ -113,4 +113,11 @@ var enforcementMessages = map[string][2]string{
 	"bundle.download":            {"Download the bundle (ZIP)", "下载证据包（ZIP）"},
 	"bundle.failed":              {"The bundle could not be built.", "证据包生成失败。"},
 	"bundle.requested":           {"The bundle is being built; it appears here when ready.", "正在生成证据包，完成后会显示在这里。"},
+	"bundle.kind.redacted":       {"Redacted (no buyer identity)", "脱敏（不含买手身份）"},
+	"bundle.kind.unredacted":     {"UNREDACTED (court order)", "未脱敏（法院命令）"},
+	"bundle.build_hint":          {"The default bundle, for the police: no buyer identity, photos without metadata.", "默认证据包，供公安使用：不含买手身份，照片已去除元数据。"},
+	"bundle.unredacted_title":    {"Unredacted export (court order)", "未脱敏导出（法院命令）"},
+	"bundle.unredacted_hint":     {"Holds the files as received and the full audit trail, buyer identity included. Only for a court order; the request and its reason are audited.", "包含原样接收的文件及完整审计记录，含买手身份信息。仅限法院命令；申请及理由将记入审计。"},
+	"bundle.unredacted_reason":   {"Reason (court order, who asked)", "理由（法院命令、申请方）"},
+	"bundle.unredacted_build":    {"Build the unredacted export", "生成未脱敏导出"},
 }

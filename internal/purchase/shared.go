@@ -100,50 +100,72 @@ func (s *Service) BrandChains(ctx context.Context, caseID int64, brandName strin
 		return nil, err
 	}
 	out := make([]BrandChain, len(items))
+	name := func(kind Party, id int64) string {
+		switch kind {
+		case PartyVolunteer:
+			return pseudonyms[id]
+		case PartyBrand:
+			return brandName
+		}
+		return ""
+	}
 	for n, it := range items {
 		out[n].Item = it
 		var buyer string
+		var ordered *time.Time
 		for _, b := range bought {
 			if b.ID == it.PurchaseID {
-				buyer = pseudonyms[b.VolunteerID]
-				if b.OrderDate != nil {
-					out[n].Lines = append(out[n].Lines, Line{Step: "bought", FromKind: "", ToKind: PartyVolunteer, To: buyer, At: *b.OrderDate})
-				}
+				buyer, ordered = pseudonyms[b.VolunteerID], b.OrderDate
 			}
 		}
-		name := func(kind Party, id int64) string {
-			switch kind {
-			case PartyVolunteer:
-				return pseudonyms[id]
-			case PartyBrand:
-				return brandName
-			}
-			return ""
-		}
-		shown := false // from the first release towards the brand on
+		var mine []CustodyEvent
 		for _, ev := range events {
-			if ev.ItemID != it.ID {
-				continue
+			if ev.ItemID == it.ID {
+				mine = append(mine, ev)
 			}
-			if ev.Step == "receive" {
-				out[n].Lines = append(out[n].Lines, Line{Step: "receive", ToKind: PartyVolunteer, To: buyer, At: ev.At})
-				continue
-			}
-			shown = shown || (ev.Step == "release" && ev.ToKind == PartyBrand)
-			if !shown {
-				continue
-			}
-			var from int64
-			if ev.FromID != nil {
-				from = *ev.FromID
-			}
-			l := Line{Step: ev.Step, FromKind: ev.FromKind, From: name(ev.FromKind, from), ToKind: ev.ToKind, To: name(ev.ToKind, ev.ToID),
-				At: ev.At, Method: ev.Method, Carrier: ev.Carrier, Seal: ev.SealNumber, SealIntact: ev.SealIntact, Condition: ev.Condition}
-			if ev.FromKind != PartyVolunteer && ev.ToKind != PartyVolunteer {
-				l.Place = ev.Place // a buyer's place says where they live
-			}
-			out[n].Lines = append(out[n].Lines, l)
 		}
+		out[n].Lines = OutsideLines(mine, ordered, buyer, name, ReleasedToBrand)
 	}
 	return out, nil
+}
+
+// ReleasedToBrand: the custody event hands the item towards a brand. A
+// brand's view of a chain starts there.
+func ReleasedToBrand(ev CustodyEvent) bool { return ev.Step == "release" && ev.ToKind == PartyBrand }
+
+// OutsideLines shapes one item's custody events (in order) for eyes
+// outside staff — a brand, or the papers that leave the platform: the
+// buyer's leg only as "bought" (on orderDate, if known) and "receive" with
+// its date, by the buyer's pseudonym on the case (no carrier, tracking,
+// seal or place); then every link from the first event from(ev) accepts,
+// without tracking numbers and without a place where a buyer is one of the
+// parties (a buyer's place says where they live). name names a party.
+func OutsideLines(events []CustodyEvent, orderDate *time.Time, buyer string, name func(Party, int64) string,
+	from func(CustodyEvent) bool) []Line {
+	var out []Line
+	if orderDate != nil {
+		out = append(out, Line{Step: "bought", ToKind: PartyVolunteer, To: buyer, At: *orderDate})
+	}
+	shown := false
+	for _, ev := range events {
+		if ev.Step == "receive" {
+			out = append(out, Line{Step: "receive", ToKind: PartyVolunteer, To: buyer, At: ev.At})
+			continue
+		}
+		shown = shown || from(ev)
+		if !shown {
+			continue
+		}
+		var fromID int64
+		if ev.FromID != nil {
+			fromID = *ev.FromID
+		}
+		l := Line{Step: ev.Step, FromKind: ev.FromKind, From: name(ev.FromKind, fromID), ToKind: ev.ToKind, To: name(ev.ToKind, ev.ToID),
+			At: ev.At, Method: ev.Method, Carrier: ev.Carrier, Seal: ev.SealNumber, SealIntact: ev.SealIntact, Condition: ev.Condition}
+		if ev.FromKind != PartyVolunteer && ev.ToKind != PartyVolunteer {
+			l.Place = ev.Place
+		}
+		out = append(out, l)
+	}
+	return out
 }
