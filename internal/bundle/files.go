@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"spotcheck/internal/database"
@@ -77,13 +76,23 @@ func plan(rec record) ([]file, []Withheld) {
 		case ok:
 			files = append(files, file{Evidence: e, Derivative: &d,
 				Name: evidenceDir + sharing.OutsideName(e, item, rec.Case.Reference, d.ContentType)})
-		case !strings.HasPrefix(e.ContentType, "image/") && rec.Roles[e.UploadedBy] != role.Volunteer.String():
+		case sharing.LeavesAsIs(e.ContentType, uploaderRole(rec, e)):
 			files = append(files, file{Evidence: e, Name: evidenceDir + sharing.OutsideName(e, item, rec.Case.Reference, e.ContentType)})
 		default:
 			hold(WithheldNoDerivative)
 		}
 	}
 	return files, withheld
+}
+
+// uploaderRole is the role of a file's uploader; one the snapshot does not
+// know counts as a volunteer's, so that a document of theirs is withheld.
+func uploaderRole(rec record, e evidence.Evidence) role.Role {
+	r, err := role.Parse(rec.Roles[e.UploadedBy])
+	if err != nil {
+		return role.Volunteer
+	}
+	return r
 }
 
 // addFile copies one stored file (or its derivative) into the bundle and

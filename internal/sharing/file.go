@@ -53,7 +53,14 @@ func sharedFiles(db *gorm.DB, caseID, id int64) ([]sharedRow, error) {
 
 // outsiderMay: the file can leave the staff side in a clean form.
 func (r sharedRow) outsiderMay() bool {
-	return evidence.Derivable(r.ContentType) || (!isImage(r.ContentType) && r.UploaderRole != role.Volunteer)
+	return evidence.Derivable(r.ContentType) || LeavesAsIs(r.ContentType, r.UploaderRole)
+}
+
+// LeavesAsIs reports whether a file may leave the staff side as it was
+// received: a document (not an image) that staff or a brand put on the
+// case. Images leave only as derivatives; a volunteer's documents not at all.
+func LeavesAsIs(contentType string, uploader role.Role) bool {
+	return !isImage(contentType) && uploader != role.Volunteer
 }
 
 // outsiderType is the content type of what an outsider gets.
