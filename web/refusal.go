@@ -43,6 +43,8 @@ var refusals = []struct {
 	{purchase.ErrInTransit, http.StatusConflict, "error.custody_in_transit", whole},
 	{flag.ErrNotOpen, http.StatusConflict, "error.flags_changed", "flags"},
 	{verdict.ErrNoCounterfeitVerdict, http.StatusConflict, "error.no_counterfeit_verdict", whole},
+	// An item not yet in the brand's hands is not the brand's to see.
+	{verdict.ErrNotWithBrand, http.StatusNotFound, "error.not_found", ""},
 	{fs.ErrNotExist, http.StatusNotFound, "error.not_found", ""},
 	{valid.ErrInvalid, http.StatusUnprocessableEntity, "error.invalid", ""},
 }

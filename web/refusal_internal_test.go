@@ -50,13 +50,18 @@ func TestTheErrorPageAndTheFormsMapARefusalAlike(t *testing.T) {
 }
 
 func TestNotFoundAndOtherErrorsGoToTheErrorPage(t *testing.T) {
-	for _, err := range []error{database.ErrNotFound, errors.New("disk on fire")} {
+	for _, err := range []error{errors.New("disk on fire")} {
 		if _, _, rest := refusal(err); rest != err {
 			t.Errorf("%v is shown on a form", err)
 		}
 	}
-	if status, key := classify(fmt.Errorf("load: %w", database.ErrNotFound)); status != http.StatusNotFound || key != "error.not_found" {
-		t.Errorf("not found → %d %s", status, key)
+	for _, err := range []error{database.ErrNotFound, verdict.ErrNotWithBrand} {
+		if status, key := classify(fmt.Errorf("load: %w", err)); status != http.StatusNotFound || key != "error.not_found" {
+			t.Errorf("%v → %d %s, want 404", err, status, key)
+		}
+		if _, _, rest := refusal(err); rest != err {
+			t.Errorf("%v is shown on a form", err)
+		}
 	}
 	if status, errs, _ := refusal(valid.Errors{"budget": "error.amount"}); status != http.StatusUnprocessableEntity || errs["budget"] != "error.amount" {
 		t.Errorf("field errors → %d %v", status, errs)
