@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -115,10 +114,8 @@ func (s *Server) submitVerdict(c echo.Context) error {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, verdict.ErrNotWithBrand) {
-			return echo.ErrNotFound
-		}
-		status, errs, ferr := refusal(err)
+		status, errs, ferr := refusal(err) // an item not with the brand: not found
+
 		if ferr != nil {
 			return ferr
 		}
