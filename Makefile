@@ -17,7 +17,7 @@ run: build
 
 ## test: vet, generated files in sync, the whole suite with the race detector
 test: vet check-generated
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
 
 build: generate
 	$(GO) build -o $(BIN) ./cmd/spotcheck
