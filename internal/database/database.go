@@ -20,6 +20,8 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"spotcheck/internal/clock"
 )
 
 // Dialect names the SQL dialect in use.
@@ -40,7 +42,24 @@ type DB struct {
 	Gorm    *gorm.DB
 	SQL     *sql.DB
 	Dialect Dialect
+	clock   clock.Clock
 }
+
+// UseClock makes c the clock of everything done through db: the services
+// that hold db, the functions handed a transaction (see Now) and GORM's own
+// created_at/updated_at stamps. cmd/spotcheck sets the one clock here;
+// tests set a fixed one. Until set, it is clock.Real.
+func (db *DB) UseClock(c clock.Clock) { db.clock = c }
+
+// Clock is the clock in use.
+func (db *DB) Clock() clock.Clock { return db.clock }
+
+// Now is the clock's time.
+func (db *DB) Now() time.Time { return db.clock.Now() }
+
+// Now is the time on the clock of the database tx was begun on, for code
+// that is handed only a transaction.
+func Now(tx *gorm.DB) time.Time { return tx.NowFunc() }
 
 // Open connects to PostgreSQL when url is set, else to the SQLite file at
 // sqlitePath (creating its folder).
@@ -86,17 +105,19 @@ func finish(ctx context.Context, sqlDB *sql.DB, d gorm.Dialector, dialect Dialec
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
 	}
+	db := &DB{SQL: sqlDB, Dialect: dialect, clock: clock.Real}
 	g, err := gorm.Open(d, &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		NowFunc:                db.Now,
 		TranslateError:         true,
 	})
 	if err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("gorm on %s: %w", dialect, err)
 	}
-	return &DB{Gorm: g, SQL: sqlDB, Dialect: dialect}, nil
+	db.Gorm = g
+	return db, nil
 }
 
 // Close closes the pool.
