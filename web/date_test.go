@@ -19,7 +19,7 @@ func TestTheOrderFormTakesTodayInThePlatformZoneAfterMidnight(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		a, _ := newPurchaseApp(t, db)
 		ids := a.seedPurchase(t, "shop-night", purchase.Assigned)
-		a.purchase.SetClock(clock.NewFixed(time.Date(2026, 11, 19, 17, 30, 0, 0, time.UTC)).Now)
+		db.UseClock(clock.NewFixed(time.Date(2026, 11, 19, 17, 30, 0, 0, time.UTC)))
 		vol := a.as("volunteer")
 		path := "/assignments/" + ids["purchase"] + "/order"
 		form := func(date string) url.Values {

@@ -111,7 +111,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.purchase = purchase.NewService(db, jobs, cfg.RotationWindow)
+	a.purchase = purchase.NewService(db, jobs, cfg.RotationWindow, cfg.Location)
 	a.notify = notify.NewService(db)
 	if cfg.BlobURL == "" {
 		cfg.BlobURL = "file://" + filepath.ToSlash(t.TempDir())

@@ -19,6 +19,7 @@ import (
 	"spotcheck/internal/brand"
 	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
 	"spotcheck/internal/enforcement"
@@ -146,6 +147,9 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The program's one clock: services, the functions handed a
+	// transaction and GORM's stamps all read it through db.
+	db.UseClock(clock.Real)
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -162,7 +166,7 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		return nil, fmt.Errorf("evidence storage: %w", err)
 	}
 	store := &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload}
-	purchases := purchase.NewService(db, jobs, cfg.RotationWindow)
+	purchases := purchase.NewService(db, jobs, cfg.RotationWindow, cfg.Location)
 	return &app{
 		jobs:          jobs,
 		evidence:      store,

@@ -108,7 +108,7 @@ func setup(t *testing.T, db *database.DB) *fixture {
 		return evidence.Upload{Kind: k, Stored: st}
 	}
 
-	svc := purchase.NewService(db, noJobs{}, 0)
+	svc := purchase.NewService(db, noJobs{}, 0, time.UTC)
 	persona, err := svc.AddPersona(ctx, staff, 3, purchase.NewPersona{PlatformAccount: "buyer-one", AddressAlias: "Locker 7",
 		Phone: "+86 138 0000 1234", PaymentInstrument: "card 6222 0000 0000 4321"})
 	must(err)

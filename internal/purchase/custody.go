@@ -114,11 +114,11 @@ func (s *Service) startCustody(ctx context.Context, tx *gorm.DB, actor authz.Act
 		return CustodyEvent{}, err
 	}
 	it := Item{PurchaseID: p.ID, CaseID: p.CaseID, Number: fmt.Sprintf("%s-%d", ref, n+1), HolderKind: PartyVolunteer,
-		HolderID: p.VolunteerID, CustodySeq: 1, CreatedAt: s.now()}
+		HolderID: p.VolunteerID, CustodySeq: 1, CreatedAt: s.db.Now()}
 	if err := tx.Create(&it).Error; err != nil {
 		return CustodyEvent{}, err
 	}
-	ev := CustodyEvent{ItemID: it.ID, Seq: 1, Step: "receive", ToKind: PartyVolunteer, ToID: p.VolunteerID, At: s.now(),
+	ev := CustodyEvent{ItemID: it.ID, Seq: 1, Step: "receive", ToKind: PartyVolunteer, ToID: p.VolunteerID, At: s.db.Now(),
 		Method: h.Method, Carrier: h.Carrier, TrackingNumber: h.Tracking, SealNumber: h.Seal, Condition: h.Condition, ActorID: actor.UserID}
 	return ev, s.appendEvent(ctx, tx, it, &ev)
 }
@@ -167,7 +167,7 @@ func (s *Service) releaseTx(ctx context.Context, tx *gorm.DB, actor authz.Actor,
 	}
 	from := it.HolderID
 	ev := CustodyEvent{ItemID: it.ID, Seq: it.CustodySeq + 1, Step: "release", FromKind: it.HolderKind, FromID: &from,
-		ToKind: h.ToKind, ToID: h.ToID, At: s.now(), Place: strings.TrimSpace(h.Place), Method: h.Method,
+		ToKind: h.ToKind, ToID: h.ToID, At: s.db.Now(), Place: strings.TrimSpace(h.Place), Method: h.Method,
 		Carrier: strings.TrimSpace(h.Carrier), TrackingNumber: strings.TrimSpace(h.Tracking), SealNumber: strings.TrimSpace(h.Seal),
 		Condition: strings.TrimSpace(h.Condition), ActorID: actor.UserID}
 	return ev, s.appendEvent(ctx, tx, it, &ev)
@@ -200,7 +200,7 @@ func (s *Service) Accept(ctx context.Context, actor authz.Actor, itemID int64, a
 			return err
 		}
 		ev := CustodyEvent{ItemID: it.ID, Seq: it.CustodySeq + 1, Step: "accept", FromKind: it.HolderKind, FromID: &from,
-			ToKind: *it.PendingKind, ToID: *it.PendingID, At: s.now(), Place: strings.TrimSpace(a.Place), Method: last.Method,
+			ToKind: *it.PendingKind, ToID: *it.PendingID, At: s.db.Now(), Place: strings.TrimSpace(a.Place), Method: last.Method,
 			Carrier: last.Carrier, TrackingNumber: last.TrackingNumber, SealNumber: last.SealNumber, SealIntact: &intact,
 			Condition: strings.TrimSpace(a.Condition), ActorID: actor.UserID}
 		if err := s.appendEvent(ctx, tx, it, &ev); err != nil {

@@ -18,8 +18,8 @@ import (
 func TestOrderDeliveryAndDueDatesAreDaysInThePlatformZone(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		clk := clock.NewFixed(time.Date(2026, 11, 19, 17, 30, 0, 0, time.UTC)) // 2026-11-20 01:30 in Shanghai
+		db.UseClock(clk)
 		f := setup(t, db)
-		f.svc.SetClock(clk.Now)
 		ctx := context.Background()
 		orderDue := func(due string) (purchase.Purchase, error) {
 			c, err := casework.NewService(db).Get(ctx, staff, f.cases["a"].ID)

@@ -17,6 +17,7 @@ import (
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/notify"
 	"spotcheck/internal/valid"
@@ -82,22 +83,23 @@ type Service struct {
 	db     *database.DB
 	queue  notify.Inserter
 	window time.Duration
-	now    func() time.Time
+	loc    *time.Location // the platform's zone, in which typed dates are days
 }
 
-// NewService: window is the rotation window (0: DefaultWindow).
-func NewService(db *database.DB, queue notify.Inserter, window time.Duration) *Service {
+// NewService: window is the rotation window (0: DefaultWindow); loc is the
+// platform's zone (SPOTCHECK_TIMEZONE). The clock is db's.
+func NewService(db *database.DB, queue notify.Inserter, window time.Duration, loc *time.Location) *Service {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	return &Service{db: db, queue: queue, window: window, now: func() time.Time { return time.Now().UTC() }}
+	return &Service{db: db, queue: queue, window: window, loc: loc}
 }
+
+// today is the calendar day it is now in the platform's zone.
+func (s *Service) today() clock.Date { return clock.Today(s.db.Clock(), s.loc) }
 
 // Window is the rotation window in force.
 func (s *Service) Window() time.Duration { return s.window }
-
-// SetClock replaces the clock (tests of the rotation window's edge).
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // Get loads a purchase the actor may see; any other is not found.
 func (s *Service) Get(ctx context.Context, actor authz.Actor, id int64) (Purchase, error) {
@@ -175,7 +177,7 @@ type OrderInput struct {
 // Order fires order_purchase: the case moves to purchasing with a
 // volunteer, a persona and a budget, if the rotation rules allow them.
 func (s *Service) Order(ctx context.Context, actor authz.Actor, caseID int64, in OrderInput) (Purchase, error) {
-	budget, due, err := checkOrder(&in, s.now())
+	budget, due, err := checkOrder(&in, s.today())
 	if err != nil {
 		return Purchase{}, err
 	}
@@ -192,7 +194,7 @@ func (s *Service) Order(ctx context.Context, actor authz.Actor, caseID int64, in
 		if err := s.checkBuyer(tx, c.ShopID, in.VolunteerID, in.PersonaID); err != nil {
 			return err
 		}
-		now := s.now()
+		now := s.db.Now()
 		p = Purchase{CaseID: c.ID, ShopID: c.ShopID, VolunteerID: in.VolunteerID, PersonaID: in.PersonaID, OrderedBy: actor.UserID,
 			Status: Assigned, BudgetMinor: budget, Currency: in.Currency, Instructions: in.Instructions, ShipTo: in.ShipTo,
 			DueOn: due, Version: 1, CreatedAt: now, UpdatedAt: now}
@@ -216,7 +218,7 @@ func (s *Service) Order(ctx context.Context, actor authz.Actor, caseID int64, in
 	return p, err
 }
 
-func checkOrder(in *OrderInput, now time.Time) (budget int64, due time.Time, err error) {
+func checkOrder(in *OrderInput, today clock.Date) (budget int64, due time.Time, err error) {
 	errs := valid.Errors{}
 	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
 	in.Instructions = strings.TrimSpace(in.Instructions)
@@ -234,12 +236,7 @@ func checkOrder(in *OrderInput, now time.Time) (budget int64, due time.Time, err
 	if !valid.Currency(in.Currency) {
 		errs.Add("currency", "error.currency")
 	}
-	due, derr := time.Parse(time.DateOnly, strings.TrimSpace(in.DueOn))
-	if derr != nil {
-		errs.Add("due_on", "error.date")
-	} else if due.Before(now.Truncate(24 * time.Hour)) {
-		errs.Add("due_on", "error.date_past")
-	}
+	due = valid.DateNotPast(errs, "due_on", in.DueOn, today)
 	if len(in.Instructions) > 4000 {
 		errs.Add("instructions", "error.too_long")
 	}
@@ -276,7 +273,7 @@ func (s *Service) Cancel(ctx context.Context, actor authz.Actor, caseID int64, c
 		}
 		if burn {
 			if err := tx.Model(&Persona{}).Where("id = ? AND burned_at IS NULL", p.PersonaID).
-				Updates(map[string]any{"burned_at": s.now(), "burned_reason": reason}).Error; err != nil {
+				Updates(map[string]any{"burned_at": s.db.Now(), "burned_reason": reason}).Error; err != nil {
 				return err
 			}
 		}
@@ -288,7 +285,7 @@ func (s *Service) Cancel(ctx context.Context, actor authz.Actor, caseID int64, c
 
 // setStatus moves a purchase on if nobody moved it first.
 func (s *Service) setStatus(tx *gorm.DB, p Purchase, to Status, more map[string]any) error {
-	updates := map[string]any{"status": to, "version": gorm.Expr("version + 1"), "updated_at": s.now()}
+	updates := map[string]any{"status": to, "version": gorm.Expr("version + 1"), "updated_at": s.db.Now()}
 	for k, v := range more {
 		updates[k] = v
 	}

@@ -13,6 +13,7 @@ import (
 
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/evidence"
@@ -42,6 +43,15 @@ func (j *jobs) InsertTx(_ context.Context, _ *gorm.DB, a river.JobArgs) error {
 	j.args = append(j.args, a)
 	return nil
 }
+
+// shanghai is the platform's default zone (SPOTCHECK_TIMEZONE).
+var shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
 
 type fixture struct {
 	db    *database.DB
@@ -79,7 +89,7 @@ func setup(t *testing.T, db *database.DB) *fixture {
 	}
 	must(g.Exec(`INSERT INTO shop_links (shop_a_id, shop_b_id, kind, note, created_by, created_at) VALUES (1, 2, 'same_controller', '', 2, ?)`, now).Error)
 	f := &fixture{db: db, jobs: &jobs{}, cases: map[string]casework.Case{}}
-	f.svc = purchase.NewService(db, f.jobs, 0)
+	f.svc = purchase.NewService(db, f.jobs, 0, shanghai)
 	must(db.InTx(ctx, func(tx *gorm.DB) error {
 		cs, err := casework.OpenTx(tx, staff, []casework.NewCase{{ShopID: 1, BrandID: 1}, {ShopID: 2, BrandID: 1}, {ShopID: 3, BrandID: 1}})
 		for i, name := range []string{"a", "b", "c"} {
@@ -117,7 +127,8 @@ func TestRotationKeepsBuyersAwayFromAShopNetwork(t *testing.T) {
 		f := setup(t, db)
 		ctx := context.Background()
 		start := time.Now().UTC()
-		f.svc.SetClock(func() time.Time { return start })
+		clk := clock.NewFixed(start)
+		db.UseClock(clk)
 		if _, err := f.order(t, "a", 3, f.p1); err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +147,7 @@ func TestRotationKeepsBuyersAwayFromAShopNetwork(t *testing.T) {
 		}
 		// The window's edge: a minute before it closes still blocked, a
 		// minute after allowed.
-		f.svc.SetClock(func() time.Time { return start.Add(purchase.DefaultWindow - time.Minute) })
+		clk.Set(start.Add(purchase.DefaultWindow - time.Minute))
 		if _, err := f.order(t, "b", 3, f.p2); fieldErr(err, "volunteer") != "error.rotation_volunteer_used" {
 			t.Fatalf("inside the window: %v", err)
 		}
@@ -147,7 +158,7 @@ func TestRotationKeepsBuyersAwayFromAShopNetwork(t *testing.T) {
 		if len(cands) != 2 || cands[0].UserID != 5 || !cands[0].Usable() || cands[1].Usable() || cands[1].Blocks[0].Case != ca.Reference {
 			t.Fatalf("candidates inside the window: %+v", cands)
 		}
-		f.svc.SetClock(func() time.Time { return start.Add(purchase.DefaultWindow + time.Minute) })
+		clk.Set(start.Add(purchase.DefaultWindow + time.Minute))
 		if _, err := f.order(t, "b", 3, f.p2); err != nil {
 			t.Fatalf("after the window: %v", err)
 		}

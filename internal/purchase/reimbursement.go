@@ -104,7 +104,7 @@ func (s *Service) moveReimbursement(ctx context.Context, actor authz.Actor, id i
 				return err
 			}
 		}
-		now := s.now()
+		now := s.db.Now()
 		updates := map[string]any{"status": to}
 		if to == ReimbursementApproved {
 			updates["approved_by"], updates["approved_at"] = actor.UserID, now

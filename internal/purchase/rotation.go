@@ -45,7 +45,7 @@ func (s *Service) recentOnNetwork(tx *gorm.DB, shopID int64) ([]used, error) {
 	var us []used
 	err = tx.Table("purchases p").Select("p.volunteer_id, p.persona_id, c.reference, p.shop_id, p.created_at").
 		Joins("JOIN cases c ON c.id = p.case_id").
-		Where("p.shop_id IN ? AND p.created_at > ?", group, s.now().Add(-s.window)).
+		Where("p.shop_id IN ? AND p.created_at > ?", group, s.db.Now().Add(-s.window)).
 		Order("p.created_at DESC").Scan(&us).Error
 	return us, err
 }

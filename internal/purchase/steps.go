@@ -3,7 +3,6 @@ package purchase
 import (
 	"context"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -58,12 +57,7 @@ func (s *Service) RecordOrder(ctx context.Context, actor authz.Actor, id int64, 
 			errs.Add("fee", "error.amount")
 		}
 	}
-	date, err := time.Parse(time.DateOnly, strings.TrimSpace(in.OrderDate))
-	if err != nil {
-		errs.Add("order_date", "error.date")
-	} else if date.After(s.now()) {
-		errs.Add("order_date", "error.date_future")
-	}
+	date := valid.DateNotFuture(errs, "order_date", in.OrderDate, s.today())
 	if !hasKind(files, evidence.Receipt) {
 		errs.Add("receipt", "error.receipt_required")
 	}
@@ -76,7 +70,7 @@ func (s *Service) RecordOrder(ctx context.Context, actor authz.Actor, id int64, 
 			return err
 		}
 		if err := tx.Create(&Reimbursement{PurchaseID: p.ID, VolunteerID: p.VolunteerID, AmountMinor: paid, FeeMinor: fee,
-			Currency: p.Currency, Status: ReimbursementNew, CreatedAt: s.now()}).Error; err != nil {
+			Currency: p.Currency, Status: ReimbursementNew, CreatedAt: s.db.Now()}).Error; err != nil {
 			return err
 		}
 		if err := s.recordFiles(ctx, tx, actor, p, ref, nil, files); err != nil {
@@ -99,12 +93,7 @@ type DeliveryStep struct {
 // the item gets its number and its custody chain starts with the volunteer.
 func (s *Service) RecordDelivery(ctx context.Context, actor authz.Actor, id int64, in DeliveryStep, files []evidence.Upload) error {
 	errs := valid.Errors{}
-	date, err := time.Parse(time.DateOnly, strings.TrimSpace(in.DeliveredOn))
-	if err != nil {
-		errs.Add("delivered_on", "error.date")
-	} else if date.After(s.now()) {
-		errs.Add("delivered_on", "error.date_future")
-	}
+	date := valid.DateNotFuture(errs, "delivered_on", in.DeliveredOn, s.today())
 	in.SealNumber = strings.TrimSpace(in.SealNumber)
 	if in.SealNumber == "" || len(in.SealNumber) > 100 {
 		errs.Add("seal_number", "error.required")

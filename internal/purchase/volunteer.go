@@ -84,7 +84,7 @@ func EnsureTx(tx *gorm.DB, userID int64) (Volunteer, error) {
 		return v, valid.Errors{"volunteer": "error.not_a_volunteer"}
 	}
 	for range 5 {
-		v = Volunteer{UserID: userID, Pseudonym: newPseudonym(), CreatedAt: time.Now().UTC()}
+		v = Volunteer{UserID: userID, Pseudonym: newPseudonym(), CreatedAt: database.Now(tx)}
 		err = tx.Create(&v).Error
 		if !database.IsUniqueViolation(err) {
 			return v, err
@@ -172,7 +172,7 @@ func (s *Service) UpdateVolunteer(ctx context.Context, actor authz.Actor, userID
 		}
 		var pausedAt *time.Time
 		if paused {
-			now := time.Now().UTC()
+			now := s.db.Now()
 			pausedAt = &now
 			if v.PausedAt != nil {
 				pausedAt = v.PausedAt
@@ -215,7 +215,7 @@ func (s *Service) AddPersona(ctx context.Context, actor authz.Actor, userID int6
 			return err
 		}
 		p = Persona{VolunteerID: userID, PlatformAccount: in.PlatformAccount, AddressAlias: in.AddressAlias, Phone: in.Phone,
-			PaymentInstrument: in.PaymentInstrument, CreatedAt: time.Now().UTC()}
+			PaymentInstrument: in.PaymentInstrument, CreatedAt: s.db.Now()}
 		if err := tx.Create(&p).Error; err != nil {
 			return err
 		}
@@ -235,7 +235,7 @@ func (s *Service) BurnPersona(ctx context.Context, actor authz.Actor, userID, pe
 	}
 	return s.staffTx(ctx, actor, func(tx *gorm.DB) error {
 		res := tx.Model(&Persona{}).Where("id = ? AND volunteer_id = ? AND burned_at IS NULL", personaID, userID).
-			Updates(map[string]any{"burned_at": time.Now().UTC(), "burned_reason": reason})
+			Updates(map[string]any{"burned_at": s.db.Now(), "burned_reason": reason})
 		if res.Error != nil {
 			return res.Error
 		}

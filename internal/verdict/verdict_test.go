@@ -59,7 +59,7 @@ func caseAtBrand(t *testing.T, db *database.DB, accepted bool) casework.Case {
 		c = cs[0]
 		return err
 	}))
-	ps := purchase.NewService(db, noJobs{}, 0)
+	ps := purchase.NewService(db, noJobs{}, 0, time.UTC)
 	persona, err := ps.AddPersona(ctx, staff, 3, purchase.NewPersona{PlatformAccount: "a", AddressAlias: "b", Phone: "c", PaymentInstrument: "d"})
 	must(err)
 	p, err := ps.Order(ctx, staff, c.ID, purchase.OrderInput{CaseVersion: c.Version, VolunteerID: 3, PersonaID: persona.ID, Budget: "10.00",
@@ -110,7 +110,7 @@ func TestVerdictRules(t *testing.T) {
 		if _, err := svc.Submit(ctx, brandUser, c.ID, early, nil, nil, nil); !errors.Is(err, verdict.ErrNotWithBrand) {
 			t.Fatalf("verdict before acceptance: %v", err)
 		}
-		ps := purchase.NewService(db, noJobs{}, 0)
+		ps := purchase.NewService(db, noJobs{}, 0, time.UTC)
 		var itemID int64
 		db.Gorm.Raw("SELECT id FROM items WHERE case_id = ?", c.ID).Row().Scan(&itemID)
 		if err := ps.Accept(ctx, brandUser, itemID, purchase.Acceptance{SealIntact: true}, nil); err != nil {
