@@ -125,7 +125,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	a.echo = web.New(web.Deps{Config: cfg, SessionStore: sessionStore(db), Ready: db.Ping, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens, Jobs: jobs,
 		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify, Verdicts: verdict.NewService(db),
-		Enforcement: enforcement.NewService(db, enforcement.DefaultThresholds),
+		Enforcement: enforcement.NewService(db, enforcement.DefaultThresholds, cfg.Location),
 		Sharing:     sharing.NewService(db, a.evidence, a.purchase),
 		Bundles:     bundle.NewService(db, a.evidence, jobs),
 		Logger:      slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})

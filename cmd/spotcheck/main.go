@@ -175,7 +175,7 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		bundles:       bundle.NewService(db, store, jobs),
 		notifications: notify.NewService(db),
 		verdicts:      verdict.NewService(db),
-		enforcement:   enforcement.NewService(db, thresholds(cfg)),
+		enforcement:   enforcement.NewService(db, thresholds(cfg), cfg.Location),
 		db:            db,
 		users:         user.NewService(db, hasher, user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow}),
 		brands:        brand.NewService(db),

@@ -148,7 +148,7 @@ func setup(t *testing.T, db *database.DB) *fixture {
 		f.c.ID, time.Now().UTC().Add(time.Minute)).Error)
 	c, err = casework.NewService(db).Get(ctx, staff, f.c.ID)
 	must(err)
-	enf := enforcement.NewService(db, enforcement.DefaultThresholds)
+	enf := enforcement.NewService(db, enforcement.DefaultThresholds, time.UTC)
 	_, err = enf.Refer(ctx, staff, f.c.ID, enforcement.ReferralInput{CaseVersion: c.Version, Bureau: "Yiwu Public Security Bureau",
 		District: "Futian", ReferredOn: today, LetterNumber: "GOV-2026-17"})
 	must(err)

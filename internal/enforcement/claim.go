@@ -97,10 +97,7 @@ func (s *Service) FileClaim(ctx context.Context, actor authz.Actor, caseID int64
 	if cl.Court == "" {
 		errs.Add("court", "error.required")
 	}
-	var err error
-	if cl.FiledOn, err = time.Parse(time.DateOnly, strings.TrimSpace(in.FiledOn)); err != nil {
-		errs.Add("filed_on", "error.date")
-	}
+	cl.FiledOn = valid.DateNotFuture(errs, "filed_on", in.FiledOn, s.today())
 	if !slices.Contains(Bases, cl.Basis) {
 		errs.Add("basis", "error.required")
 	} else if cl.Basis == OtherBasis && cl.BasisNote == "" {
@@ -113,13 +110,13 @@ func (s *Service) FileClaim(ctx context.Context, actor authz.Actor, caseID int64
 	if err := errs.Err(); err != nil {
 		return Claim{}, err
 	}
-	err = s.db.InTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.InTx(ctx, func(tx *gorm.DB) error {
 		c, err := casework.FireTx(ctx, tx, actor, casework.Firing{CaseID: caseID, Version: in.CaseVersion, Event: casework.FileClaim,
 			Note: cl.Court + " " + cl.CourtCaseNumber})
 		if err != nil {
 			return err
 		}
-		cl.CreatedAt = time.Now().UTC()
+		cl.CreatedAt = s.db.Now()
 		if err := tx.Create(&cl).Error; err != nil {
 			return err
 		}
@@ -150,10 +147,7 @@ func (s *Service) RecordOutcome(ctx context.Context, actor authz.Actor, caseID i
 	if !ok {
 		errs.Add("outcome_amount", "error.amount")
 	}
-	on, err := time.Parse(time.DateOnly, strings.TrimSpace(in.On))
-	if err != nil {
-		errs.Add("outcome_on", "error.date")
-	}
+	on := valid.DateNotFuture(errs, "outcome_on", in.On, s.today())
 	if err := errs.Err(); err != nil {
 		return err
 	}
@@ -173,12 +167,13 @@ func (s *Service) RecordOutcome(ctx context.Context, actor authz.Actor, caseID i
 
 // AddHearing records a hearing of the claim.
 func (s *Service) AddHearing(ctx context.Context, actor authz.Actor, caseID int64, heldOn, note string) error {
-	on, err := time.Parse(time.DateOnly, strings.TrimSpace(heldOn))
-	if err != nil {
-		return valid.Errors{"held_on": "error.date"}
+	errs := valid.Errors{}
+	on := valid.Date(errs, "held_on", heldOn) // a hearing may be set ahead
+	if err := errs.Err(); err != nil {
+		return err
 	}
 	return s.claimTx(ctx, actor, caseID, func(tx *gorm.DB, c casework.Case, cl Claim) error {
-		h := Hearing{ClaimID: cl.ID, HeldOn: on, Note: strings.TrimSpace(note), CreatedBy: actor.UserID, CreatedAt: time.Now().UTC()}
+		h := Hearing{ClaimID: cl.ID, HeldOn: on, Note: strings.TrimSpace(note), CreatedBy: actor.UserID, CreatedAt: s.db.Now()}
 		if err := tx.Create(&h).Error; err != nil {
 			return err
 		}
@@ -196,16 +191,13 @@ func (s *Service) AddPayment(ctx context.Context, actor authz.Actor, caseID int6
 	if !ok || minor == 0 {
 		errs.Add("payment_amount", "error.amount")
 	}
-	on, err := time.Parse(time.DateOnly, strings.TrimSpace(receivedOn))
-	if err != nil {
-		errs.Add("received_on", "error.date")
-	}
+	on := valid.DateNotFuture(errs, "received_on", receivedOn, s.today())
 	if err := errs.Err(); err != nil {
 		return err
 	}
 	return s.claimTx(ctx, actor, caseID, func(tx *gorm.DB, c casework.Case, cl Claim) error {
 		p := Payment{ClaimID: cl.ID, CaseID: caseID, AmountMinor: minor, ReceivedOn: on, Note: strings.TrimSpace(note),
-			CreatedBy: actor.UserID, CreatedAt: time.Now().UTC()}
+			CreatedBy: actor.UserID, CreatedAt: s.db.Now()}
 		if err := tx.Create(&p).Error; err != nil {
 			return err
 		}

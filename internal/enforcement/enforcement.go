@@ -17,6 +17,7 @@ import (
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/valid"
@@ -128,9 +129,16 @@ var (
 type Service struct {
 	db         *database.DB
 	thresholds Thresholds
+	loc        *time.Location // the platform's zone, in which typed dates are days
 }
 
-func NewService(db *database.DB, t Thresholds) *Service { return &Service{db: db, thresholds: t} }
+// NewService: loc is the platform's zone (SPOTCHECK_TIMEZONE); the clock is db's.
+func NewService(db *database.DB, t Thresholds, loc *time.Location) *Service {
+	return &Service{db: db, thresholds: t, loc: loc}
+}
+
+// today is the calendar day it is now in the platform's zone.
+func (s *Service) today() clock.Date { return clock.Today(s.db.Clock(), s.loc) }
 
 // ReferralInput is the referral form.
 type ReferralInput struct {
@@ -150,10 +158,7 @@ func (s *Service) Refer(ctx context.Context, actor authz.Actor, caseID int64, in
 	if in.Bureau == "" || len(in.Bureau) > 200 {
 		errs.Add("bureau", "error.required")
 	}
-	on, err := time.Parse(time.DateOnly, strings.TrimSpace(in.ReferredOn))
-	if err != nil {
-		errs.Add("referred_on", "error.date")
-	}
+	on := valid.DateNotFuture(errs, "referred_on", in.ReferredOn, s.today())
 	for f, v := range map[string]string{"district": in.District, "contact": in.Contact, "letter_number": in.LetterNumber} {
 		if len(v) > 500 {
 			errs.Add(f, "error.too_long")
@@ -163,7 +168,7 @@ func (s *Service) Refer(ctx context.Context, actor authz.Actor, caseID int64, in
 		return Referral{}, err
 	}
 	var r Referral
-	err = s.db.InTx(ctx, func(tx *gorm.DB) error {
+	err := s.db.InTx(ctx, func(tx *gorm.DB) error {
 		if err := bundleGuard(tx, caseID); err != nil {
 			return err
 		}
@@ -172,7 +177,7 @@ func (s *Service) Refer(ctx context.Context, actor authz.Actor, caseID int64, in
 		if err != nil {
 			return err
 		}
-		now := time.Now().UTC()
+		now := s.db.Now()
 		r = Referral{CaseID: caseID, Bureau: in.Bureau, District: strings.TrimSpace(in.District), Contact: strings.TrimSpace(in.Contact),
 			ReferredOn: on, LetterNumber: strings.TrimSpace(in.LetterNumber), Status: Referred, Version: 1, CreatedBy: actor.UserID,
 			CreatedAt: now, UpdatedAt: now}
@@ -221,7 +226,7 @@ func (s *Service) Progress(ctx context.Context, actor authz.Actor, caseID int64,
 		if to == Accepted && policeCase == "" && r.PoliceCaseNumber == "" {
 			return valid.Errors{"police_case_number": "error.required"}
 		}
-		updates := map[string]any{"status": to, "version": gorm.Expr("version + 1"), "updated_at": time.Now().UTC()}
+		updates := map[string]any{"status": to, "version": gorm.Expr("version + 1"), "updated_at": s.db.Now()}
 		if policeCase != "" {
 			updates["police_case_number"] = policeCase
 		}
@@ -256,7 +261,7 @@ type LineInput struct {
 // RecordRaid records a raid on an accepted (or already raided) referral,
 // with its seizure lines and documents; the referral becomes raided.
 func (s *Service) RecordRaid(ctx context.Context, actor authz.Actor, caseID int64, in RaidInput, docs []evidence.Upload) (Raid, error) {
-	raid, lines, err := in.check()
+	raid, lines, err := in.check(s.today())
 	if err != nil {
 		return Raid{}, err
 	}
@@ -264,7 +269,7 @@ func (s *Service) RecordRaid(ctx context.Context, actor authz.Actor, caseID int6
 		if r.Status != Accepted && r.Status != Raided {
 			return valid.Errors{"status": "error.raid_needs_acceptance"}
 		}
-		raid.ReferralID, raid.CaseID, raid.CreatedBy, raid.CreatedAt = r.ID, caseID, actor.UserID, time.Now().UTC()
+		raid.ReferralID, raid.CaseID, raid.CreatedBy, raid.CreatedAt = r.ID, caseID, actor.UserID, s.db.Now()
 		if err := tx.Create(&raid).Error; err != nil {
 			return err
 		}
@@ -296,13 +301,10 @@ func (s *Service) RecordRaid(ctx context.Context, actor authz.Actor, caseID int6
 	return raid, err
 }
 
-func (in RaidInput) check() (Raid, []Seizure, error) {
+func (in RaidInput) check(today clock.Date) (Raid, []Seizure, error) {
 	errs := valid.Errors{}
 	var r Raid
-	on, err := time.Parse(time.DateOnly, strings.TrimSpace(in.RaidedOn))
-	if err != nil {
-		errs.Add("raided_on", "error.date")
-	}
+	on := valid.DateNotFuture(errs, "raided_on", in.RaidedOn, today)
 	r.RaidedOn, r.Place, r.Notes = on, strings.TrimSpace(in.Place), strings.TrimSpace(in.Notes)
 	if r.Place == "" {
 		errs.Add("place", "error.required")
