@@ -96,7 +96,7 @@ func Append(ctx context.Context, tx *gorm.DB, r Record) (Event, error) {
 		detail = []byte("{}")
 	}
 	ev := Event{
-		At:         time.Now().UTC().Truncate(time.Microsecond),
+		At:         database.Now(tx).Truncate(time.Microsecond),
 		ActorRole:  o.ActorRole,
 		Action:     r.Action,
 		ObjectType: r.ObjectType,

@@ -94,11 +94,11 @@ func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 		}
 	}
 	lang, _ := i18n.Parse(b.Lang)
-	_, werr := Write(ctx, w.DB, w.Store, b.CaseID, b.Kind, lang, time.Now(), io.MultiWriter(bw, h, n), progress)
+	_, werr := Write(ctx, w.DB, w.Store, b.CaseID, b.Kind, lang, w.DB.Now(), io.MultiWriter(bw, h, n), progress)
 	if werr != nil {
 		cancel() // the object is not written
 		_ = bw.Close()
-		db.Model(&Build{}).Where("id = ?", b.ID).Updates(map[string]any{"status": "failed", "error": werr.Error(), "finished_at": time.Now().UTC()})
+		db.Model(&Build{}).Where("id = ?", b.ID).Updates(map[string]any{"status": "failed", "error": werr.Error(), "finished_at": w.DB.Now()})
 		if w.Logger != nil {
 			w.Logger.ErrorContext(ctx, "bundle failed", "bundle", b.ID, "case", ref, "error", werr.Error())
 		}
@@ -109,7 +109,7 @@ func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	return w.DB.InTx(ctx, func(tx *gorm.DB) error {
-		now := time.Now().UTC()
+		now := w.DB.Now()
 		if err := tx.Model(&Build{}).Where("id = ?", b.ID).Updates(map[string]any{"status": "done", "blob_key": key,
 			"sha256": sum, "size": n.n, "finished_at": now}).Error; err != nil {
 			return err

@@ -3,7 +3,6 @@ package bundle
 import (
 	"context"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -57,7 +56,7 @@ func (s *Service) request(ctx context.Context, actor authz.Actor, caseID int64, 
 		if !authz.Can(actor, authz.Enforce, c.Subject()) {
 			return database.ErrNotFound
 		}
-		b = Build{CaseID: caseID, RequestedBy: actor.UserID, Lang: string(lang), Kind: kind, Status: "queued", CreatedAt: time.Now().UTC()}
+		b = Build{CaseID: caseID, RequestedBy: actor.UserID, Lang: string(lang), Kind: kind, Status: "queued", CreatedAt: s.db.Now()}
 		if err := tx.Create(&b).Error; err != nil {
 			return err
 		}

@@ -136,7 +136,7 @@ func FireTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, f Firing) (Case
 	if err := guard(tx, t, c, note); err != nil {
 		return Case{}, err
 	}
-	now := time.Now().UTC()
+	now := database.Now(tx)
 	updates := map[string]any{"state": t.To, "close_reason": t.CloseReason, "version": gorm.Expr("version + 1"), "updated_at": now}
 	if t.To == Closed {
 		updates["closed_at"] = now
@@ -217,7 +217,7 @@ func (s *Service) Assign(ctx context.Context, actor authz.Actor, id int64, versi
 			}
 			inv, note = &investigatorID, who.Name
 		}
-		now := time.Now().UTC()
+		now := s.db.Now()
 		res := tx.Model(&Case{}).Where("id = ? AND version = ?", id, version).
 			Updates(map[string]any{"investigator_id": inv, "version": gorm.Expr("version + 1"), "updated_at": now})
 		if res.Error != nil {
@@ -252,7 +252,7 @@ func (s *Service) Comment(ctx context.Context, actor authz.Actor, id int64, body
 		if err != nil {
 			return err
 		}
-		now := time.Now().UTC()
+		now := s.db.Now()
 		if err := addEntry(tx, Entry{CaseID: id, At: now, ActorID: actorID(actor), Kind: "comment", Note: body}); err != nil {
 			return err
 		}
@@ -349,7 +349,7 @@ func OpenTx(tx *gorm.DB, actor authz.Actor, in []NewCase) ([]Case, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
-	now := time.Now().UTC()
+	now := database.Now(tx)
 	refs, err := nextReferences(tx, now.Year(), len(in))
 	if err != nil {
 		return nil, err

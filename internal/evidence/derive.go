@@ -156,7 +156,7 @@ func (s *Store) Derive(ctx context.Context, db *database.DB, e Evidence, t Trans
 	}
 	beforeRecord()
 	d := Derivative{EvidenceID: e.ID, Transform: t, BlobKey: st.Key, SHA256: st.SHA256, Size: st.Size,
-		ContentType: st.ContentType, Width: w, Height: h, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+		ContentType: st.ContentType, Width: w, Height: h, CreatedAt: db.Now().Truncate(time.Microsecond)}
 	err = db.InTx(ctx, func(tx *gorm.DB) error {
 		var err error
 		d, err = recordDerivativeTx(ctx, tx, e, d)

@@ -95,7 +95,7 @@ func (c *Checker) Check(ctx context.Context) (CheckReport, error) {
 			rep.Faults = append(rep.Faults, *f)
 		}
 		if len(clean) > 0 {
-			err := c.DB.Gorm.WithContext(ctx).Model(&Evidence{}).Where("id IN ?", clean).Update("checked_at", now()).Error
+			err := c.DB.Gorm.WithContext(ctx).Model(&Evidence{}).Where("id IN ?", clean).Update("checked_at", c.DB.Now().Truncate(time.Microsecond)).Error
 			if err != nil {
 				return rep, fmt.Errorf("integrity check: %w", err)
 			}
@@ -137,7 +137,7 @@ func (c *Checker) fault(ctx context.Context, e Evidence, f *Fault) error {
 		"evidence_id", e.ID, "case_id", e.CaseID, "key", e.BlobKey, "expected", f.Expected, "found", f.Found,
 		"size", e.Size, "found_size", f.FoundSize)
 	return c.DB.InTx(ctx, func(tx *gorm.DB) error {
-		at := now()
+		at := c.DB.Now().Truncate(time.Microsecond)
 		res := tx.Model(&Evidence{}).Where("id = ? AND fault_at IS NULL", e.ID).Updates(map[string]any{"checked_at": at, "fault_at": at})
 		if res.Error != nil {
 			return res.Error
@@ -158,7 +158,7 @@ func (c *Checker) fault(ctx context.Context, e Evidence, f *Fault) error {
 func (c *Checker) restored(ctx context.Context, e Evidence) error {
 	c.logger().WarnContext(ctx, "evidence integrity: a faulty file matches its record again", "evidence_id", e.ID, "key", e.BlobKey)
 	return c.DB.InTx(ctx, func(tx *gorm.DB) error {
-		at := now()
+		at := c.DB.Now().Truncate(time.Microsecond)
 		res := tx.Model(&Evidence{}).Where("id = ? AND fault_at IS NOT NULL", e.ID).Updates(map[string]any{"checked_at": at, "fault_at": nil})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
@@ -175,5 +175,3 @@ func (c *Checker) logger() *slog.Logger {
 	}
 	return slog.New(slog.DiscardHandler)
 }
-
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

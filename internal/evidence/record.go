@@ -45,7 +45,7 @@ func RecordTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, caseRef strin
 		return nil, errors.New("evidence: an upload needs a signed-in actor")
 	}
 	tx = tx.WithContext(ctx)
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := database.Now(tx).Truncate(time.Microsecond)
 	out := make([]Evidence, 0, len(in))
 	for _, n := range in {
 		if err := n.check(); err != nil {
@@ -128,7 +128,7 @@ func WithdrawTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, id int64, r
 		return errors.New("evidence: a withdrawal needs a signed-in actor")
 	}
 	tx = tx.WithContext(ctx)
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now := database.Now(tx).Truncate(time.Microsecond)
 	res := tx.Model(&Evidence{}).Where("id = ? AND withdrawn_at IS NULL", id).
 		Updates(map[string]any{"withdrawn_at": now, "withdrawn_by": actor.UserID, "withdrawn_reason": reason})
 	if res.Error != nil {

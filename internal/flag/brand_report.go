@@ -48,7 +48,7 @@ func (s *Service) ReportListing(ctx context.Context, actor authz.Actor, r BrandR
 	sum := sha256.Sum256([]byte(strings.TrimSpace(r.ListingURL)))
 	score := brandReportScore
 	rec := Record{Source: "brand", ExternalID: fmt.Sprintf("brand-%d-%d", actor.UserID, time.Now().UnixNano()),
-		Brand: r.BrandName, Score: &score, Rule: "brand report: " + r.Reason, DetectedAt: time.Now().UTC().Format(time.RFC3339),
+		Brand: r.BrandName, Score: &score, Rule: "brand report: " + r.Reason, DetectedAt: s.db.Now().Format(time.RFC3339),
 		Shop: &ShopRecord{Platform: strings.TrimSpace(r.Platform), ID: strings.TrimSpace(r.ShopID), Name: strings.TrimSpace(r.ShopName)},
 		Listing: &ListingRecord{ID: "url-" + hex.EncodeToString(sum[:8]), URL: strings.TrimSpace(r.ListingURL),
 			Title: strings.TrimSpace(r.ListingTitle)}}

@@ -160,7 +160,7 @@ func (s *Service) CreateImport(ctx context.Context, actor authz.Actor, filename 
 	if err != nil {
 		return Import{}, nil, err
 	}
-	now := time.Now().UTC()
+	now := s.db.Now()
 	var preview []PreviewRow
 	total := 0
 	for {
@@ -265,7 +265,7 @@ func (s *Service) RunImport(ctx context.Context, id int64) error {
 	if err := s.db.Gorm.WithContext(ctx).Raw("SELECT content FROM flag_imports WHERE id = ?", id).Row().Scan(&content); err != nil {
 		return err
 	}
-	now := time.Now().UTC()
+	now := s.db.Now()
 	if err := s.db.Gorm.WithContext(ctx).Model(&Import{}).Where("id = ?", id).
 		Updates(map[string]any{"status": "running", "started_at": now}).Error; err != nil {
 		return err
@@ -326,7 +326,7 @@ func (s *Service) RunImport(ctx context.Context, id int64) error {
 		imp.RowsDone += len(recs)
 	}
 	return s.db.InTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&Import{}).Where("id = ?", id).Updates(map[string]any{"status": "done", "finished_at": time.Now().UTC()}).Error; err != nil {
+		if err := tx.Model(&Import{}).Where("id = ?", id).Updates(map[string]any{"status": "done", "finished_at": s.db.Now()}).Error; err != nil {
 			return err
 		}
 		var done Import
@@ -342,5 +342,5 @@ func (s *Service) RunImport(ctx context.Context, id int64) error {
 
 func (s *Service) failImport(ctx context.Context, id int64, why string) error {
 	return s.db.Gorm.WithContext(ctx).Model(&Import{}).Where("id = ?", id).
-		Updates(map[string]any{"status": "failed", "error": why, "finished_at": time.Now().UTC()}).Error
+		Updates(map[string]any{"status": "failed", "error": why, "finished_at": s.db.Now()}).Error
 }

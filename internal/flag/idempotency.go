@@ -49,7 +49,7 @@ var ErrKeyTaken = errors.New("idempotency key used concurrently")
 // answer exists exactly when the writes do.
 func SaveReplay(tx *gorm.DB, tokenID int64, key string, r Replay) error {
 	err := tx.Create(&idempotencyKey{TokenID: tokenID, Key: key, RequestHash: r.RequestHash, Status: r.Status,
-		Response: r.Response, CreatedAt: time.Now().UTC()}).Error
+		Response: r.Response, CreatedAt: database.Now(tx)}).Error
 	if database.IsUniqueViolation(err) {
 		return ErrKeyTaken
 	}
@@ -58,6 +58,6 @@ func SaveReplay(tx *gorm.DB, tokenID int64, key string, r Replay) error {
 
 // PurgeReplays deletes stored answers older than d.
 func (s *Service) PurgeReplays(ctx context.Context, d time.Duration) (int64, error) {
-	res := s.db.Gorm.WithContext(ctx).Where("created_at < ?", time.Now().UTC().Add(-d)).Delete(&idempotencyKey{})
+	res := s.db.Gorm.WithContext(ctx).Where("created_at < ?", s.db.Now().Add(-d)).Delete(&idempotencyKey{})
 	return res.RowsAffected, res.Error
 }

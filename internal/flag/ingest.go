@@ -100,7 +100,7 @@ func (s *Service) ingest(ctx context.Context, actor authz.Actor, ch channel, rec
 	if err != nil {
 		return res, err
 	}
-	now := time.Now().UTC()
+	now := s.db.Now()
 	ok := make([]checked, 0, len(recs))
 	seen := make(map[[2]string]bool, len(recs))
 	for i, r := range recs {

@@ -195,7 +195,7 @@ func (s *Service) OpenCases(ctx context.Context, actor authz.Actor, ids []int64)
 		if err != nil {
 			return err
 		}
-		g, err := groupIntoCases(tx, actor, rows, time.Now().UTC(), func(float64) bool { return true },
+		g, err := groupIntoCases(tx, actor, rows, s.db.Now(), func(float64) bool { return true },
 			func(n int, _ float64) string { return fmt.Sprintf("opened from %d flag(s) in the inbox", n) })
 		if err != nil {
 			return err
@@ -257,7 +257,7 @@ func (s *Service) Attach(ctx context.Context, actor authz.Actor, ids []int64, ca
 			return err
 		}
 		g := casework.Growth{CaseID: c.ID, Flags: len(rows), RiskScore: bestScore(rows, c.RiskScore), SearchText: searchText(c.SearchText, rows)}
-		if err := casework.GrowTx(tx, actor, []casework.Growth{g}, time.Now().UTC()); err != nil {
+		if err := casework.GrowTx(tx, actor, []casework.Growth{g}, s.db.Now()); err != nil {
 			return err
 		}
 		_, err = audit.Append(ctx, tx, audit.Record{Action: "flags.attach", ObjectType: "case", ObjectID: c.Reference,

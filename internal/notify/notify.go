@@ -92,7 +92,7 @@ func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 			}
 			rs = append(rs, bs...)
 		}
-		now := time.Now().UTC()
+		now := database.Now(tx)
 		var seen []int64
 		for _, r := range rs {
 			if slices.Contains(seen, r.ID) {
@@ -142,7 +142,7 @@ func (s *Service) MarkRead(ctx context.Context, userID, id int64) error {
 	if id != 0 {
 		q = q.Where("id = ?", id)
 	}
-	return q.Update("read_at", time.Now().UTC()).Error
+	return q.Update("read_at", s.db.Now()).Error
 }
 
 // Open marks one of the user's notifications read and returns it.

@@ -172,7 +172,7 @@ func (s *Service) AddLink(ctx context.Context, actorID, a, b int64, kind, note s
 	if a > b {
 		a, b = b, a
 	}
-	l := Link{ShopAID: a, ShopBID: b, Kind: k, Note: strings.TrimSpace(note), CreatedAt: time.Now().UTC()}
+	l := Link{ShopAID: a, ShopBID: b, Kind: k, Note: strings.TrimSpace(note), CreatedAt: s.db.Now()}
 	if actorID != 0 {
 		l.CreatedBy = &actorID
 	}

@@ -55,7 +55,7 @@ func (s *Service) Create(ctx context.Context, createdBy int64, name string) (str
 		return "", Token{}, valid.Errors{"name": "error.too_long"}
 	}
 	secret := "sc_" + strings.ToLower(rand.Text()) + strings.ToLower(rand.Text())
-	t := Token{Name: name, TokenHash: hash(secret), Prefix: secret[:9], CreatedAt: time.Now().UTC()}
+	t := Token{Name: name, TokenHash: hash(secret), Prefix: secret[:9], CreatedAt: s.db.Now()}
 	if createdBy != 0 {
 		t.CreatedBy = &createdBy
 	}
@@ -87,7 +87,7 @@ func (s *Service) Revoke(ctx context.Context, id int64) error {
 		if t.RevokedAt != nil {
 			return nil
 		}
-		if err := tx.Model(&Token{}).Where("id = ?", id).Update("revoked_at", time.Now().UTC()).Error; err != nil {
+		if err := tx.Model(&Token{}).Where("id = ?", id).Update("revoked_at", s.db.Now()).Error; err != nil {
 			return err
 		}
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "token.revoke", ObjectType: "api_token", ObjectID: id,
@@ -110,7 +110,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Token, error
 	if err != nil {
 		return Token{}, err
 	}
-	now := time.Now().UTC()
+	now := s.db.Now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
 		if err := s.db.Gorm.WithContext(ctx).Model(&Token{}).Where("id = ?", t.ID).Update("last_used_at", now).Error; err != nil {
 			return Token{}, err

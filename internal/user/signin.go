@@ -69,7 +69,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw, clientIP string) (User,
 		reason = "disabled"
 	}
 	err = s.db.InTx(ctx, func(tx *gorm.DB) error {
-		now := time.Now().UTC()
+		now := s.db.Now()
 		for _, k := range keys {
 			if err := tx.Create(&loginFailure{Key: k, FailedAt: now}).Error; err != nil {
 				return err
@@ -102,7 +102,7 @@ func (s *Service) auditSignIn(ctx context.Context, id int64, email, outcome, rea
 // throttled returns how long to wait before any of keys may try again, or
 // 0 when none has reached the limit.
 func (s *Service) throttled(ctx context.Context, keys []string) (time.Duration, error) {
-	now := time.Now().UTC()
+	now := s.db.Now()
 	since := now.Add(-s.limits.Window)
 	var wait time.Duration
 	for _, k := range keys {
@@ -131,7 +131,7 @@ func (s *Service) throttled(ctx context.Context, keys []string) (time.Duration, 
 // sessions; the maintenance job calls it.
 func (s *Service) PurgeExpired(ctx context.Context) (failures, sessions int64, err error) {
 	db := s.db.Gorm.WithContext(ctx)
-	res := db.Where("failed_at < ?", time.Now().UTC().Add(-s.limits.Window)).Delete(&loginFailure{})
+	res := db.Where("failed_at < ?", s.db.Now().Add(-s.limits.Window)).Delete(&loginFailure{})
 	if res.Error != nil {
 		return 0, 0, res.Error
 	}

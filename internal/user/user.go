@@ -189,7 +189,7 @@ func (s *Service) Disable(ctx context.Context, id int64) error {
 		if u.Disabled() {
 			return nil
 		}
-		now := time.Now().UTC()
+		now := s.db.Now()
 		if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
 			"disabled_at": now, "session_version": gorm.Expr("session_version + 1"), "updated_at": now,
 		}).Error; err != nil {
@@ -208,7 +208,7 @@ func (s *Service) Enable(ctx context.Context, id int64) error {
 			return err
 		}
 		if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
-			"disabled_at": nil, "updated_at": time.Now().UTC(),
+			"disabled_at": nil, "updated_at": s.db.Now(),
 		}).Error; err != nil {
 			return err
 		}
@@ -253,7 +253,7 @@ func (s *Service) setPassword(ctx context.Context, id int64, pw, action string) 
 			return err
 		}
 		if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
-			"password_hash": hash, "session_version": gorm.Expr("session_version + 1"), "updated_at": time.Now().UTC(),
+			"password_hash": hash, "session_version": gorm.Expr("session_version + 1"), "updated_at": s.db.Now(),
 		}).Error; err != nil {
 			return err
 		}
@@ -371,7 +371,7 @@ func (s *Service) ChangeRole(ctx context.Context, id int64, newRole string, bran
 			return err
 		}
 		if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
-			"role": r, "session_version": gorm.Expr("session_version + 1"), "updated_at": time.Now().UTC(),
+			"role": r, "session_version": gorm.Expr("session_version + 1"), "updated_at": s.db.Now(),
 		}).Error; err != nil {
 			return err
 		}

@@ -208,7 +208,7 @@ func (s *Service) Submit(ctx context.Context, actor authz.Actor, caseID int64, i
 		if hasPrev && reason == "" {
 			return valid.Errors{"supersede_reason": "error.reason_required"}
 		}
-		now := time.Now().UTC()
+		now := s.db.Now()
 		files := make([]evidence.New, 0, len(report)+len(photos))
 		var lineOf []string // the checklist item of each file ("" for none)
 		for _, f := range append(report, photos...) {
