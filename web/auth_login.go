@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -51,7 +50,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	s.sessions.Put(ctx, sessUserID, u.ID)
 	s.sessions.Put(ctx, sessVersion, u.SessionVersion)
-	s.sessions.Put(ctx, sessSeen, time.Now().UnixMilli())
+	s.sessions.Put(ctx, sessSeen, s.Clock.Now().UnixMilli())
 	return c.Redirect(http.StatusSeeOther, localPath(form.Next, authz.Home(u.Actor())))
 }
 

@@ -122,7 +122,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	}
 	t.Cleanup(func() { bucket.Close() })
 	a.evidence = &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload}
-	a.echo = web.New(web.Deps{Config: cfg, SessionStore: sessionStore(db), Ready: db.Ping, Users: a.users, Brands: a.brands,
+	a.echo = web.New(web.Deps{Config: cfg, SessionStore: sessionStore(db), Ready: db.Ping, Clock: db, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens, Jobs: jobs,
 		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify, Verdicts: verdict.NewService(db),
 		Enforcement: enforcement.NewService(db, enforcement.DefaultThresholds, cfg.Location),

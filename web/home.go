@@ -37,10 +37,10 @@ func (s *Server) renderIncoming(c echo.Context, status int, form page.StepForm) 
 	}
 	// All time; the brand sees what was seized and recovered, not what the
 	// platform spent.
-	recovered, err := s.Enforcement.Ledgers(ctx, time.Time{}, time.Now().AddDate(1, 0, 0), actor.BrandIDs)
+	recovered, err := s.Enforcement.Ledgers(ctx, time.Time{}, s.Clock.Now().AddDate(1, 0, 0), actor.BrandIDs)
 	if err != nil {
 		return err
 	}
 	return s.render(c, status, page.Authentications(page.IncomingPage{Brands: names, Queue: queue, Form: form,
-		MaxUploadMB: s.Config.MaxUpload >> 20, Now: time.Now(), Overview: overview, Recovered: recovered}))
+		MaxUploadMB: s.Config.MaxUpload >> 20, Now: s.Clock.Now(), Overview: overview, Recovered: recovered}))
 }

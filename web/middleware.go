@@ -151,7 +151,7 @@ func (s *Server) loadActor(next echo.HandlerFunc) echo.HandlerFunc {
 // reading a page does not cost a database write (scs's own idle timeout
 // rewrites the session on every request).
 func (s *Server) stillActive(ctx context.Context) bool {
-	now := time.Now()
+	now := s.Clock.Now()
 	seen := time.UnixMilli(s.sessions.GetInt64(ctx, sessSeen))
 	idle := s.Config.SessionIdle
 	if now.Sub(seen) > idle {

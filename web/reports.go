@@ -8,29 +8,24 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"spotcheck/internal/clock"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
 )
 
-// period reads ?from=&to= (dates, to inclusive); the default is this year.
-// What is wrong is keyed by the field it belongs beside.
-func period(c echo.Context) (from, to time.Time, errs valid.Errors) {
-	now := time.Now().UTC()
-	from, to, errs = time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC), time.Date(now.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC), valid.Errors{}
+// period reads ?from=&to= (calendar days, to inclusive); the default is
+// this year in the platform's zone. The bounds are days as DATE columns
+// hold them (the ledger sums dated rows). What is wrong is keyed by the
+// field it belongs beside.
+func (s *Server) period(c echo.Context) (from, to time.Time, errs valid.Errors) {
+	year := clock.Today(s.Clock, s.Config.Location).Year
+	from, to, errs = time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC), valid.Errors{}
 	if v := c.QueryParam("from"); v != "" {
-		t, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			errs.Add("from", "error.date")
-		}
-		from = t
+		from = valid.Date(errs, "from", v)
 	}
 	if v := c.QueryParam("to"); v != "" {
-		t, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			errs.Add("to", "error.date")
-		}
-		to = t.AddDate(0, 0, 1)
+		to = valid.Date(errs, "to", v).AddDate(0, 0, 1)
 	}
 	if len(errs) == 0 && !to.After(from) {
 		errs.Add("to", "error.period")
@@ -41,7 +36,7 @@ func period(c echo.Context) (from, to time.Time, errs valid.Errors) {
 // recoveries is the staff's recoveries report: the ledger per brand over
 // a period.
 func (s *Server) recoveries(c echo.Context) error {
-	from, to, errs := period(c)
+	from, to, errs := s.period(c)
 	status := http.StatusOK
 	var ls []enforcement.Ledger
 	if len(errs) == 0 {
@@ -58,7 +53,7 @@ func (s *Server) recoveries(c echo.Context) error {
 
 // recoveriesCSV exports the same figures, amounts in yuan.
 func (s *Server) recoveriesCSV(c echo.Context) error {
-	from, to, errs := period(c)
+	from, to, errs := s.period(c)
 	if len(errs) > 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad period")
 	}

@@ -16,6 +16,7 @@ import (
 	"spotcheck/internal/brand"
 	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/config"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
@@ -38,6 +39,8 @@ type Deps struct {
 	SessionStore scs.Store
 	// Ready reports whether this process can serve (the database answers).
 	Ready func(context.Context) error
+	// Clock is the program's one clock (the database handle's); nil is clock.Real.
+	Clock clock.Clock
 
 	Users   *user.Service
 	Brands  *brand.Service
@@ -69,6 +72,9 @@ type Server struct {
 func New(d Deps) *echo.Echo {
 	if d.Metrics == nil {
 		d.Metrics = prometheus.NewRegistry()
+	}
+	if d.Clock == nil {
+		d.Clock = clock.Real
 	}
 	if d.SessionStore == nil || d.Ready == nil {
 		panic("web: Deps.SessionStore and Deps.Ready are required")

@@ -54,7 +54,7 @@ func bundleCmd(ctx context.Context, cfg config.Config, args []string, stdout, st
 			kind = bundle.Unredacted
 		}
 		return withApp(ctx, cfg, func(a *app) error {
-			return writeBundle(ctx, a, *ref, *out, kind, *reason, l, time.Now().In(cfg.Location), stdout)
+			return writeBundle(ctx, a, *ref, *out, kind, *reason, l, a.db.Now().In(cfg.Location), stdout)
 		})
 	}
 	return fmt.Errorf("bundle: unknown subcommand %q", args[0])

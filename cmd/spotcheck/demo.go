@@ -11,7 +11,7 @@ import (
 )
 
 func loadDemo(ctx context.Context, cfg config.Config, a *app, stdout io.Writer) error {
-	res, err := demo.Load(ctx, demo.Deps{DB: a.db, Users: a.users, Brands: a.brands,
+	res, err := demo.Load(ctx, demo.Deps{DB: a.db, Location: cfg.Location, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Purchases: a.purchases, Evidence: a.evidence, Verdicts: a.verdicts,
 		Enforcement: a.enforcement, Jobs: a.jobs}, cfg.DemoPassword, cfg.DataDir)
 	if err != nil {

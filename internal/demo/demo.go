@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"spotcheck/internal/brand"
 	"spotcheck/internal/bundle"
@@ -28,12 +29,13 @@ import (
 // Deps are the services the demo writes through, so that demo data obey
 // the same rules (and leave the same audit trail) as real data.
 type Deps struct {
-	DB     *database.DB
-	Users  *user.Service
-	Brands *brand.Service
-	Cases  *casework.Service
-	Flags  *flag.Service
-	Shops  *shop.Service
+	DB       *database.DB
+	Location *time.Location // the platform's zone: the demo's dates are days there
+	Users    *user.Service
+	Brands   *brand.Service
+	Cases    *casework.Service
+	Flags    *flag.Service
+	Shops    *shop.Service
 
 	Purchases   *purchase.Service
 	Evidence    *evidence.Store

@@ -7,13 +7,13 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"time"
 
 	"github.com/riverqueue/river"
 
 	"spotcheck/internal/authz"
 	"spotcheck/internal/bundle"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
@@ -136,9 +136,9 @@ func walkPurchase(ctx context.Context, d Deps, staff, vol authz.Actor, caseID, p
 	if err != nil {
 		return err
 	}
-	today := time.Now().UTC()
+	today := clock.Today(d.DB.Clock(), d.Location)
 	p, err := d.Purchases.Order(ctx, staff, caseID, purchase.OrderInput{CaseVersion: c.Version, VolunteerID: vol.UserID, PersonaID: persona,
-		Budget: "300.00", Currency: "CNY", DueOn: today.AddDate(0, 0, 10).Format(time.DateOnly),
+		Budget: "300.00", Currency: "CNY", DueOn: today.AddDays(10).String(),
 		ShipTo:       "Brand authentication office, 88 Example Road, Hangzhou (fictional)",
 		Instructions: "Buy one piece of the listed item. Keep the parcel sealed; photograph it before opening the outer box."})
 	if err != nil || upTo == purchase.Assigned {
@@ -160,7 +160,7 @@ func walkPurchase(ctx context.Context, d Deps, staff, vol authz.Actor, caseID, p
 		return err
 	}
 	if err := d.Purchases.RecordOrder(ctx, vol, p.ID, purchase.OrderStep{Version: p.Version, OrderNumber: fmt.Sprintf("TB%d", 4200000+p.ID),
-		AmountPaid: "279.00", Fee: "12.00", OrderDate: today.AddDate(0, 0, -3).Format(time.DateOnly)}, fs); err != nil || upTo == purchase.Ordered {
+		AmountPaid: "279.00", Fee: "12.00", OrderDate: today.AddDays(-3).String()}, fs); err != nil || upTo == purchase.Ordered {
 		return err
 	}
 	if p, err = d.Purchases.Get(ctx, staff, p.ID); err != nil {
@@ -169,7 +169,7 @@ func walkPurchase(ctx context.Context, d Deps, staff, vol authz.Actor, caseID, p
 	if fs, err = files(evidence.ParcelPhoto, evidence.ItemPhoto); err != nil {
 		return err
 	}
-	if err := d.Purchases.RecordDelivery(ctx, vol, p.ID, purchase.DeliveryStep{Version: p.Version, DeliveredOn: today.AddDate(0, 0, -1).Format(time.DateOnly),
+	if err := d.Purchases.RecordDelivery(ctx, vol, p.ID, purchase.DeliveryStep{Version: p.Version, DeliveredOn: today.AddDays(-1).String(),
 		SealNumber: fmt.Sprintf("SC-SEAL-%05d", p.ID), Carrier: "SF Express", Tracking: fmt.Sprintf("SF%010d", p.ID)}, fs); err != nil || upTo == purchase.Received {
 		return err
 	}
@@ -268,7 +268,7 @@ func enforce(ctx context.Context, d Deps, staff authz.Actor, caseID int64) error
 	if err := w.Work(ctx, &river.Job[bundle.Args]{Args: bundle.Args{BundleID: built.ID}}); err != nil {
 		return err
 	}
-	day := func(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format(time.DateOnly) }
+	day := func(n int) string { return clock.Today(d.DB.Clock(), d.Location).AddDays(n).String() }
 	if _, err := d.Enforcement.Refer(ctx, staff, caseID, enforcement.ReferralInput{CaseVersion: c.Version,
 		Bureau: "Riverside District Public Security Bureau (fictional)", District: "Riverside", Contact: "Officer Lin, economic crimes unit",
 		ReferredOn: day(0), LetterNumber: "GOV-2026-0117"}); err != nil {
