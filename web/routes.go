@@ -38,7 +38,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api := e.Group("/api/v1", s.bearer)
 	api.POST("/flags", s.postFlags)
 
-	app := e.Group("", echo.WrapMiddleware(s.sessions.LoadAndSave), s.loadActor, s.csrf())
+	app := e.Group("", plainText, echo.WrapMiddleware(s.sessions.LoadAndSave), s.loadActor, s.csrf())
 	app.GET("/", s.root)
 	app.GET("/login", s.loginForm)
 	app.POST("/login", s.login)
