@@ -31,10 +31,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 	} else if s.Logger.Enabled(c.Request().Context(), slog.LevelDebug) {
 		s.Logger.DebugContext(c.Request().Context(), "request refused", "status", status, "error", err.Error())
 	}
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(status)
-		return
-	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") || strings.Contains(c.Request().Header.Get("Accept"), "application/json") && !strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
 		_ = c.JSON(status, map[string]string{"error": http.StatusText(status), "code": strings.TrimPrefix(key, "error.")})
 		return

@@ -13,6 +13,7 @@ import (
 // groups. The route-matrix test fails when a route is added here without
 // its row.
 func (s *Server) routes(e *echo.Echo) {
+	e.Pre(headAsGet)
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID,
 		Generator: newRequestID}))
