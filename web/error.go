@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,12 @@ import (
 // request id, the log gets the detail.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if errors.Is(c.Request().Context().Err(), context.Canceled) {
+		// The client went away (closed the tab, lost the network): nobody
+		// to answer, and nothing went wrong here.
+		c.Response().Status = statusClientClosed
 		return
 	}
 	status, key := classify(err)
