@@ -39,6 +39,14 @@ type Build struct {
 
 func (Build) TableName() string { return "bundles" }
 
+// Why a build failed for good, kept in its Error; the case page says it
+// in the reader's language.
+const (
+	FailTampered = "tampered" // a stored file does not match its record
+	FailNoCase   = "no_case"  // the case is not there
+	FailGaveUp   = "gave_up"  // storage or the database failed on every attempt
+)
+
 // Args is the job that builds one bundle.
 type Args struct {
 	BundleID int64 `json:"bundle_id"`
