@@ -3,7 +3,6 @@ package bundle
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"spotcheck/internal/audit"
+	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
@@ -141,12 +141,9 @@ func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 
 func (w *Worker) build(ctx context.Context, b Build) error {
 	db := w.DB.Gorm.WithContext(ctx)
-	var ref string
-	if err := db.Raw("SELECT reference FROM cases WHERE id = ?", b.CaseID).Row().Scan(&ref); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("bundle %d: case %d: %w", b.ID, b.CaseID, database.ErrNotFound)
-		}
-		return err
+	ref, err := casework.Reference(db, b.CaseID)
+	if err != nil {
+		return fmt.Errorf("bundle %d: case %d: %w", b.ID, b.CaseID, err)
 	}
 	if err := w.setStatus(ctx, b.ID, map[string]any{"status": "building", "done": 0, "error": ""}); err != nil {
 		return err
