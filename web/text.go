@@ -10,16 +10,24 @@ import (
 	"spotcheck/internal/valid"
 )
 
-// plainText refuses a request whose query, or whose form (a plain form;
-// an upload's fields are checked as they are read), holds a control
-// character or bytes that are not UTF-8: the one gate for text from a
-// browser, so that none reaches a database that fails on it (SQLite's
-// "unterminated string" on NUL) or stores it garbled.
-func plainText(next echo.HandlerFunc) echo.HandlerFunc {
+// plainQuery and plainForm refuse a request whose query, or whose form
+// (a plain form; an upload's fields are checked as they are read), holds a
+// control character or bytes that are not UTF-8: the one gate for text
+// from a browser, so that none reaches a database that fails on it
+// (SQLite's "unterminated string" on NUL) or stores it garbled. The query
+// is checked first thing; the form only once the request has passed every
+// gate, since reading it means reading the body.
+func plainQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := plainValues("query", c.QueryParams()); err != nil {
 			return err
 		}
+		return next(c)
+	}
+}
+
+func plainForm(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
 		if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationForm) {
 			form, err := c.FormParams()
 			if err != nil {
