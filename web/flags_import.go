@@ -52,7 +52,7 @@ func (s *Server) uploadImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	imp, rows, err := s.Flags.CreateImport(c.Request().Context(), actorOf(c), fh.Filename, content)
+	imp, rows, err := s.Flags.CreateImport(c.Request().Context(), actorOf(c), fh.Filename, content, s.Config.Location)
 	if fe, ok := valid.As(err); ok {
 		return s.renderImportForm(c, http.StatusUnprocessableEntity, fe["file"])
 	}

@@ -145,7 +145,7 @@ const previewRows = 20
 // CreateImport checks an uploaded CSV, keeps it, and returns the import
 // with a preview of its first rows and their problems. Nothing is
 // imported until StartImport.
-func (s *Service) CreateImport(ctx context.Context, actor authz.Actor, filename string, content []byte) (Import, []PreviewRow, error) {
+func (s *Service) CreateImport(ctx context.Context, actor authz.Actor, filename string, content []byte, loc *time.Location) (Import, []PreviewRow, error) {
 	if !authz.Can(actor, authz.ImportFlags, authz.Subject{}) {
 		return Import{}, nil, database.ErrNotFound
 	}
@@ -253,7 +253,7 @@ const keepRejections = 100
 // RunImport imports a queued CSV in batches, each its own transaction,
 // recording progress after each; a retried job resumes after the last
 // recorded batch (and resent rows would be duplicates anyway).
-func (s *Service) RunImport(ctx context.Context, id int64) error {
+func (s *Service) RunImport(ctx context.Context, id int64, loc *time.Location) error {
 	var imp Import
 	if err := s.db.Gorm.WithContext(ctx).Select("*").Take(&imp, id).Error; err != nil {
 		return database.NotFound(err)

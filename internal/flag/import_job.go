@@ -22,12 +22,13 @@ func (ImportArgs) InsertOpts() river.InsertOpts {
 // ImportWorker runs ImportArgs.
 type ImportWorker struct {
 	river.WorkerDefaults[ImportArgs]
-	Flags *Service
+	Flags    *Service
+	Location *time.Location // the platform's zone, for times written without one
 }
 
 // Timeout: a 100,000-row file takes well under a minute; allow for big ones.
 func (w *ImportWorker) Timeout(*river.Job[ImportArgs]) time.Duration { return 30 * time.Minute }
 
 func (w *ImportWorker) Work(ctx context.Context, j *river.Job[ImportArgs]) error {
-	return w.Flags.RunImport(ctx, j.Args.ImportID)
+	return w.Flags.RunImport(ctx, j.Args.ImportID, w.Location)
 }
