@@ -142,7 +142,7 @@ func TestAUTF16FileWithTabsAsExcelSavesUnicodeTextImports(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		im := newImporter(t, db)
 		tabbed := strings.ReplaceAll(chineseCSV, ",", "\t")
-		tabbed = strings.ReplaceAll(tabbed, `"皮具城\t 总店"`, "皮具城, 总店") // a comma needs no quotes between tabs
+		tabbed = strings.ReplaceAll(tabbed, "\"皮具城\t 总店\"", "皮具城, 总店") // a comma needs no quotes between tabs
 		tabbed = strings.ReplaceAll(tabbed, "\n", "\r\n")
 		content, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes([]byte(tabbed))
 		if err != nil {
