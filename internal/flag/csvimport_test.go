@@ -138,7 +138,7 @@ func TestAGB18030FileImportsWithItsChineseNamesIntact(t *testing.T) {
 	})
 }
 
-func TestAUTF16FileWithTabsAsExcelSavesUnicodeTextImports(t *testing.T) {
+func TestImportOfUTF16WithTabsAsExcelSavesUnicodeText(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		im := newImporter(t, db)
 		tabbed := strings.ReplaceAll(chineseCSV, ",", "\t")
@@ -157,7 +157,7 @@ func TestAUTF16FileWithTabsAsExcelSavesUnicodeTextImports(t *testing.T) {
 	})
 }
 
-func TestAUTF16BigEndianFileImports(t *testing.T) {
+func TestImportOfUTF16BigEndian(t *testing.T) {
 	im := newImporter(t, dbtest.SQLite(t))
 	content, err := unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewEncoder().Bytes([]byte(chineseCSV))
 	if err != nil {
@@ -168,7 +168,7 @@ func TestAUTF16BigEndianFileImports(t *testing.T) {
 	checkNames(t, im.shopNames())
 }
 
-func TestAUTF8FileWithOrWithoutAByteOrderMarkImports(t *testing.T) {
+func TestImportOfUTF8WithOrWithoutAByteOrderMark(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		im := newImporter(t, db)
 		imp, preview := im.run("bom.csv", []byte("\ufeff"+chineseCSV))
@@ -180,7 +180,7 @@ func TestAUTF8FileWithOrWithoutAByteOrderMarkImports(t *testing.T) {
 	})
 }
 
-func TestAFileWithBytesOfNoKnownEncodingIsRefusedAtPreview(t *testing.T) {
+func TestImportRefusesBytesOfNoKnownEncodingAtPreview(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		im := newImporter(t, db)
 		lines := strings.SplitAfter(chineseCSV, "\n")
@@ -221,7 +221,7 @@ func TestAFileWithBytesOfNoKnownEncodingIsRefusedAtPreview(t *testing.T) {
 	})
 }
 
-func TestAnOldBinaryExcelFileIsRefused(t *testing.T) {
+func TestImportRefusesAnOldBinaryExcelFile(t *testing.T) {
 	im := newImporter(t, dbtest.SQLite(t))
 	xls := append([]byte{0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1}, make([]byte, 504)...)
 	_, _, err := im.s.CreateImport(context.Background(), im.actor, "flags.xls", xls, shanghai)
@@ -311,7 +311,7 @@ func TestAnXLSXWorkbookImportsTheSameRowsAsTheCSV(t *testing.T) {
 	})
 }
 
-func TestAWorkbookWithoutTheColumnsIsRefused(t *testing.T) {
+func TestImportRefusesAWorkbookWithoutTheColumns(t *testing.T) {
 	im := newImporter(t, dbtest.SQLite(t))
 	_, _, err := im.s.CreateImport(context.Background(), im.actor, "x.xlsx", workbook(t, [][]any{{"name", "price"}, {"x", 1}}), shanghai)
 	if fe, ok := valid.As(err); !ok || fe["file"] != "error.csv_columns" {
@@ -319,7 +319,7 @@ func TestAWorkbookWithoutTheColumnsIsRefused(t *testing.T) {
 	}
 }
 
-func TestTheDateFormatsExcelWritesAreLocalTimes(t *testing.T) {
+func TestImportReadsExcelsDateFormatsAsLocalTimes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		im := newImporter(t, db)
 		cases := map[string]time.Time{
@@ -359,10 +359,10 @@ func TestTheDateFormatsExcelWritesAreLocalTimes(t *testing.T) {
 	})
 }
 
-// TestAFailedBatchLeavesTheProgressUnchanged: the progress of a batch is
+// TestImportBatchThatFailsLeavesTheProgressUnchanged: the progress of a batch is
 // written in the batch's transaction, so when it cannot be written the
 // batch's flags are not stored either, and the retry counts each row once.
-func TestAFailedBatchLeavesTheProgressUnchanged(t *testing.T) {
+func TestImportBatchThatFailsLeavesTheProgressUnchanged(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		im := newImporter(t, db)
 		ctx := context.Background()
