@@ -267,8 +267,8 @@ var messages = map[string][2]string{
 	"error.link_self":            {"A shop cannot be linked to itself.", "店铺不能与自身关联。"},
 
 	// CSV import
-	"import.intro":               {"Upload a CSV of flags in the API's format. You see the first rows and their problems before anything is imported.", "上传与 API 格式相同的线索 CSV 文件。导入前会先显示前几行及其问题。"},
-	"import.file":                {"CSV file", "CSV 文件"},
+	"import.intro":               {"Upload a CSV (UTF-8, GB18030 or UTF-16 text) or an Excel workbook (.xlsx) of flags in the API's format. You see the first rows and their problems before anything is imported.", "上传与 API 格式相同的线索 CSV 文件（UTF-8、GB18030 或 UTF-16 文本）或 Excel 工作簿（.xlsx）。导入前会先显示前几行及其问题。"},
+	"import.file":                {"CSV or Excel file", "CSV 或 Excel 文件"},
 	"import.columns":             {"Columns:", "列："},
 	"import.preview":             {"Upload and preview", "上传并预览"},
 	"import.recent":              {"Recent imports", "最近的导入"},
@@ -312,6 +312,12 @@ var messages = map[string][2]string{
 	"error.csv_unreadable":       {"The file could not be read as CSV.", "无法按 CSV 读取该文件。"},
 	"error.csv_too_large":        {"The file is larger than 64 MiB; split it.", "文件超过 64 MiB，请拆分后上传。"},
 	"error.import_started":       {"This import was started already.", "该导入已经开始。"},
+
+	// What Excel saves that cannot be imported
+	"error.import_encoding": {"The file is not UTF-8, UTF-16 or GB18030 text: line %d has bytes that are none of them. Save it as “CSV UTF-8” or as an Excel workbook (.xlsx).",
+		"文件不是 UTF-8、UTF-16 或 GB18030 文本：第 %d 行含有不属于其中任何一种的字节。请另存为“CSV UTF-8（逗号分隔）”或 Excel 工作簿（.xlsx）。"},
+	"error.import_xls":      {"Old Excel files (.xls) cannot be read. Save it as an Excel workbook (.xlsx) or as “CSV UTF-8”.", "无法读取旧版 Excel 文件（.xls）。请另存为 Excel 工作簿（.xlsx）或“CSV UTF-8（逗号分隔）”。"},
+	"error.xlsx_unreadable": {"The file could not be read as an Excel workbook (.xlsx).", "无法按 Excel 工作簿（.xlsx）读取该文件。"},
 
 	// Field errors
 	"error.required":                   {"This field is required.", "此项为必填。"},
