@@ -291,6 +291,24 @@ func TestBrowserACaseTravelsTheWholeRoad(t *testing.T) {
 	staff.screenshot("/tmp/spotcheck-shot-road.png")
 	lap("the case closed as recovered")
 
+	// 5 · The brand, in Chinese, finds the case in its history with its outcome.
+	brand.open("/authentications")
+	if res := brand.submit("[data-testid=brand-cases-link]"); res.Status != 200 || brand.path() != "/authentications/cases" {
+		t.Fatalf("open the brand's cases: %d at %s", res.Status, brand.path())
+	}
+	brand.typeInto("#bc-q", ref)
+	if res := brand.submit("[data-testid=brand-cases-filter] button[type=submit]"); res.Status != 200 {
+		t.Fatalf("filter the brand's cases: %d", res.Status)
+	}
+	row := brand.text("[data-testid=brand-case-row]")
+	if !strings.Contains(row, ref) || !strings.Contains(row, "假冒") || !strings.Contains(row, "250,000.00") {
+		t.Fatalf("the brand's case row %q: want %s, 假冒 and the 250,000.00 collected", row, ref)
+	}
+	if res := brand.submit("[data-testid=brand-case-row] a"); res.Status != 200 || brand.path() != "/authentications/"+ref {
+		t.Fatalf("open the case from the brand's list: %d at %s", res.Status, brand.path())
+	}
+	lap("the brand found the case and its outcome")
+
 	c, err := a.cases.ByReference(ctx, a.accounts["staff"].Actor(), ref)
 	if err != nil || c.State != "closed" || c.CloseReason != "recovered" {
 		t.Fatalf("stored case %s/%s (%v), want closed/recovered", c.State, c.CloseReason, err)

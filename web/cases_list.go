@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -84,7 +85,7 @@ func (s *Server) exportCases(c echo.Context) error {
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="spotcheck-cases-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
 	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
+	w := newExcelCSV(c.Response())
 	_ = w.Write([]string{"reference", "state", "close_reason", "brand", "shop", "platform", "risk_score", "investigator", "opened_at", "updated_at"})
 	n := 0
 	err := s.Cases.Each(c.Request().Context(), actorOf(c), f, func(r casework.Row) error {
@@ -104,6 +105,16 @@ func (s *Server) exportCases(c echo.Context) error {
 		s.Logger.ErrorContext(c.Request().Context(), "export stopped", "error", err.Error(), "rows", n)
 	}
 	return nil
+}
+
+// utf8BOM starts every CSV export: without it Excel reads the file in the
+// system's code page (GBK on Chinese Windows) and shows Chinese as mojibake.
+const utf8BOM = "\ufeff"
+
+// newExcelCSV starts a CSV export that Excel opens as UTF-8.
+func newExcelCSV(out io.Writer) *csv.Writer {
+	_, _ = io.WriteString(out, utf8BOM)
+	return csv.NewWriter(out)
 }
 
 // csvSafe keeps spreadsheet programs from running a cell as a formula.

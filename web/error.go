@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -20,6 +21,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if errors.Is(c.Request().Context().Err(), context.Canceled) {
+		// The client went away (closed the tab, lost the network): nobody
+		// to answer, and nothing went wrong here.
+		c.Response().Status = statusClientClosed
+		return
+	}
 	status, key := classify(err)
 	var te *user.ThrottledError
 	if errors.As(err, &te) {
@@ -30,10 +37,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err.Error())
 	} else if s.Logger.Enabled(c.Request().Context(), slog.LevelDebug) {
 		s.Logger.DebugContext(c.Request().Context(), "request refused", "status", status, "error", err.Error())
-	}
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(status)
-		return
 	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") || strings.Contains(c.Request().Header.Get("Accept"), "application/json") && !strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
 		_ = c.JSON(status, map[string]string{"error": http.StatusText(status), "code": strings.TrimPrefix(key, "error.")})

@@ -14,19 +14,19 @@ import (
 	"spotcheck/web/view/page"
 )
 
-// maxImportBytes bounds one uploaded CSV (100,000 flags take about 30 MiB).
+// maxImportBytes bounds one uploaded file (100,000 flags take about 30 MiB).
 const maxImportBytes = 64 << 20
 
 func (s *Server) importForm(c echo.Context) error {
 	return s.renderImportForm(c, http.StatusOK, "")
 }
 
-func (s *Server) renderImportForm(c echo.Context, status int, fileErr string) error {
+func (s *Server) renderImportForm(c echo.Context, status int, fileErr string, args ...any) error {
 	recent, err := s.Flags.Imports(c.Request().Context(), 10)
 	if err != nil {
 		return err
 	}
-	p := page.ImportUploadPage{Columns: flag.CSVColumns, FileError: fileErr}
+	p := page.ImportUploadPage{Columns: flag.CSVColumns, FileError: fileErr, FileArgs: args}
 	for _, i := range recent {
 		p.Recent = append(p.Recent, importSummary(i))
 	}
@@ -52,7 +52,11 @@ func (s *Server) uploadImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	imp, rows, err := s.Flags.CreateImport(c.Request().Context(), actorOf(c), fh.Filename, content)
+	imp, rows, err := s.Flags.CreateImport(c.Request().Context(), actorOf(c), fh.Filename, content, s.Config.Location)
+	var ee *flag.EncodingError
+	if errors.As(err, &ee) {
+		return s.renderImportForm(c, http.StatusUnprocessableEntity, "error.import_encoding", ee.Line)
+	}
 	if fe, ok := valid.As(err); ok {
 		return s.renderImportForm(c, http.StatusUnprocessableEntity, fe["file"])
 	}

@@ -56,6 +56,7 @@ type app struct {
 	db       *database.DB
 	echo     *echo.Echo
 	srv      *httptest.Server
+	zone     *time.Location // the configured SPOTCHECK_TIMEZONE
 	users    *user.Service
 	brands   *brand.Service
 	cases    *casework.Service
@@ -100,7 +101,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	a := &app{t: t, db: db, accounts: map[string]user.User{}}
+	a := &app{t: t, db: db, accounts: map[string]user.User{}, zone: cfg.Location}
 	a.users = user.NewService(db, password.NewHasher(fastHash, 4), user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow})
 	a.brands = brand.NewService(db)
 	a.cases = casework.NewService(db)
@@ -291,7 +292,7 @@ func (c *client) cookie(name string) *http.Cookie {
 // until the test ends, polling often so tests need not wait.
 func (a *app) startWorkers() {
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &flag.ImportWorker{Flags: a.flags})
+	river.AddWorker(workers, &flag.ImportWorker{Flags: a.flags, Location: a.zone})
 	notifier := &notify.Worker{DB: a.db}
 	river.AddWorker(workers, notifier)
 	river.AddWorker(workers, &bundle.Worker{DB: a.db, Store: a.evidence})

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 )
@@ -145,4 +147,41 @@ func TestCSVImportOfAHundredThousandRows(t *testing.T) {
 		t.Fatalf("created %s", got)
 	}
 	t.Logf("100,000 rows (%d MiB) imported in %s", len(file)>>20, time.Since(start).Round(time.Millisecond))
+}
+
+// TestTheImportPreviewReadsAGB18030File: the file Excel on Chinese
+// Windows saves as "CSV (逗号分隔)" previews with its Chinese names, and
+// a file in no known encoding is refused beside the field, naming the line.
+func TestTheImportPreviewReadsAGB18030File(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		staff := a.as("staff")
+		text := "source,external_id,brand,score,detected_at,shop_platform,shop_id,shop_name\n" +
+			"risk,g-1,Aurora Timepieces,0.5,2026/11/20 8:00,taobao,g-shop-1,星光名表旗舰店\n"
+		content, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := staff.upload("/flags/import", "flags.csv", content)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("upload: %d %.800s", res.StatusCode, res.body)
+		}
+		d := res.doc(t)
+		row := d.Find("[data-testid=preview-row]")
+		if row.Length() != 1 || d.Find("[data-testid=preview-problem]").Length() != 0 || !strings.Contains(row.Text(), "星光名表旗舰店") {
+			t.Fatalf("preview row %q", row.Text())
+		}
+
+		bad := append(content, []byte("risk,g-2,caf\xe9,0.5\n")...)
+		res = staff.upload("/flags/import", "bad.csv", bad)
+		msg := res.doc(t).Find("[data-testid=error-file]").Text()
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(msg, "line 3") || !strings.Contains(msg, "UTF-8") {
+			t.Fatalf("bad bytes: %d %q", res.StatusCode, msg)
+		}
+		var kept int64
+		db.Gorm.Table("flag_imports").Count(&kept)
+		if kept != 1 {
+			t.Fatalf("%d imports kept, want only the good one", kept)
+		}
+	})
 }

@@ -178,36 +178,63 @@ func (s *Server) language(c echo.Context, u *user.User) i18n.Lang {
 }
 
 // csrf refuses state-changing requests that carry neither a valid token
-// (form field _csrf or header X-CSRF-Token) nor a same-origin
-// Sec-Fetch-Site from a modern browser. The token reaches the views
+// (header X-CSRF-Token or form field _csrf) nor a same-origin
+// Sec-Fetch-Site from a modern browser. It comes in two steps so that no
+// body is read before the request is known to be allowed: check, on the
+// whole app, settles everything the headers can; checkForm, which
+// routeGroup puts after every guard of a state-changing route, reads the
+// form's token when only the form can hold it. The token reaches the views
 // through the shell.
-func (s *Server) csrf() echo.MiddlewareFunc {
+func (s *Server) csrf() (check, checkForm echo.MiddlewareFunc) {
 	name := "spotcheck_csrf"
 	if s.Config.SecureCookies() {
 		name = "__Host-spotcheck_csrf"
 	}
-	check := middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		CookieName:     name,
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   s.Config.SecureCookies(),
-		CookieSameSite: http.SameSiteLaxMode,
-		CookieMaxAge:   int((12 * time.Hour).Seconds()),
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "csrf").SetInternal(err)
-		},
-	})
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return check(func(c echo.Context) error {
-			token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-			ctx := c.Request().Context()
-			sh := view.ShellFrom(ctx)
-			sh.CSRF = token
-			c.SetRequest(c.Request().WithContext(view.WithShell(ctx, sh)))
-			return next(c)
+	step := func(lookup string, skip middleware.Skipper) echo.MiddlewareFunc {
+		mw := middleware.CSRFWithConfig(middleware.CSRFConfig{
+			Skipper:        skip,
+			TokenLookup:    lookup,
+			CookieName:     name,
+			CookiePath:     "/",
+			CookieHTTPOnly: true,
+			CookieSecure:   s.Config.SecureCookies(),
+			CookieSameSite: http.SameSiteLaxMode,
+			CookieMaxAge:   int((12 * time.Hour).Seconds()),
+			ErrorHandler: func(err error, c echo.Context) error {
+				return echo.NewHTTPError(http.StatusForbidden, "csrf").SetInternal(err)
+			},
 		})
+		return func(next echo.HandlerFunc) echo.HandlerFunc {
+			return mw(func(c echo.Context) error {
+				token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
+				if ck, err := c.Cookie(name); token == "" && err == nil {
+					token = ck.Value // the form's token is not checked yet; a refusal page still needs it
+				}
+				ctx := c.Request().Context()
+				sh := view.ShellFrom(ctx)
+				sh.CSRF = token
+				c.SetRequest(c.Request().WithContext(view.WithShell(ctx, sh)))
+				return next(c)
+			})
+		}
 	}
+	return step("header:X-CSRF-Token", tokenInForm), step("form:_csrf", func(c echo.Context) bool { return !tokenInForm(c) })
+}
+
+// tokenInForm: a state-changing request whose CSRF token can only be in
+// its body: no token header, and no Sec-Fetch-Site that settles the matter
+// (same-site falls back to the token, as in Echo's check).
+func tokenInForm(c echo.Context) bool {
+	r := c.Request()
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return false
+	}
+	if r.Header.Get("X-CSRF-Token") != "" {
+		return false
+	}
+	site := r.Header.Get(echo.HeaderSecFetchSite)
+	return site == "" || site == "same-site"
 }
 
 // requireSignIn sends anonymous visitors to the sign-in page, remembering

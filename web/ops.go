@@ -93,6 +93,8 @@ func (m *httpMetrics) observe(method, route string, status int, d time.Duration)
 
 func slogLevel(status int) slog.Level {
 	switch {
+	case status == statusClientClosed:
+		return slog.LevelInfo
 	case status >= 500:
 		return slog.LevelError
 	case status >= 400:
@@ -100,3 +102,7 @@ func slogLevel(status int) slog.Level {
 	}
 	return slog.LevelInfo
 }
+
+// statusClientClosed is what the log and the metrics record for a request
+// its client abandoned before the answer (nginx's 499); nothing is sent.
+const statusClientClosed = 499

@@ -46,6 +46,7 @@ var refusals = []struct {
 	// An item not yet in the brand's hands is not the brand's to see.
 	{verdict.ErrNotWithBrand, http.StatusNotFound, "error.not_found", ""},
 	{fs.ErrNotExist, http.StatusNotFound, "error.not_found", ""},
+	{valid.ErrControl, http.StatusBadRequest, "error.control_chars", ""},
 	{valid.ErrInvalid, http.StatusUnprocessableEntity, "error.invalid", ""},
 }
 

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"time"
@@ -66,7 +65,7 @@ func (s *Server) recoveriesCSV(c echo.Context) error {
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="recoveries-%s-%s.csv"`,
 		from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)))
 	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
+	w := newExcelCSV(c.Response())
 	_ = w.Write([]string{"brand", "spend", "fees", "seized", "claimed", "awarded", "collected", "currency"})
 	yuan := func(minor int64) string { return fmt.Sprintf("%d.%02d", minor/100, minor%100) }
 	for _, l := range ls {

@@ -247,9 +247,12 @@ func cloneForm(v url.Values) url.Values {
 
 // TestEveryStateChangingRouteRefusesAMissingOrWrongCSRFToken walks every
 // non-GET route as an admin (who could otherwise do anything) and sends it
-// no token, a wrong token, and a cross-site request.
+// no token, a wrong token, and a cross-site request. The case and the shop
+// exist: the form's token is checked after the object is loaded, so an
+// unknown one would be answered 404 first.
 func TestEveryStateChangingRouteRefusesAMissingOrWrongCSRFToken(t *testing.T) {
 	a := newApp(t, dbtest.SQLite(t))
+	objects := seedObjects(t, a)
 	admin := a.as("admin")
 	id := strconv.FormatInt(a.accounts["volunteer"].ID, 10)
 	checked := 0
@@ -259,8 +262,9 @@ func TestEveryStateChangingRouteRefusesAMissingOrWrongCSRFToken(t *testing.T) {
 		if r.Method == http.MethodGet || r.Method == echo.RouteNotFound || strings.HasPrefix(r.Path, "/api/") {
 			continue
 		}
-		path := strings.ReplaceAll(r.Path, ":id", id)
-		path = strings.ReplaceAll(path, ":ref", "SC-2026-000001")
+		path := strings.ReplaceAll(r.Path, "/shops/:id", "/shops/"+objects["shop"])
+		path = strings.ReplaceAll(path, ":id", id)
+		path = strings.ReplaceAll(path, ":ref", objects["case"])
 		path = strings.ReplaceAll(path, ":link", "1")
 		for name, h := range map[string]struct {
 			form   url.Values

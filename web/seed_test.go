@@ -55,7 +55,7 @@ func seedObjects(t testing.TB, a *app) map[string]string {
 		t.Fatalf("seed: %v %q", err, ref)
 	}
 	csv := "source,external_id,brand,score,detected_at,shop_platform,shop_id\nrisk-model-7,csv-1,Aurora Timepieces,0.3,2026-11-20T08:00:00Z,taobao,s-csv\n"
-	imp, _, err := a.flags.CreateImport(context.Background(), a.accounts["staff"].Actor(), "seed.csv", []byte(csv))
+	imp, _, err := a.flags.CreateImport(context.Background(), a.accounts["staff"].Actor(), "seed.csv", []byte(csv), a.zone)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func (s *Server) readUpload(c echo.Context, kinds kindsFunc) (upload, error) {
 		if len(up.Files) == maxFiles {
 			return &uploadError{http.StatusRequestEntityTooLarge, valid.Errors{field: "error.too_many_files"}}
 		}
-		st, err := s.Evidence.Put(r.Context(), body, name)
+		st, err := s.Evidence.Put(r.Context(), body, valid.Clean(name)) // the client's name: shown to staff only
 		switch {
 		case errors.Is(err, evidence.ErrTooLarge):
 			return &uploadError{http.StatusRequestEntityTooLarge, valid.Errors{field: "error.file_too_large"}}
@@ -87,6 +87,9 @@ func (s *Server) readUpload(c echo.Context, kinds kindsFunc) (upload, error) {
 		err = eachSpooled(r.MultipartForm, put)
 	} else {
 		err = eachPart(r, up.Values, put)
+	}
+	if err == nil {
+		err = plainValues("form", up.Values)
 	}
 	if err != nil {
 		s.discard(r.Context(), up.Files)

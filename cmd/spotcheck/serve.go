@@ -41,7 +41,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &job.PurgeWorker{Purger: a.users, Replays: a.flags, Logger: logger})
-	river.AddWorker(workers, &flagging.ImportWorker{Flags: a.flags})
+	river.AddWorker(workers, &flagging.ImportWorker{Flags: a.flags, Location: cfg.Location})
 	notifier := &notify.Worker{DB: a.db, Mailer: mailer, Logger: logger}
 	river.AddWorker(workers, notifier)
 	river.AddWorker(workers, &notify.MailWorker{DB: a.db, Mailer: mailer, Logger: logger})

@@ -25,6 +25,8 @@ type IntegrityWorker struct {
 
 func (w *IntegrityWorker) Timeout(*river.Job[IntegrityArgs]) time.Duration { return integrityTimeout }
 
+// Work is safe to rerun as it stands: it only reads the files, and a
+// fault is recorded and audited once (while fault_at is unset).
 func (w *IntegrityWorker) Work(ctx context.Context, _ *river.Job[IntegrityArgs]) error {
 	rep, err := w.Checker.Check(ctx)
 	w.Checker.logger().InfoContext(ctx, "evidence integrity checked", "files", rep.Checked, "faults", len(rep.Faults),

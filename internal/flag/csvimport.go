@@ -1,7 +1,6 @@
 package flag
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -69,43 +68,53 @@ type PreviewRow struct {
 	Problem *Rejection
 }
 
-// csvReader reads flags from a CSV, mapping columns by header name.
+// csvReader reads flags from an uploaded table (see openTable), mapping
+// columns by header name.
 type csvReader struct {
-	r    *csv.Reader
+	src  rowSource
 	cols map[string]int
 	line int
+	loc  *time.Location // the zone of times written without one
 }
 
-// errCSVHeader reports what is wrong with the header line.
-func newCSVReader(r io.Reader) (*csvReader, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
+// newCSVReader reads the header; loc nil is UTC.
+func newCSVReader(content []byte, loc *time.Location) (*csvReader, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	src, err := openTable(content)
 	if err != nil {
+		return nil, err
+	}
+	header, line, err := src.next()
+	if err != nil {
+		src.close()
 		return nil, valid.Errors{"file": "error.csv_empty"}
 	}
 	cols := map[string]int{}
 	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))) // Excel's byte-order mark
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))) // a second byte-order mark
 		cols[h] = i
 	}
 	for _, c := range requiredColumns {
 		if _, ok := cols[c]; !ok {
+			src.close()
 			return nil, valid.Errors{"file": "error.csv_columns"}
 		}
 	}
-	return &csvReader{r: cr, cols: cols, line: 1}, nil
+	return &csvReader{src: src, cols: cols, line: line, loc: loc}, nil
 }
+
+func (c *csvReader) close() { c.src.close() }
 
 // next returns the next row as a Record, its cells, and io.EOF at the end.
 // A malformed line is returned as a rejection, not an error.
 func (c *csvReader) next() (Record, []string, *Rejection, error) {
-	cells, err := c.r.Read()
-	c.line++
+	cells, line, err := c.src.next()
 	if errors.Is(err, io.EOF) {
 		return Record{}, nil, nil, io.EOF
 	}
+	c.line = line
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -113,6 +122,7 @@ func (c *csvReader) next() (Record, []string, *Rejection, error) {
 		}
 		return Record{}, nil, nil, err
 	}
+	cells = append([]string(nil), cells...) // the reader reuses its slice
 	get := func(name string) string {
 		if i, ok := c.cols[name]; ok && i < len(cells) {
 			return strings.TrimSpace(cells[i])
@@ -120,7 +130,10 @@ func (c *csvReader) next() (Record, []string, *Rejection, error) {
 		return ""
 	}
 	rec := Record{Source: get("source"), ExternalID: get("external_id"), Brand: get("brand"), Rule: get("rule"),
-		DetectedAt: get("detected_at"), Shop: &ShopRecord{Platform: get("shop_platform"), ID: get("shop_id"), Name: get("shop_name"), Owner: get("shop_owner")}}
+		DetectedAt: localTime(c.src, get("detected_at"), c.loc), Shop: &ShopRecord{Platform: get("shop_platform"), ID: get("shop_id"), Name: get("shop_name"), Owner: get("shop_owner")}}
+	if i := c.cols["detected_at"]; i < len(cells) {
+		cells[i] = rec.DetectedAt // the preview shows the time as read (a workbook's is a serial number)
+	}
 	if s := get("score"); s != "" {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
@@ -136,7 +149,7 @@ func (c *csvReader) next() (Record, []string, *Rejection, error) {
 		return Record{}, nil, nil, err
 	}
 	rec.raw = raw
-	return rec, append([]string(nil), cells...), nil, nil
+	return rec, cells, nil, nil
 }
 
 // previewRows is how many rows a preview shows.
@@ -145,17 +158,18 @@ const previewRows = 20
 // CreateImport checks an uploaded CSV, keeps it, and returns the import
 // with a preview of its first rows and their problems. Nothing is
 // imported until StartImport.
-func (s *Service) CreateImport(ctx context.Context, actor authz.Actor, filename string, content []byte) (Import, []PreviewRow, error) {
+func (s *Service) CreateImport(ctx context.Context, actor authz.Actor, filename string, content []byte, loc *time.Location) (Import, []PreviewRow, error) {
 	if !authz.Can(actor, authz.ImportFlags, authz.Subject{}) {
 		return Import{}, nil, database.ErrNotFound
 	}
 	if len(content) == 0 {
 		return Import{}, nil, valid.Errors{"file": "error.csv_empty"}
 	}
-	rd, err := newCSVReader(bytes.NewReader(content))
+	rd, err := newCSVReader(content, loc)
 	if err != nil {
 		return Import{}, nil, err
 	}
+	defer rd.close()
 	brands, err := s.brandIDs(ctx)
 	if err != nil {
 		return Import{}, nil, err
@@ -250,10 +264,10 @@ const importBatch = 2000
 // keepRejections bounds the rejections an import keeps to show.
 const keepRejections = 100
 
-// RunImport imports a queued CSV in batches, each its own transaction,
-// recording progress after each; a retried job resumes after the last
-// recorded batch (and resent rows would be duplicates anyway).
-func (s *Service) RunImport(ctx context.Context, id int64) error {
+// RunImport imports a queued file in batches, each one transaction with
+// its progress, so a retried job resumes after the last batch that was
+// stored and counts no row twice.
+func (s *Service) RunImport(ctx context.Context, id int64, loc *time.Location) error {
 	var imp Import
 	if err := s.db.Gorm.WithContext(ctx).Select("*").Take(&imp, id).Error; err != nil {
 		return database.NotFound(err)
@@ -272,10 +286,15 @@ func (s *Service) RunImport(ctx context.Context, id int64) error {
 	}
 	ctx = audit.WithOrigin(ctx, audit.Origin{ActorID: imp.CreatedBy, ActorRole: "staff", ClientIP: "job", RequestID: fmt.Sprintf("import-%d", id)})
 	actor := authz.Actor{UserID: imp.CreatedBy}
-	rd, err := newCSVReader(bytes.NewReader(content))
+	rd, err := newCSVReader(content, loc)
 	if err != nil {
+		var ee *EncodingError
+		if errors.As(err, &ee) {
+			return s.failImport(ctx, id, ee.Error())
+		}
 		return s.failImport(ctx, id, "the file's header is not valid")
 	}
+	defer rd.close()
 	rejections := imp.FirstRejections()
 	row := 0
 	for {
@@ -304,25 +323,26 @@ func (s *Service) RunImport(ctx context.Context, id int64) error {
 		if len(recs) == 0 {
 			break
 		}
-		res, err := s.Ingest(ctx, actor, fmt.Sprintf("import:%d", id), recs, pre, nil)
-		if err != nil {
-			return err // River retries; finished batches are recorded and skipped
-		}
-		for _, r := range res.Rejected {
-			if len(rejections) < keepRejections {
-				r.Index = lines[r.Index] // report the line of the file
-				rejections = append(rejections, r)
+		kept := rejections
+		_, err := s.Ingest(ctx, actor, fmt.Sprintf("import:%d", id), recs, pre, func(tx *gorm.DB, res Result) error {
+			kept = rejections
+			for _, r := range res.Rejected {
+				if len(kept) < keepRejections {
+					r.Index = lines[r.Index] // report the line of the file
+					kept = append(kept, r)
+				}
 			}
-		}
-		rj, _ := json.Marshal(rejections)
-		err = s.db.Gorm.WithContext(ctx).Model(&Import{}).Where("id = ?", id).Updates(map[string]any{
-			"rows_done": gorm.Expr("rows_done + ?", len(recs)), "created": gorm.Expr("created + ?", res.Created),
-			"duplicates": gorm.Expr("duplicates + ?", res.Duplicates), "rejected": gorm.Expr("rejected + ?", len(res.Rejected)),
-			"cases_opened": gorm.Expr("cases_opened + ?", res.CasesOpened), "cases_updated": gorm.Expr("cases_updated + ?", res.CasesUpdated),
-			"rejections": string(rj)}).Error
+			rj, _ := json.Marshal(kept)
+			return tx.Model(&Import{}).Where("id = ?", id).Updates(map[string]any{
+				"rows_done": gorm.Expr("rows_done + ?", len(recs)), "created": gorm.Expr("created + ?", res.Created),
+				"duplicates": gorm.Expr("duplicates + ?", res.Duplicates), "rejected": gorm.Expr("rejected + ?", len(res.Rejected)),
+				"cases_opened": gorm.Expr("cases_opened + ?", res.CasesOpened), "cases_updated": gorm.Expr("cases_updated + ?", res.CasesUpdated),
+				"rejections": string(rj)}).Error
+		})
 		if err != nil {
-			return err
+			return err // River retries; the batches stored are recorded with them and skipped
 		}
+		rejections = kept
 		imp.RowsDone += len(recs)
 	}
 	return s.db.InTx(ctx, func(tx *gorm.DB) error {

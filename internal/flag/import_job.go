@@ -22,12 +22,17 @@ func (ImportArgs) InsertOpts() river.InsertOpts {
 // ImportWorker runs ImportArgs.
 type ImportWorker struct {
 	river.WorkerDefaults[ImportArgs]
-	Flags *Service
+	Flags    *Service
+	Location *time.Location // the platform's zone, for times written without one
 }
 
 // Timeout: a 100,000-row file takes well under a minute; allow for big ones.
 func (w *ImportWorker) Timeout(*river.Job[ImportArgs]) time.Duration { return 30 * time.Minute }
 
+// Work is safe to rerun: the job is unique by its import, a done or failed
+// import is left as it is, a rerun resumes after the last recorded batch,
+// and a flag is keyed by (source, external_id), so a row sent again is a
+// duplicate, not a second flag.
 func (w *ImportWorker) Work(ctx context.Context, j *river.Job[ImportArgs]) error {
-	return w.Flags.RunImport(ctx, j.Args.ImportID)
+	return w.Flags.RunImport(ctx, j.Args.ImportID, w.Location)
 }

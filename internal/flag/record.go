@@ -66,12 +66,32 @@ type checked struct {
 	priceMinor *int64
 }
 
+// texts lists every string of the record with its field (JSON path).
+func (r Record) texts() []struct{ field, value string } {
+	out := []struct{ field, value string }{{"source", r.Source}, {"external_id", r.ExternalID}, {"brand", r.Brand},
+		{"rule", r.Rule}, {"detected_at", r.DetectedAt}}
+	if s := r.Shop; s != nil {
+		out = append(out, []struct{ field, value string }{{"shop.platform", s.Platform}, {"shop.id", s.ID},
+			{"shop.name", s.Name}, {"shop.owner", s.Owner}}...)
+	}
+	if l := r.Listing; l != nil {
+		out = append(out, []struct{ field, value string }{{"listing.id", l.ID}, {"listing.url", l.URL}, {"listing.title", l.Title},
+			{"listing.price", l.Price}, {"listing.currency", l.Currency}}...)
+	}
+	return out
+}
+
 // check validates r; brands maps lower-cased brand names to ids.
 func check(i int, r Record, brands map[string]int64, now time.Time) (checked, *Rejection) {
 	reject := func(field, code, msg string) (checked, *Rejection) {
 		return checked{}, &Rejection{Index: i, Field: field, Code: code, Message: msg}
 	}
 	c := checked{index: i, rec: r}
+	for _, f := range r.texts() {
+		if !valid.Plain(f.value) {
+			return reject(f.field, "control_character", f.field+" holds a control character (such as NUL) or bytes that are not UTF-8")
+		}
+	}
 	switch {
 	case strings.TrimSpace(r.Source) == "":
 		return reject("source", "required", "source is required")

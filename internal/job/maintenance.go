@@ -36,6 +36,8 @@ type PurgeWorker struct {
 	Logger  *slog.Logger
 }
 
+// Work is safe to rerun as it stands: it deletes what has expired, and a
+// second run finds nothing more to delete.
 func (w *PurgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	f, s, err := w.Purger.PurgeExpired(ctx)
 	if err != nil {

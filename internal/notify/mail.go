@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/wneessen/go-mail"
@@ -66,6 +68,12 @@ type MailArgs struct {
 
 func (MailArgs) Kind() string { return "notify.mail" }
 
+// InsertOpts: one e-mail job per notification, however often it is asked
+// for (River's unique key is the kind and the notification id).
+func (MailArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // MailWorker sends one notification's e-mail, in the recipient's language.
 type MailWorker struct {
 	river.WorkerDefaults[MailArgs]
@@ -74,19 +82,29 @@ type MailWorker struct {
 	Logger *slog.Logger
 }
 
+// Work sends the e-mail unless the notification is marked mailed, and
+// marks it once the SMTP server has taken the message. The mark is written
+// after the send, not before: a crash between the two sends the e-mail
+// again on the rerun (at least once), where marking first could lose it.
+// The Message-ID is the notification's, so a mail system that deduplicates
+// can drop the second copy.
 func (w *MailWorker) Work(ctx context.Context, j *river.Job[MailArgs]) error {
 	var row struct {
-		Email   string
-		Locale  string
-		Kind    string
-		Subject string
-		Link    string
+		Email    string
+		Locale   string
+		Kind     string
+		Subject  string
+		Link     string
+		MailedAt *time.Time
 	}
 	err := w.DB.Gorm.WithContext(ctx).Table("notifications n").
-		Select("u.email, u.locale, n.kind, n.subject, n.link").Joins("JOIN users u ON u.id = n.user_id").
+		Select("u.email, u.locale, n.kind, n.subject, n.link, n.mailed_at").Joins("JOIN users u ON u.id = n.user_id").
 		Where("n.id = ?", j.Args.NotificationID).Take(&row).Error
 	if err != nil {
 		return err
+	}
+	if row.MailedAt != nil {
+		return nil // sent by an earlier run
 	}
 	lang, ok := i18n.Parse(row.Locale)
 	if !ok {
@@ -102,5 +120,24 @@ func (w *MailWorker) Work(ctx context.Context, j *river.Job[MailArgs]) error {
 	}
 	m.Subject("Spotcheck: " + text)
 	m.SetBodyString(mail.TypeTextPlain, text+"\n\n"+w.Mailer.baseURL+row.Link+"\n")
-	return w.Mailer.client.DialAndSendWithContext(ctx, m)
+	m.SetMessageIDWithValue(fmt.Sprintf("notification-%d@%s", j.Args.NotificationID, w.Mailer.domain()))
+	if err := w.Mailer.client.DialAndSendWithContext(ctx, m); err != nil {
+		return err
+	}
+	// Not bound by ctx: the message is gone, the mark must follow it.
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := w.DB.Gorm.WithContext(mctx).Table("notifications").Where("id = ?", j.Args.NotificationID).
+		Update("mailed_at", w.DB.Now()).Error; err != nil {
+		return fmt.Errorf("mark notification %d mailed: %w", j.Args.NotificationID, err)
+	}
+	return nil
+}
+
+// domain is the sender's domain, the right-hand side of Message-IDs.
+func (m *Mailer) domain() string {
+	if _, d, ok := strings.Cut(m.from, "@"); ok && d != "" {
+		return strings.TrimSuffix(d, ">")
+	}
+	return "spotcheck.invalid"
 }

@@ -68,8 +68,16 @@ type Worker struct {
 	Logger *slog.Logger
 }
 
+// Work is safe to rerun: River runs a job at least once, and a job whose
+// transaction committed may run again. Each notification is keyed by the
+// job and its recipient; a rerun finds the rows, writes none and queues no
+// e-mail, since the e-mail jobs committed with them.
 func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 	a := j.Args
+	var key *int64 // none when not run by River (nothing reruns it)
+	if j.JobRow != nil {
+		key = &j.ID
+	}
 	return w.DB.InTx(ctx, func(tx *gorm.DB) error {
 		type recipient struct {
 			ID    int64
@@ -99,15 +107,21 @@ func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 				continue
 			}
 			seen = append(seen, r.ID)
-			n := Notification{UserID: r.ID, Kind: string(a.Event), Subject: a.Subject, Link: a.Link, CreatedAt: now}
+			link := a.Link
 			if r.Brand && a.BrandLink != "" {
-				n.Link = a.BrandLink
+				link = a.BrandLink
 			}
-			if err := tx.Create(&n).Error; err != nil {
+			var id int64
+			if err := tx.Raw(`INSERT INTO notifications (user_id, kind, subject, link, created_at, job_id) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (job_id, user_id) DO NOTHING RETURNING id`, r.ID, string(a.Event), a.Subject, link, now, key).
+				Scan(&id).Error; err != nil {
 				return fmt.Errorf("notify %d: %w", r.ID, err)
 			}
+			if id == 0 {
+				continue // written by an earlier run of this job
+			}
 			if w.Mailer != nil && r.Email != "" {
-				if err := w.Queue.InsertTx(ctx, tx, MailArgs{NotificationID: n.ID}); err != nil {
+				if err := w.Queue.InsertTx(ctx, tx, MailArgs{NotificationID: id}); err != nil {
 					return err
 				}
 			}

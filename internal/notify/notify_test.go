@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm"
 
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/job"
 	"spotcheck/internal/notify"
 )
 
@@ -202,4 +204,67 @@ func TestWithoutSMTPThereIsNoMailer(t *testing.T) {
 	if _, err := notify.NewMailer("http://x", "a@b.c", ""); err == nil {
 		t.Fatal("an http URL was taken for SMTP")
 	}
+}
+
+// TestARetriedJobNotifiesAndMailsOnce: River runs a job at least once, so a
+// notification job whose writes committed may run again (a crash before
+// River marked it complete), and so may its e-mail job.
+func TestARetriedJobNotifiesAndMailsOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		seedUsers(t, db)
+		ctx := context.Background()
+		srv := startSMTP(t)
+		mailer, err := notify.NewMailer("smtp://"+srv.ln.Addr().String(), "spotcheck@x.test", "https://spotcheck.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := job.New(db, job.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &notify.Worker{DB: db, Queue: q, Mailer: mailer}
+		j := &river.Job[notify.Args]{JobRow: &rivertype.JobRow{ID: 41, Attempt: 1}, Args: notify.Args{Event: notify.OrderRecorded,
+			Subject: "SC-2026-000009", Link: "/cases/SC-2026-000009#purchase", UserIDs: []int64{1, 2}}}
+		for range 2 {
+			if err := w.Work(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			j.Attempt++
+		}
+		var ns []notify.Notification
+		if err := db.Gorm.Order("id").Find(&ns).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(ns) != 2 || ns[0].UserID != 1 || ns[1].UserID != 2 {
+			t.Fatalf("notifications after a rerun: %+v", ns)
+		}
+		var mailJobs int64
+		if err := db.Gorm.Table("river_job").Where("kind = ?", notify.MailArgs{}.Kind()).Count(&mailJobs).Error; err != nil {
+			t.Fatal(err)
+		}
+		if mailJobs != 2 {
+			t.Fatalf("%d mail jobs for 2 notifications", mailJobs)
+		}
+		// The e-mail job itself is unique by its notification.
+		if err := db.InTx(ctx, func(tx *gorm.DB) error { return q.InsertTx(ctx, tx, notify.MailArgs{NotificationID: ns[0].ID}) }); err != nil {
+			t.Fatal(err)
+		}
+		db.Gorm.Table("river_job").Where("kind = ?", notify.MailArgs{}.Kind()).Count(&mailJobs)
+		if mailJobs != 2 {
+			t.Fatalf("%d mail jobs after inserting one again", mailJobs)
+		}
+		// A rerun after the SMTP server took the message sends nothing.
+		mw := &notify.MailWorker{DB: db, Mailer: mailer}
+		mj := &river.Job[notify.MailArgs]{JobRow: &rivertype.JobRow{ID: 42, Attempt: 1}, Args: notify.MailArgs{NotificationID: ns[0].ID}}
+		for range 2 {
+			if err := mw.Work(ctx, mj); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		if len(srv.msgs) != 1 {
+			t.Fatalf("%d messages sent by a job run twice", len(srv.msgs))
+		}
+	})
 }

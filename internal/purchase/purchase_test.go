@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -218,6 +219,10 @@ func (f *fixture) walk(t *testing.T, p purchase.Purchase) purchase.Purchase {
 	if err := f.svc.RecordOrder(ctx, vol, p.ID, purchase.OrderStep{Version: p.Version, OrderNumber: "T-1", AmountPaid: "188.00", Fee: "12.00",
 		OrderDate: today}, nil); fieldErr(err, "receipt") != "error.receipt_required" {
 		t.Fatalf("order without a receipt: %v", err)
+	}
+	if err := f.svc.RecordOrder(ctx, vol, p.ID, purchase.OrderStep{Version: p.Version, OrderNumber: strings.Repeat("9", 101), AmountPaid: "188.00",
+		OrderDate: today}, []evidence.Upload{receipt(evidence.Receipt, 1)}); fieldErr(err, "order_number") != "error.too_long" {
+		t.Fatalf("a 101-character order number: %v, want it called too long", err)
 	}
 	if err := f.svc.RecordOrder(ctx, vol, p.ID, purchase.OrderStep{Version: p.Version, OrderNumber: "T-1", AmountPaid: "188.00", Fee: "12.00",
 		OrderDate: today}, []evidence.Upload{receipt(evidence.Receipt, 1)}); err != nil {

@@ -44,8 +44,11 @@ type OrderStep struct {
 func (s *Service) RecordOrder(ctx context.Context, actor authz.Actor, id int64, in OrderStep, files []evidence.Upload) error {
 	errs := valid.Errors{}
 	in.OrderNumber = strings.TrimSpace(in.OrderNumber)
-	if in.OrderNumber == "" || len(in.OrderNumber) > 100 {
+	switch {
+	case in.OrderNumber == "":
 		errs.Add("order_number", "error.required")
+	case len(in.OrderNumber) > 100:
+		errs.Add("order_number", "error.too_long")
 	}
 	paid, ok := valid.Amount(in.AmountPaid)
 	if !ok || paid == 0 {
