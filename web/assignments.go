@@ -81,9 +81,10 @@ func (s *Server) renderAssignment(c echo.Context, status int, a purchase.Assignm
 	return s.render(c, status, page.Assignment(p))
 }
 
-// The three steps. Each reads its form with the files streamed to blob
-// storage, then runs one use case; on any refusal the stored files are
-// discarded and the page comes back with what was typed.
+// The three steps, and the return of a cancelled purchase's item. Each
+// reads its form with the files streamed to blob storage, then runs one
+// use case; on any refusal the stored files are discarded and the page
+// comes back with what was typed.
 
 func (s *Server) recordOrder(c echo.Context) error {
 	return s.assignmentStep(c, "order", fixedKinds(map[string]evidence.Kind{"receipt": evidence.Receipt, "screenshot": evidence.Screenshot}),
@@ -110,6 +111,17 @@ func (s *Server) dispatchItem(c echo.Context) error {
 				Version: atoi(up.Values.Get("version")), To: up.Values.Get("to"), Carrier: up.Values.Get("carrier"),
 				Tracking: up.Values.Get("tracking"), Seal: up.Values.Get("seal")}, up.Files)
 		}, "assignment.dispatched")
+}
+
+// returnItem sends a cancelled purchase's item, still with the volunteer,
+// back to staff.
+func (s *Server) returnItem(c echo.Context) error {
+	return s.assignmentStep(c, "return", fixedKinds(map[string]evidence.Kind{"item_photo": evidence.ItemPhoto}),
+		func(a purchase.Assignment, up upload) error {
+			return s.Purchases.ReturnToStaff(c.Request().Context(), actorOf(c), a.ID, purchase.ReturnStep{
+				Version: atoi(up.Values.Get("version")), Method: up.Values.Get("method"), Carrier: up.Values.Get("carrier"),
+				Tracking: up.Values.Get("tracking"), Seal: up.Values.Get("seal"), Condition: up.Values.Get("condition")}, up.Files)
+		}, "assignment.returned")
 }
 
 // uploadAssignmentEvidence adds files to the volunteer's own purchase

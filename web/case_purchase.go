@@ -72,8 +72,23 @@ func (s *Server) purchasePanel(c echo.Context, cs casework.Case, p *page.CasePag
 	if err != nil {
 		return err
 	}
+	var pseudonyms map[int64]string
 	for n, ch := range chains {
 		iv := page.ItemView{Item: ch.Item, Lines: lines[n]}
+		for _, pu := range ps {
+			if pu.ID != ch.Item.PurchaseID {
+				continue
+			}
+			iv.NotForBrand = pu.Status == purchase.Cancelled
+			if purchase.AwaitingReturn(pu, ch.Item) {
+				if pseudonyms == nil {
+					if pseudonyms, err = s.Purchases.Pseudonyms(ctx, cs.ID); err != nil {
+						return err
+					}
+				}
+				iv.AwaitingFrom = pseudonyms[pu.VolunteerID]
+			}
+		}
 		iv.CanAccept = ch.Item.PendingKind != nil && *ch.Item.PendingKind == purchase.PartyStaff &&
 			authz.Can(actor, authz.HandleCustody, authz.Subject{Kind: authz.CustodyStaff})
 		iv.CanRelease = ch.Item.PendingKind == nil && ch.Item.HolderKind == purchase.PartyStaff &&

@@ -27,6 +27,7 @@ func (s *Server) routes(e *echo.Echo) {
 		"/assignments/:id/order":    uploadLimit(s.Config.MaxUpload),
 		"/assignments/:id/delivery": uploadLimit(s.Config.MaxUpload),
 		"/assignments/:id/dispatch": uploadLimit(s.Config.MaxUpload),
+		"/assignments/:id/return":   uploadLimit(s.Config.MaxUpload),
 		"/assignments/:id/evidence": uploadLimit(s.Config.MaxUpload),
 		"/items/:id/accept":         uploadLimit(s.Config.MaxUpload),
 	}, "2M")) // every form
@@ -118,6 +119,7 @@ func (s *Server) routes(e *echo.Echo) {
 	assignment.POST("/order", s.recordOrder)
 	assignment.POST("/delivery", s.recordDelivery)
 	assignment.POST("/dispatch", s.dispatchItem)
+	assignment.POST("/return", s.returnItem)
 	assignment.POST("/evidence", s.uploadAssignmentEvidence)
 
 	brandUser := signedIn.Group("", s.require(authz.ViewAuthQueue))

@@ -103,6 +103,7 @@ func matrix() map[string]matrixRow {
 		"POST /assignments/:id/order":              {path: "/assignments/{purchase}/order", want: signInFirst(forbid, forbid, http.StatusBadRequest, forbid)},
 		"POST /assignments/:id/delivery":           {path: "/assignments/{purchase}/delivery", want: signInFirst(forbid, forbid, http.StatusBadRequest, forbid)},
 		"POST /assignments/:id/dispatch":           {path: "/assignments/{purchase}/dispatch", want: signInFirst(forbid, forbid, http.StatusBadRequest, forbid)},
+		"POST /assignments/:id/return":             {path: "/assignments/{purchase}/return", want: signInFirst(forbid, forbid, http.StatusBadRequest, forbid)},
 		"POST /assignments/:id/evidence":           {path: "/assignments/{purchase}/evidence", want: signInFirst(forbid, forbid, http.StatusBadRequest, forbid)},
 		echo.RouteNotFound + " /assignments/:id":   {path: "/assignments/{purchase}/nothing", want: signInFirst(forbid, forbid, notFound, forbid)},
 		echo.RouteNotFound + " /assignments/:id/*": {path: "/assignments/{purchase}/nothing/else", want: signInFirst(forbid, forbid, notFound, forbid)},

@@ -34,6 +34,7 @@ var purchaseMessages = map[string][2]string{
 	"error.custody_tracking_required":    {"A courier handover needs the carrier and the tracking number.", "快递交接需填写快递公司和运单号。"},
 	"error.custody_not_holder":           {"The item is not held by you or on its way to you.", "物品不在您手中，也未寄给您。"},
 	"error.custody_in_transit":           {"The item is already on its way; it must be accepted first.", "物品正在途中，需先签收。"},
+	"error.custody_cancelled_not_brand":  {"The purchase was cancelled: its item goes back to staff, never to the brand.", "该购买已取消：物品只能退回治理团队，不能交给品牌方。"},
 	"error.reimbursement_not_in_custody": {"Approve once the item has been logged in by its next holder.", "物品由下一保管方签收后才能批准报销。"},
 	"error.purchase_changed":             {"This purchase was changed meanwhile. Here it is as it is now.", "该采购已被他人修改，以下是最新内容。"},
 	"error.file_too_large":               {"A file is larger than the size limit.", "有文件超过大小上限。"},
@@ -97,6 +98,12 @@ var purchaseMessages = map[string][2]string{
 	"assignment.order_recorded":    {"The order was recorded.", "订单已登记。"},
 	"assignment.delivery_recorded": {"The delivery was recorded.", "收货已登记。"},
 	"assignment.dispatched":        {"The dispatch was recorded.", "寄出已登记。"},
+	"assignment.step_return":       {"Return the item to staff", "将物品退回治理团队"},
+	"assignment.return_hint":       {"The purchase was cancelled. Send the item back to the governance team; once they log it in, your reimbursement can be approved.", "本次购买已取消。请将物品退回治理团队；对方签收后即可批准您的报销。"},
+	"assignment.return":            {"Record the return", "登记退回"},
+	"assignment.returned":          {"The return was recorded.", "退回已登记。"},
+	"assignment.return_on_its_way": {"The item is on its way back to staff.", "物品正在退回治理团队。"},
+	"assignment.return_done":       {"Staff have the item back.", "治理团队已收回物品。"},
 
 	"purchase.title":              {"Test purchase", "抽检购买"},
 	"purchase.none":               {"No test purchase yet.", "尚无抽检购买。"},
@@ -148,6 +155,9 @@ var purchaseMessages = map[string][2]string{
 	"custody.released_done":  {"The handover was recorded.", "移交已登记。"},
 	"custody.in_transit":     {"On its way", "运送中"},
 	"custody.with_brand":     {"With the brand", "品牌方保管中"},
+
+	// A cancelled purchase's item still with its buyer.
+	"custody.awaiting_return": {"Item %s is still with %s: waiting for its return.", "物品 %s 仍在 %s 手中：等待退回。"},
 
 	"party.seller":    {"the seller", "卖家"},
 	"party.staff":     {"Governance team", "治理团队"},

@@ -124,7 +124,7 @@ func (s *Service) startCustody(ctx context.Context, tx *gorm.DB, actor authz.Act
 }
 
 // Release hands the item on from its holder (staff use; a volunteer's
-// release is their dispatch step).
+// release is their dispatch step, or the return of a cancelled purchase's item).
 func (s *Service) Release(ctx context.Context, actor authz.Actor, itemID int64, h Handover) error {
 	return s.db.InTx(ctx, func(tx *gorm.DB) error {
 		var it Item
@@ -153,6 +153,15 @@ func (s *Service) releaseTx(ctx context.Context, tx *gorm.DB, actor authz.Actor,
 	if h.ToKind == PartyBrand {
 		if err := scalar(tx, &h.ToID, "SELECT brand_id FROM cases WHERE id = ?", it.CaseID); err != nil {
 			return CustodyEvent{}, err
+		}
+		// A cancelled purchase's item is not the brand's: it goes back to
+		// staff (ReturnToStaff), never to the brand.
+		var status string
+		if err := scalar(tx, &status, "SELECT status FROM purchases WHERE id = ?", it.PurchaseID); err != nil {
+			return CustodyEvent{}, err
+		}
+		if Status(status) == Cancelled {
+			return CustodyEvent{}, valid.Errors{"to": "error.custody_cancelled_not_brand"}
 		}
 	}
 	switch {
