@@ -167,4 +167,3 @@ func readAll(r io.Reader, b []byte) ([]byte, error) {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-
