@@ -352,7 +352,9 @@ func TestReadingPagesRewritesTheSessionOnlyNowAndThen(t *testing.T) {
 	c := a.as("staff")
 	stored := func() string {
 		var data []byte
-		a.db.Gorm.Raw("SELECT data FROM sessions WHERE token = ?", c.cookie("spotcheck_session").Value).Row().Scan(&data)
+		if err := a.db.Gorm.Raw("SELECT data FROM sessions WHERE token = ?", c.cookie("spotcheck_session").Value).Row().Scan(&data); err != nil {
+			t.Fatal(err)
+		}
 		return string(data)
 	}
 	before := stored()

@@ -179,7 +179,9 @@ func TestABrandReportsASuspectListingIntoTheInbox(t *testing.T) {
 			t.Fatalf("the staff's inbox:\n%.1500s", inbox.body)
 		}
 		var source string
-		db.Gorm.Raw("SELECT source FROM flags").Row().Scan(&source)
+		if err := db.Gorm.Raw("SELECT source FROM flags").Row().Scan(&source); err != nil {
+			t.Fatal(err)
+		}
 		if source != "brand" {
 			t.Fatalf("source %q", source)
 		}
@@ -196,7 +198,9 @@ func TestABrandsReportLeavesAKnownShopsNameAsItWas(t *testing.T) {
 			t.Fatalf("report: %d\n%.600s", res.StatusCode, res.body)
 		}
 		var name string
-		db.Gorm.Raw("SELECT name FROM shops WHERE platform_shop_id = 'shop-known'").Row().Scan(&name)
+		if err := db.Gorm.Raw("SELECT name FROM shops WHERE platform_shop_id = 'shop-known'").Row().Scan(&name); err != nil {
+			t.Fatal(err)
+		}
 		if name != "Star Watch shop-known" {
 			t.Fatalf("the shop is now called %q", name)
 		}

@@ -44,10 +44,6 @@ type caseForms struct {
 	Enforce  page.StepForm
 }
 
-func (s *Server) renderCase(c echo.Context, status int, cs casework.Case, errs map[string]string, note, comment string) error {
-	return s.renderCaseWith(c, status, cs, caseForms{Errors: errs, Note: note, Comment: comment})
-}
-
 // renderCaseWith shows the case with what this actor may do now, taken
 // from the transition table.
 func (s *Server) renderCaseWith(c echo.Context, status int, cs casework.Case, f caseForms) error {

@@ -58,8 +58,12 @@ func TestStaffReferACaseAndRecordTheRaid(t *testing.T) {
 		// The seller's second shop, linked: offered as a new case in one click.
 		a.ingestNDJSON(t, flagJSON("second-1", "shop-police-2", "Other Brand", 0.3))
 		var mine, second int64
-		db.Gorm.Raw("SELECT id FROM shops WHERE platform_shop_id = 'shop-police'").Row().Scan(&mine)
-		db.Gorm.Raw("SELECT id FROM shops WHERE platform_shop_id = 'shop-police-2'").Row().Scan(&second)
+		if err := db.Gorm.Raw("SELECT id FROM shops WHERE platform_shop_id = 'shop-police'").Row().Scan(&mine); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Gorm.Raw("SELECT id FROM shops WHERE platform_shop_id = 'shop-police-2'").Row().Scan(&second); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := a.shops.AddLink(context.Background(), a.accounts["staff"].ID, mine, second, "same_controller", "same payout account"); err != nil {
 			t.Fatal(err)
 		}

@@ -137,7 +137,9 @@ func TestNoBuyerIdentityCrossesToTheBrand(t *testing.T) {
 		sum := sha256.Sum256(withdrawnBody)
 		withdrawnHash := hex.EncodeToString(sum[:])
 		var withdrawnID int64
-		db.Gorm.Raw("SELECT id FROM evidence WHERE sha256 = ?", withdrawnHash).Row().Scan(&withdrawnID)
+		if err := db.Gorm.Raw("SELECT id FROM evidence WHERE sha256 = ?", withdrawnHash).Row().Scan(&withdrawnID); err != nil {
+			t.Fatal(err)
+		}
 		if res := staff.post(fmt.Sprintf("/evidence/%d/withdraw", withdrawnID), url.Values{"reason": {"wrong case"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("withdraw: %d", res.StatusCode)
 		}
@@ -283,7 +285,9 @@ func TestNoBuyerIdentityCrossesToTheBrand(t *testing.T) {
 			}
 			for rows.Next() {
 				var ip, detail string
-				rows.Scan(&ip, &detail)
+				if err := rows.Scan(&ip, &detail); err != nil {
+					t.Fatal(err)
+				}
 				staffSide.WriteString(ip + " " + detail + "\n")
 			}
 			rows.Close()
@@ -363,7 +367,9 @@ func TestABrandSeesOnlyTheItemsReleasedToIt(t *testing.T) {
 			}
 			linked[v] = true
 			var pid *int64
-			db.Gorm.Raw("SELECT purchase_id FROM evidence WHERE id = ?", sm[1]).Row().Scan(&pid)
+			if err := db.Gorm.Raw("SELECT purchase_id FROM evidence WHERE id = ?", sm[1]).Row().Scan(&pid); err != nil {
+				t.Fatal(err)
+			}
 			if pid != nil && *pid == first.ID {
 				t.Errorf("the brand's case page links %s, a file of the cancelled purchase", v)
 				return

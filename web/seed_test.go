@@ -49,7 +49,9 @@ func seedObjects(t testing.TB, a *app) map[string]string {
 	a.ingestNDJSON(t, flagJSON("seed-1", "shop-seed", "Aurora Timepieces", 0.9), flagJSON("seed-2", "shop-low", "Aurora Timepieces", 0.2))
 	var ref string
 	var shopID int64
-	a.db.Gorm.Raw("SELECT reference, shop_id FROM cases ORDER BY id LIMIT 1").Row().Scan(&ref, &shopID)
+	if err := a.db.Gorm.Raw("SELECT reference, shop_id FROM cases ORDER BY id LIMIT 1").Row().Scan(&ref, &shopID); err != nil {
+		t.Fatal(err)
+	}
 	_, tok, err := a.tokens.Create(context.Background(), 0, "seed")
 	if err != nil || ref == "" {
 		t.Fatalf("seed: %v %q", err, ref)

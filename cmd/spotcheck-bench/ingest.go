@@ -216,11 +216,9 @@ func copyFloor(ctx context.Context, pool *pgxpool.Pool, g *flagGen, table string
 	}
 	for start := 0; start < n; start += step {
 		cur := g.batch(start, min(step, n-start))
-		var buf []byte
 		rows := make([][]any, len(cur))
 		for i := range cur {
-			rows[i], buf = g.floorRow(&cur[i], buf, now)
-			buf = nil // each row keeps its payload string; a new buffer for the next
+			rows[i], _ = g.floorRow(&cur[i], nil, now) // a new buffer for each row
 		}
 		if _, err := conn.CopyFrom(ctx, pgx.Identifier{table}, floorColumns, pgx.CopyFromRows(rows)); err != nil {
 			return time.Since(t0), err
@@ -272,11 +270,8 @@ func insertFloor(ctx context.Context, pool *pgxpool.Pool, g *flagGen, table stri
 		for off := 0; off < len(cur); off += rowsPer {
 			part := cur[off:min(off+rowsPer, len(cur))]
 			args := make([]any, 0, len(part)*len(floorColumns))
-			var buf []byte
 			for i := range part {
-				var row []any
-				row, buf = g.floorRow(&part[i], buf, now)
-				buf = nil
+				row, _ := g.floorRow(&part[i], nil, now) // a new buffer for each row
 				args = append(args, row...)
 			}
 			q := full
@@ -322,13 +317,11 @@ func copyFloorWithListings(ctx context.Context, pool *pgxpool.Pool, g *flagGen, 
 	t0 := time.Now()
 	for start := 0; start < n; start += batch {
 		cur := g.batch(start, min(batch, n-start))
-		var buf []byte
 		rows := make([][]any, len(cur))
 		var lrows [][]any
 		for i := range cur {
 			f := &cur[i]
-			rows[i], buf = g.floorRow(f, buf, now)
-			buf = nil
+			rows[i], _ = g.floorRow(f, nil, now) // a new buffer for each row
 			id := int64(f.shop*20 + f.listing + 1)
 			if seen[id] {
 				continue

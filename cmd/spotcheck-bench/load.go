@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -168,8 +167,3 @@ func readAll(r io.Reader, b []byte) ([]byte, error) {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-
-func hostURL(addr string, path string, q url.Values) string {
-	u := url.URL{Scheme: "http", Host: addr, Path: path, RawQuery: q.Encode()}
-	return u.String()
-}

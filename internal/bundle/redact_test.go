@@ -72,7 +72,9 @@ func (f *fixture) marked(t *testing.T) (photo, pdf evidence.Evidence) {
 	t.Helper()
 	ctx := audit.WithOrigin(context.Background(), audit.Origin{ActorID: vol.UserID, ActorRole: "volunteer", ClientIP: ipMarker})
 	var purchaseID int64
-	f.db.Gorm.Raw("SELECT id FROM purchases WHERE case_id = ?", f.c.ID).Row().Scan(&purchaseID)
+	if err := f.db.Gorm.Raw("SELECT id FROM purchases WHERE case_id = ?", f.c.ID).Row().Scan(&purchaseID); err != nil {
+		t.Fatal(err)
+	}
 	var files []evidence.New
 	for _, b := range [][]byte{exifJPEG(t, exifMarker), pdfBytes()} {
 		st, err := f.store.Put(ctx, bytes.NewReader(b), "IMG_0001.jpg")

@@ -109,7 +109,9 @@ func TestABrandReportCreatesANewShop(t *testing.T) {
 			t.Fatalf("shop = %+v", sh)
 		}
 		var title string
-		db.Gorm.Raw("SELECT title FROM listings").Row().Scan(&title)
+		if err := db.Gorm.Raw("SELECT title FROM listings").Row().Scan(&title); err != nil {
+			t.Fatal(err)
+		}
 		if title != "Crystal watch" {
 			t.Fatalf("listing title %q", title)
 		}

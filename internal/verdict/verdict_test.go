@@ -112,7 +112,9 @@ func TestVerdictRules(t *testing.T) {
 		}
 		ps := purchase.NewService(db, noJobs{}, 0, time.UTC)
 		var itemID int64
-		db.Gorm.Raw("SELECT id FROM items WHERE case_id = ?", c.ID).Row().Scan(&itemID)
+		if err := db.Gorm.Raw("SELECT id FROM items WHERE case_id = ?", c.ID).Row().Scan(&itemID); err != nil {
+			t.Fatal(err)
+		}
 		if err := ps.Accept(ctx, brandUser, itemID, purchase.Acceptance{SealIntact: true}, nil); err != nil {
 			t.Fatal(err)
 		}
