@@ -67,7 +67,7 @@ VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 STATICCHECK_VERSION := v0.8.2
 GOSEC_VERSION := v2.30.0
 GOBIN := $(shell $(GO) env GOPATH)/bin
-FUZZTIME ?= 10s
+FUZZTIME ?= 5s
 # package:target, one go test -fuzz run each
 FUZZ_TARGETS := internal/flag:FuzzDecode internal/flag:FuzzCSVReader internal/evidence:FuzzSniff \
 	internal/evidence:FuzzCleanName internal/bundle:FuzzVerify web:FuzzUploadParts
