@@ -2,6 +2,8 @@ package flag
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -33,6 +35,16 @@ func (w *ImportWorker) Timeout(*river.Job[ImportArgs]) time.Duration { return 30
 // import is left as it is, a rerun resumes after the last recorded batch,
 // and a flag is keyed by (source, external_id), so a row sent again is a
 // duplicate, not a second flag.
+// On the last attempt a failure is recorded on the import, so that staff
+// see it failed, and why, instead of an import "running" for ever.
 func (w *ImportWorker) Work(ctx context.Context, j *river.Job[ImportArgs]) error {
-	return w.Flags.RunImport(ctx, j.Args.ImportID, w.Location)
+	err := w.Flags.RunImport(ctx, j.Args.ImportID, w.Location)
+	if err == nil || j.Attempt < j.MaxAttempts {
+		return err
+	}
+	why := fmt.Sprintf("the import failed %d times; the last error: %v", j.Attempt, err)
+	if ferr := w.Flags.failImport(context.WithoutCancel(ctx), j.Args.ImportID, why); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	return err
 }
