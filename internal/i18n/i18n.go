@@ -94,6 +94,25 @@ func (l Lang) T(key string, args ...any) string {
 	return s
 }
 
+// N translates key for a count n, with its plural form: English has two
+// (CLDR "one" for exactly 1, kept under key+"_one"; "other", the key
+// itself), Chinese one. n also fills the first verb when args are not
+// given.
+func N(ctx context.Context, key string, n int, args ...any) string {
+	return From(ctx).N(key, n, args...)
+}
+
+// N is the plural lookup of key in l.
+func (l Lang) N(key string, n int, args ...any) string {
+	if len(args) == 0 {
+		args = []any{n}
+	}
+	if n == 1 && l == English && Has(key+"_one") {
+		return l.T(key+"_one", args...)
+	}
+	return l.T(key, args...)
+}
+
 // Has reports whether the catalog knows key.
 func Has(key string) bool { _, ok := messages[key]; return ok }
 

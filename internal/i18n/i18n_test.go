@@ -124,3 +124,18 @@ func TestTUsesTheContextLanguage(t *testing.T) {
 		t.Errorf("missing key = %q", got)
 	}
 }
+
+func TestCountsTakeTheirPluralForm(t *testing.T) {
+	if got := English.N("import.start", 1, "1"); got != "Import 1 row" {
+		t.Errorf("one row: %q", got)
+	}
+	if got := English.N("import.start", 2, "2"); got != "Import 2 rows" {
+		t.Errorf("two rows: %q", got)
+	}
+	if got := English.N("import.start", 0, "0"); got != "Import 0 rows" {
+		t.Errorf("no rows: %q", got)
+	}
+	if got := Chinese.N("import.start", 1, "1"); got != "导入 1 行" {
+		t.Errorf("one row in Chinese: %q", got)
+	}
+}

@@ -338,9 +338,9 @@ func ImportPreview(p ImportPreviewPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var16 string
-			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(view.T(ctx, "import.preview_intro", p.Import.Filename, strconv.Itoa(p.Import.RowsTotal)))
+			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(view.N(ctx, "import.preview_intro", p.Import.RowsTotal, p.Import.Filename, strconv.Itoa(p.Import.RowsTotal)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/view/page/import.templ`, Line: 108, Col: 96}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/view/page/import.templ`, Line: 108, Col: 116}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 			if templ_7745c5c3_Err != nil {
@@ -570,9 +570,9 @@ func ImportPreview(p ImportPreviewPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var29 string
-			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(view.T(ctx, "import.start", strconv.Itoa(p.Import.RowsTotal)))
+			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(view.N(ctx, "import.start", p.Import.RowsTotal, strconv.Itoa(p.Import.RowsTotal)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/view/page/import.templ`, Line: 143, Col: 88}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/view/page/import.templ`, Line: 143, Col: 108}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var29))
 			if templ_7745c5c3_Err != nil {
@@ -776,9 +776,9 @@ func ImportStatus(s ImportSummary) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var41 string
-		templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(view.T(ctx, "import.counts", strconv.Itoa(s.RowsDone), strconv.Itoa(s.RowsTotal), strconv.Itoa(s.Percent())))
+		templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(view.N(ctx, "import.counts", s.RowsTotal, strconv.Itoa(s.RowsDone), strconv.Itoa(s.RowsTotal), strconv.Itoa(s.Percent())))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/view/page/import.templ`, Line: 167, Col: 143}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/view/page/import.templ`, Line: 167, Col: 156}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
 		if templ_7745c5c3_Err != nil {
