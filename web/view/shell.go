@@ -59,7 +59,9 @@ func ShellFrom(ctx context.Context) Shell {
 func T(ctx context.Context, key string, args ...any) string { return i18n.T(ctx, key, args...) }
 
 // N translates key for the count n, in its plural form (see i18n.N).
-func N(ctx context.Context, key string, n int, args ...any) string { return i18n.N(ctx, key, n, args...) }
+func N(ctx context.Context, key string, n int, args ...any) string {
+	return i18n.N(ctx, key, n, args...)
+}
 
 // BodyKey is the explanation under message key on the error page: its own
 // "_body" message, else the general advice to reload and try again.
