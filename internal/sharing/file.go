@@ -40,9 +40,12 @@ type sharedRow struct {
 func sharedFiles(db *gorm.DB, caseID, id int64) ([]sharedRow, error) {
 	q := `SELECT e.*, u.role AS uploader_role, i.number AS item_number, c.reference AS case_reference FROM evidence e
 		JOIN cases c ON c.id = e.case_id JOIN users u ON u.id = e.uploaded_by LEFT JOIN items i ON i.purchase_id = e.purchase_id
-		WHERE e.case_id = ? AND e.visibility = ? AND e.withdrawn_at IS NULL AND ` + purchase.CaseReachedBrandSQL + `
+		WHERE e.case_id = ? AND e.visibility = ? AND e.kind <> ? AND e.withdrawn_at IS NULL AND ` + purchase.CaseReachedBrandSQL + `
 		AND (e.purchase_id IS NULL OR e.purchase_id IN (` + purchase.SharedPurchasesSQL + `))`
-	args := []any{caseID, evidence.BrandVisible, caseID}
+	// A parcel photo shows the label (the buyer's name and address): never
+	// shared, whatever visibility it was recorded with before intake made
+	// parcel photos staff-only.
+	args := []any{caseID, evidence.BrandVisible, evidence.ParcelPhoto, caseID}
 	if id != 0 {
 		q, args = q+" AND e.id = ?", append(args, id)
 	}
