@@ -102,7 +102,7 @@ func evidenceItem(e evidence.Evidence, canWithdraw bool) page.EvidenceItem {
 	it := page.EvidenceItem{ID: e.ID, Kind: string(e.Kind), ContentType: e.ContentType, OriginalName: e.OriginalName,
 		Visibility: string(e.Visibility), Size: e.Size, SHA256: e.SHA256, UploadedAt: e.UploadedAt,
 		Withdrawn: e.WithdrawnAt != nil, WithdrawnReason: e.WithdrawnReason, CanWithdraw: canWithdraw,
-		Image: isImage(e.ContentType), Fault: e.FaultAt != nil}
+		Image: evidence.Derivable(e.ContentType), Fault: e.FaultAt != nil} // Image: a thumbnail can be made
 	return it
 }
 

@@ -58,10 +58,6 @@ func (s *Server) sendEvidence(c echo.Context, thumb bool, disposition string) er
 	return err
 }
 
-func isImage(ct string) bool {
-	return ct == "image/jpeg" || ct == "image/png" || ct == "image/webp"
-}
-
 // withdrawEvidence records that a file was uploaded by mistake; it stays
 // on record with the reason.
 func (s *Server) withdrawEvidence(c echo.Context) error {
