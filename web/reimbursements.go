@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/authz"
+	"spotcheck/internal/purchase"
 	"spotcheck/web/view/page"
 )
 
@@ -21,7 +22,10 @@ func (s *Server) myReimbursements(c echo.Context) error {
 }
 
 func (s *Server) approveReimbursement(c echo.Context) error {
-	return s.moveReimbursement(c, s.Purchases.Approve, "reimbursement.approved_done")
+	in := purchase.Approval{Refunded: c.FormValue("refunded")}
+	return s.moveReimbursement(c, func(ctx context.Context, a authz.Actor, id int64) error {
+		return s.Purchases.Approve(ctx, a, id, in)
+	}, "reimbursement.approved_done")
 }
 
 func (s *Server) payReimbursement(c echo.Context) error {

@@ -125,14 +125,44 @@ func TestACancelledPurchasesItemIsReturnedFromTheAssignmentPage(t *testing.T) {
 	})
 }
 
-func TestNoReturnIsOfferedForAPurchaseCancelledBeforeDelivery(t *testing.T) {
+func TestAPurchaseCancelledBeforeDeliveryIsSettledOnItsRefund(t *testing.T) {
 	a, _ := newPurchaseApp(t, dbtest.SQLite(t))
 	ids := a.seedPurchase(t, "shop-noret", purchase.Ordered)
 	a.cancelThroughTheCasePage(t, ids["purchase_case"])
 	if n := a.as("volunteer").get("/assignments/" + ids["purchase"]).doc(t).Find("[data-testid=return-form]").Length(); n != 0 {
 		t.Fatal("a return is offered without an item")
 	}
-	if n := a.as("staff").get("/cases/" + ids["purchase_case"]).doc(t).Find("[data-testid=awaiting-return]").Length(); n != 0 {
+	staff := a.as("staff")
+	d := staff.get("/cases/" + ids["purchase_case"]).doc(t)
+	if n := d.Find("[data-testid=awaiting-return]").Length(); n != 0 {
 		t.Fatal("staff wait for an item that was never delivered")
+	}
+
+	// Its reimbursement is approved on the refund the buyer got back:
+	// the form asks for it, a missing figure is refused with the reason,
+	// and the volunteer sees what is left to pay.
+	if d.Find("[data-testid=approve-reimbursement] input[name=refunded][required]").Length() != 1 {
+		t.Fatalf("the approval asks for no refund:\n%s", d.Find("[data-testid=reimbursement]").Text())
+	}
+	approve := "/reimbursements/" + ids["reimbursement"] + "/approve"
+	if res := staff.post(approve, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve without the refund: %d", res.StatusCode)
+	}
+	if msg := staff.get("/cases/" + ids["purchase_case"]).doc(t).Find(".flash.error").Text(); !strings.Contains(msg, "refunded to the buyer") {
+		t.Fatalf("flash %q", msg)
+	}
+	var r purchase.Reimbursement
+	if err := a.db.Gorm.Take(&r, ids["reimbursement"]).Error; err != nil || r.Status != purchase.ReimbursementNew {
+		t.Fatalf("a refused approval wrote: %+v %v", r, err)
+	}
+	if res := staff.post(approve, url.Values{"refunded": {"150.00"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: %d", res.StatusCode)
+	}
+	if err := a.db.Gorm.Take(&r, ids["reimbursement"]).Error; err != nil || r.Status != purchase.ReimbursementApproved || r.Total() != 3000 {
+		t.Fatalf("approved %+v %v, want 30.00 owed", r, err)
+	}
+	if line := a.as("volunteer").get("/reimbursements").doc(t).Find("[data-testid=reimbursement]").Text(); !strings.Contains(line, "30.00") ||
+		!strings.Contains(line, "refunded") || !strings.Contains(line, "150.00") {
+		t.Fatalf("the volunteer's reimbursement: %q", line)
 	}
 }

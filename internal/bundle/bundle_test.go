@@ -130,7 +130,7 @@ func setup(t *testing.T, db *database.DB) *fixture {
 	must(svc.Accept(ctx, brandUser, ch.Item.ID, purchase.Acceptance{SealIntact: true, Place: "Aurora office"}, nil))
 	var r purchase.Reimbursement
 	must(g.Where("purchase_id = ?", p.ID).Take(&r).Error)
-	must(svc.Approve(ctx, staff, r.ID))
+	must(svc.Approve(ctx, staff, r.ID, purchase.Approval{}))
 
 	c, err := casework.NewService(db).Get(ctx, staff, f.c.ID)
 	must(err)

@@ -275,7 +275,7 @@ func TestAPurchaseTravelsToTheBrandThroughStaffWithAnUnbrokenChain(t *testing.T)
 		if r.Total() != 20000 || r.Status != purchase.ReimbursementNew {
 			t.Fatalf("reimbursement %+v", r)
 		}
-		if err := f.svc.Approve(ctx, staff, r.ID); fieldErr(err, "reimbursement") != "error.reimbursement_not_in_custody" {
+		if err := f.svc.Approve(ctx, staff, r.ID, purchase.Approval{}); fieldErr(err, "reimbursement") != "error.reimbursement_not_in_custody" {
 			t.Fatalf("approve before custody: %v", err)
 		}
 		// In transit: nobody releases it again, a brand cannot accept what
@@ -303,7 +303,7 @@ func TestAPurchaseTravelsToTheBrandThroughStaffWithAnUnbrokenChain(t *testing.T)
 		if ok != 1 {
 			t.Fatalf("%d concurrent acceptances succeeded: %v", ok, errs)
 		}
-		if err := f.svc.Approve(ctx, staff, r.ID); err != nil {
+		if err := f.svc.Approve(ctx, staff, r.ID, purchase.Approval{}); err != nil {
 			t.Fatalf("approve after custody: %v", err)
 		}
 		if err := f.svc.MarkPaid(ctx, staff, r.ID); err != nil {

@@ -28,17 +28,32 @@ type Reimbursement struct {
 	VolunteerID int64
 	AmountMinor int64
 	FeeMinor    int64
-	Currency    string
-	Status      ReimbursementStatus
-	CreatedAt   time.Time
-	ApprovedBy  *int64
-	ApprovedAt  *time.Time
-	PaidBy      *int64
-	PaidAt      *time.Time
+	// RefundedMinor is what the shop or platform gave back to the buyer of
+	// a purchase cancelled before delivery (see SettledOnRefund).
+	RefundedMinor int64
+	Currency      string
+	Status        ReimbursementStatus
+	CreatedAt     time.Time
+	ApprovedBy    *int64
+	ApprovedAt    *time.Time
+	PaidBy        *int64
+	PaidAt        *time.Time
 }
 
-// Total is what the volunteer is owed.
-func (r Reimbursement) Total() int64 { return r.AmountMinor + r.FeeMinor }
+// Total is what the volunteer is owed: what they paid, less any refund.
+func (r Reimbursement) Total() int64 { return r.AmountMinor + r.FeeMinor - r.RefundedMinor }
+
+// SettledOnRefund reports whether the purchase's reimbursement is approved
+// on the refund rather than on its item: it was cancelled before delivery,
+// so there is no item to log in (the parcel never came, or went back to
+// the shop). One rule, for the approval and for the form that offers it.
+func (p Purchase) SettledOnRefund() bool { return p.Status == Cancelled && p.DeliveredOn == nil }
+
+// Approval is what staff state when approving: for a purchase settled on
+// its refund, the amount refunded to the buyer ("0" when nothing was).
+type Approval struct {
+	Refunded string
+}
 
 // MyReimbursement is a line of the volunteer's list.
 type MyReimbursement struct {
@@ -68,17 +83,39 @@ func (s *Service) ReimbursementOf(ctx context.Context, purchaseID int64) (*Reimb
 	return &r, err
 }
 
-// Approve approves a reimbursement; only once the purchased item has been
-// logged into custody by the party after the volunteer.
-func (s *Service) Approve(ctx context.Context, actor authz.Actor, id int64) error {
-	return s.moveReimbursement(ctx, actor, id, ReimbursementNew, ReimbursementApproved, func(tx *gorm.DB, r Reimbursement) error {
-		var n int64
-		err := tx.Table("custody_events e").Joins("JOIN items i ON i.id = e.item_id").
-			Where("i.purchase_id = ? AND e.step = 'accept'", r.PurchaseID).Count(&n).Error
-		if err == nil && n == 0 {
-			return valid.Errors{"reimbursement": "error.reimbursement_not_in_custody"}
+// Approve approves a reimbursement: once the purchased item has been
+// logged into custody by the party after the volunteer, or, for a purchase
+// settled on its refund, with the refund stated (at most what was paid).
+func (s *Service) Approve(ctx context.Context, actor authz.Actor, id int64, in Approval) error {
+	return s.moveReimbursement(ctx, actor, id, ReimbursementNew, ReimbursementApproved, func(tx *gorm.DB, r *Reimbursement) error {
+		var p Purchase
+		if err := tx.Take(&p, r.PurchaseID).Error; err != nil {
+			return err
 		}
-		return err
+		if !p.SettledOnRefund() {
+			if in.Refunded != "" {
+				return valid.Errors{"refunded": "error.reimbursement_refund_not_applicable"}
+			}
+			var n int64
+			err := tx.Table("custody_events e").Joins("JOIN items i ON i.id = e.item_id").
+				Where("i.purchase_id = ? AND e.step = 'accept'", r.PurchaseID).Count(&n).Error
+			if err == nil && n == 0 {
+				return valid.Errors{"reimbursement": "error.reimbursement_not_in_custody"}
+			}
+			return err
+		}
+		if in.Refunded == "" {
+			return valid.Errors{"refunded": "error.reimbursement_refund_required"}
+		}
+		refunded, ok := valid.Amount(in.Refunded)
+		switch {
+		case !ok:
+			return valid.Errors{"refunded": "error.amount"}
+		case refunded > r.AmountMinor+r.FeeMinor:
+			return valid.Errors{"refunded": "error.reimbursement_refund_too_much"}
+		}
+		r.RefundedMinor = refunded
+		return nil
 	})
 }
 
@@ -87,7 +124,7 @@ func (s *Service) MarkPaid(ctx context.Context, actor authz.Actor, id int64) err
 	return s.moveReimbursement(ctx, actor, id, ReimbursementApproved, ReimbursementPaid, nil)
 }
 
-func (s *Service) moveReimbursement(ctx context.Context, actor authz.Actor, id int64, from, to ReimbursementStatus, guard func(*gorm.DB, Reimbursement) error) error {
+func (s *Service) moveReimbursement(ctx context.Context, actor authz.Actor, id int64, from, to ReimbursementStatus, guard func(*gorm.DB, *Reimbursement) error) error {
 	if !authz.Can(actor, authz.ApproveReimbursement, authz.Subject{}) {
 		return ErrNotAllowed
 	}
@@ -100,14 +137,14 @@ func (s *Service) moveReimbursement(ctx context.Context, actor authz.Actor, id i
 			return ErrConflict
 		}
 		if guard != nil {
-			if err := guard(tx, r); err != nil {
+			if err := guard(tx, &r); err != nil {
 				return err
 			}
 		}
 		now := s.db.Now()
 		updates := map[string]any{"status": to}
 		if to == ReimbursementApproved {
-			updates["approved_by"], updates["approved_at"] = actor.UserID, now
+			updates["approved_by"], updates["approved_at"], updates["refunded_minor"] = actor.UserID, now, r.RefundedMinor
 		} else {
 			updates["paid_by"], updates["paid_at"] = actor.UserID, now
 		}
@@ -119,7 +156,8 @@ func (s *Service) moveReimbursement(ctx context.Context, actor authz.Actor, id i
 			return ErrConflict
 		}
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "reimbursement." + string(to), ObjectType: "reimbursement",
-			ObjectID: itoa(id), Detail: map[string]any{"purchase_id": r.PurchaseID, "total_minor": r.Total(), "currency": r.Currency}})
+			ObjectID: itoa(id), Detail: map[string]any{"purchase_id": r.PurchaseID,
+				"refunded_minor": r.RefundedMinor, "total_minor": r.Total(), "currency": r.Currency}})
 		return err
 	})
 }

@@ -3,7 +3,9 @@ package purchase_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
@@ -75,13 +77,13 @@ func TestACancelledPurchasesItemGoesBackToStaffAndTheBuyerIsPaid(t *testing.T) {
 		}
 		var r purchase.Reimbursement
 		db.Gorm.Where("purchase_id = ?", p.ID).Take(&r)
-		if err := f.svc.Approve(ctx, staff, r.ID); fieldErr(err, "reimbursement") != "error.reimbursement_not_in_custody" {
+		if err := f.svc.Approve(ctx, staff, r.ID, purchase.Approval{}); fieldErr(err, "reimbursement") != "error.reimbursement_not_in_custody" {
 			t.Fatalf("approve while the item is on its way back: %v", err)
 		}
 		if err := f.svc.Accept(ctx, staff, chain.Item.ID, purchase.Acceptance{SealIntact: true, Place: "Hangzhou office"}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.Approve(ctx, staff, r.ID); err != nil {
+		if err := f.svc.Approve(ctx, staff, r.ID, purchase.Approval{}); err != nil {
 			t.Fatalf("approve once staff hold the item: %v", err)
 		}
 		if err := f.svc.MarkPaid(ctx, staff, r.ID); err != nil {
@@ -140,6 +142,100 @@ func TestAPurchaseCancelledBeforeTheOrderOwesNothingAndHasNothingToReturn(t *tes
 		p, _ = f.svc.Get(ctx, staff, p.ID)
 		if err := f.svc.ReturnToStaff(ctx, vol, p.ID, purchase.ReturnStep{Version: p.Version, Method: purchase.MethodHand}, nil); !errors.Is(err, purchase.ErrNotAllowed) {
 			t.Fatalf("return without an item: %v", err)
+		}
+	})
+}
+
+// A purchase cancelled after the order but before delivery has no item to
+// bring home: its reimbursement is approved on the refund the buyer got
+// back, which staff must state, and the volunteer is owed the rest.
+func TestAPurchaseCancelledInTransitIsSettledOnTheRefund(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		p, err := f.order(t, "a", 3, f.p1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.RecordOrder(ctx, vol, p.ID, purchase.OrderStep{Version: p.Version, OrderNumber: "T-9", AmountPaid: "188.00", Fee: "12.00",
+			OrderDate: time.Now().UTC().Format(time.DateOnly)}, []evidence.Upload{receipt(evidence.Receipt, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := casework.NewService(db).Get(ctx, staff, f.cases["a"].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Cancel(ctx, staff, c.ID, c.Version, "parcel lost by the courier", false); err != nil {
+			t.Fatal(err)
+		}
+		r, err := f.svc.ReimbursementOf(ctx, p.ID)
+		if err != nil || r == nil {
+			t.Fatalf("reimbursement %+v %v", r, err)
+		}
+		if p, err = f.svc.Get(ctx, staff, p.ID); err != nil || !p.SettledOnRefund() {
+			t.Fatalf("a purchase cancelled in transit is not settled on its refund: %+v %v", p, err)
+		}
+
+		// Refused approvals write nothing: no refund stated, more than
+		// was paid, not an amount.
+		audits := func() int64 {
+			var n int64
+			if err := db.Gorm.Table("audit_events").Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := audits()
+		for refunded, want := range map[string]string{"": "error.reimbursement_refund_required", "200.01": "error.reimbursement_refund_too_much",
+			"lots": "error.amount"} {
+			if err := f.svc.Approve(ctx, staff, r.ID, purchase.Approval{Refunded: refunded}); fieldErr(err, "refunded") != want {
+				t.Fatalf("approve with refunded %q: %v, want %s", refunded, err, want)
+			}
+		}
+		if got, err := f.svc.ReimbursementOf(ctx, p.ID); err != nil || got.Status != purchase.ReimbursementNew || got.RefundedMinor != 0 || audits() != before {
+			t.Fatalf("refused approvals wrote: %+v %v, audit %d → %d", got, err, before, audits())
+		}
+
+		if err := f.svc.Approve(ctx, staff, r.ID, purchase.Approval{Refunded: "188.00"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.ReimbursementOf(ctx, p.ID)
+		if err != nil || got.Status != purchase.ReimbursementApproved || got.RefundedMinor != 18800 || got.Total() != 1200 {
+			t.Fatalf("approved: %+v %v, want 12.00 owed after a 188.00 refund", got, err)
+		}
+		var detail string
+		if err := db.Gorm.Table("audit_events").Where("action = 'reimbursement.approved'").Select("detail").Scan(&detail).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(detail, `"refunded_minor":18800`) || !strings.Contains(detail, `"total_minor":1200`) {
+			t.Fatalf("audit detail %s", detail)
+		}
+		if err := f.svc.MarkPaid(ctx, staff, r.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// A refund is stated only where there is no item: a delivered purchase's
+// reimbursement waits for its item, and a refund figure is refused.
+func TestARefundIsRefusedWhereTheItemCameHome(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		p, err := f.order(t, "a", 3, f.p1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = f.walk(t, p)
+		if p.SettledOnRefund() {
+			t.Fatal("a delivered purchase is settled on a refund")
+		}
+		r, err := f.svc.ReimbursementOf(ctx, p.ID)
+		if err != nil || r == nil {
+			t.Fatalf("reimbursement %+v %v", r, err)
+		}
+		if err := f.svc.Approve(ctx, staff, r.ID, purchase.Approval{Refunded: "10.00"}); fieldErr(err, "refunded") != "error.reimbursement_refund_not_applicable" {
+			t.Fatalf("a refund on a delivered purchase: %v", err)
 		}
 	})
 }
