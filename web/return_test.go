@@ -161,6 +161,10 @@ func TestAPurchaseCancelledBeforeDeliveryIsSettledOnItsRefund(t *testing.T) {
 	if err := a.db.Gorm.Take(&r, ids["reimbursement"]).Error; err != nil || r.Status != purchase.ReimbursementApproved || r.Total() != 3000 {
 		t.Fatalf("approved %+v %v, want 30.00 owed", r, err)
 	}
+	// The case's costs count what the purchase cost after the refund.
+	if spend := staff.get("/cases/" + ids["purchase_case"]).doc(t).Find("[data-testid=ledger-row] td").First().Text(); !strings.Contains(spend, "30.00") {
+		t.Fatalf("the case ledger's spend reads %q, want 30.00", spend)
+	}
 	if line := a.as("volunteer").get("/reimbursements").doc(t).Find("[data-testid=reimbursement]").Text(); !strings.Contains(line, "30.00") ||
 		!strings.Contains(line, "refunded") || !strings.Contains(line, "150.00") {
 		t.Fatalf("the volunteer's reimbursement: %q", line)

@@ -29,9 +29,15 @@ var ledgerQueries = []struct {
 	field func(*Ledger) *int64
 	sql   string
 }{
-	{func(l *Ledger) *int64 { return &l.Spend }, `SELECT c.brand_id, SUM(p.amount_paid_minor) AS n FROM purchases p JOIN cases c ON c.id = p.case_id
+	// A refund to the buyer (a purchase cancelled before delivery) comes
+	// off the amount paid first, then off the fee.
+	{func(l *Ledger) *int64 { return &l.Spend }, `SELECT c.brand_id,
+			SUM(p.amount_paid_minor - CASE WHEN r.refunded_minor > p.amount_paid_minor THEN p.amount_paid_minor ELSE COALESCE(r.refunded_minor, 0) END) AS n
+		FROM purchases p JOIN cases c ON c.id = p.case_id LEFT JOIN reimbursements r ON r.purchase_id = p.id
 		WHERE p.amount_paid_minor IS NOT NULL AND p.order_date >= ? AND p.order_date < ? %s GROUP BY c.brand_id`},
-	{func(l *Ledger) *int64 { return &l.Fees }, `SELECT c.brand_id, SUM(p.fee_minor) AS n FROM purchases p JOIN cases c ON c.id = p.case_id
+	{func(l *Ledger) *int64 { return &l.Fees }, `SELECT c.brand_id,
+			SUM(p.fee_minor - CASE WHEN r.refunded_minor > p.amount_paid_minor THEN r.refunded_minor - p.amount_paid_minor ELSE 0 END) AS n
+		FROM purchases p JOIN cases c ON c.id = p.case_id LEFT JOIN reimbursements r ON r.purchase_id = p.id
 		WHERE p.fee_minor IS NOT NULL AND p.order_date >= ? AND p.order_date < ? %s GROUP BY c.brand_id`},
 	{func(l *Ledger) *int64 { return &l.Seized }, `SELECT c.brand_id, SUM(s.quantity * s.unit_value_minor) AS n FROM seizures s
 		JOIN raids r ON r.id = s.raid_id JOIN cases c ON c.id = r.case_id WHERE r.raided_on >= ? AND r.raided_on < ? %s GROUP BY c.brand_id`},

@@ -10,6 +10,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/purchase"
 )
@@ -196,22 +197,28 @@ func TestAPurchaseCancelledInTransitIsSettledOnTheRefund(t *testing.T) {
 			t.Fatalf("refused approvals wrote: %+v %v, audit %d → %d", got, err, before, audits())
 		}
 
-		if err := f.svc.Approve(ctx, staff, r.ID, purchase.Approval{Refunded: "188.00"}); err != nil {
+		if err := f.svc.Approve(ctx, staff, r.ID, purchase.Approval{Refunded: "195.00"}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := f.svc.ReimbursementOf(ctx, p.ID)
-		if err != nil || got.Status != purchase.ReimbursementApproved || got.RefundedMinor != 18800 || got.Total() != 1200 {
-			t.Fatalf("approved: %+v %v, want 12.00 owed after a 188.00 refund", got, err)
+		if err != nil || got.Status != purchase.ReimbursementApproved || got.RefundedMinor != 19500 || got.Total() != 500 {
+			t.Fatalf("approved: %+v %v, want 5.00 owed after a 195.00 refund", got, err)
 		}
 		var detail string
 		if err := db.Gorm.Table("audit_events").Where("action = 'reimbursement.approved'").Select("detail").Scan(&detail).Error; err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(detail, `"refunded_minor":18800`) || !strings.Contains(detail, `"total_minor":1200`) {
+		if !strings.Contains(detail, `"refunded_minor":19500`) || !strings.Contains(detail, `"total_minor":500`) {
 			t.Fatalf("audit detail %s", detail)
 		}
 		if err := f.svc.MarkPaid(ctx, staff, r.ID); err != nil {
 			t.Fatal(err)
+		}
+		// The case's costs are what the purchase cost in the end: the
+		// refund comes off the amount paid first, then off the fee.
+		l, err := enforcement.NewService(db, enforcement.DefaultThresholds, time.UTC).CaseLedger(ctx, f.cases["a"].ID)
+		if err != nil || l.Spend != 0 || l.Fees != 500 {
+			t.Fatalf("ledger %+v %v, want spend 0 and fees 5.00 after a 195.00 refund of 188.00 + 12.00", l, err)
 		}
 	})
 }
