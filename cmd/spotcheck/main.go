@@ -142,8 +142,13 @@ func (a *app) close() {
 	a.db.Close()
 }
 
+// dbLimits are the configured limits of the app's PostgreSQL sessions.
+func dbLimits(cfg config.Config) database.Limits {
+	return database.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout, IdleInTransaction: cfg.DBIdleInTxTimeout}
+}
+
 func openApp(ctx context.Context, cfg config.Config) (*app, error) {
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath())
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath(), dbLimits(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +207,7 @@ func withApp(ctx context.Context, cfg config.Config, fn func(*app) error) error 
 }
 
 func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath())
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath(), database.Limits{})
 	if err != nil {
 		return err
 	}
