@@ -123,7 +123,9 @@ func TestSIGTERMLetsUploadsFinishAndTheBundleResume(t *testing.T) {
 	if err := admin.QueryRow(`SELECT max(id) FROM bundles`).Scan(&bundleID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return count(t, admin, `SELECT count(*) FROM bundles WHERE id = $1 AND status = 'building'`, bundleID) == 1 })
+	waitFor(t, func() bool {
+		return count(t, admin, `SELECT count(*) FROM bundles WHERE id = $1 AND status = 'building'`, bundleID) == 1
+	})
 
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -189,7 +191,9 @@ func TestSIGTERMLetsUploadsFinishAndTheBundleResume(t *testing.T) {
 
 	restarted := time.Now()
 	startServer(t, e)
-	waitFor(t, func() bool { return count(t, admin, `SELECT count(*) FROM bundles WHERE id = $1 AND status = 'done'`, bundleID) == 1 })
+	waitFor(t, func() bool {
+		return count(t, admin, `SELECT count(*) FROM bundles WHERE id = $1 AND status = 'done'`, bundleID) == 1
+	})
 	t.Logf("SIGTERM with two uploads and a bundle build in flight: %d evidence and derivative rows, %d files; the bundle built %s after the restart",
 		len(keys), blobs, time.Since(restarted).Round(time.Millisecond))
 	auditIntact(t, e)
