@@ -250,7 +250,7 @@ func startMinimal(dbURL, param string, pool int) (*minimalServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, minimalCommand)
+	cmd := exec.Command(exe, minimalCommand) // #nosec G204 -- exe is this bench binary itself (os.Executable), re-run as the minimal server
 	cmd.Env = append(os.Environ(), "SPOTCHECK_BENCH_DB="+dbURL, "SPOTCHECK_BENCH_SQL="+param, "SPOTCHECK_BENCH_POOL="+strconv.Itoa(pool))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()

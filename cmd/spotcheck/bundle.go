@@ -62,7 +62,7 @@ func bundleCmd(ctx context.Context, cfg config.Config, args []string, stdout, st
 
 // verifyBundle needs no database: whoever received the file can run it.
 func verifyBundle(path string, stdout io.Writer) error {
-	f, err := os.Open(path)
+	f, err := os.Open(path) // #nosec G304 G703 -- the operator names the bundle to verify on the command line; reading it is the point
 	if err != nil {
 		return err
 	}
