@@ -123,7 +123,9 @@ func TestReadyzReportsTheDatabase(t *testing.T) {
 	if res := c.get("/readyz"); res.StatusCode != 200 {
 		t.Fatalf("ready: %d", res.StatusCode)
 	}
-	db.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if res := c.get("/readyz"); res.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("database closed: %d, want 503", res.StatusCode)
 	}

@@ -34,7 +34,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if err := os.RemoveAll(dir); err != nil && code == 0 {
+		fmt.Fprintf(os.Stderr, "removing the built binary: %v\n", err)
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -210,7 +213,9 @@ func TestServeStopsGracefully(t *testing.T) {
 		}
 		answer <- res
 	}()
-	fmt.Fprint(pw, "email=a%40b.test&") // the request is now in flight
+	if _, err := fmt.Fprint(pw, "email=a%40b.test&"); err != nil { // the request is now in flight
+		t.Fatal(err)
+	}
 	time.Sleep(200 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -221,12 +226,18 @@ func TestServeStopsGracefully(t *testing.T) {
 	waitFor(t, func() bool {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
 		if err == nil {
-			c.Close()
+			if cerr := c.Close(); cerr != nil {
+				t.Error(cerr)
+			}
 		}
 		return err != nil
 	})
-	fmt.Fprint(pw, "password=whatever")
-	pw.Close()
+	if _, err := fmt.Fprint(pw, "password=whatever"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	res := <-answer
 	if res == nil || res.StatusCode != http.StatusForbidden { // no CSRF token: refused, but answered
 		t.Fatalf("in-flight request: %v", res)
@@ -242,8 +253,13 @@ func freePort(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
+	_, port, err := net.SplitHostPort(l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return port
 }
 

@@ -100,7 +100,7 @@ func setup(t *testing.T, db *database.DB) *fixture {
 	f.dir = t.TempDir()
 	b, err := evidence.OpenBucket(ctx, "file://"+filepath.ToSlash(f.dir))
 	must(err)
-	t.Cleanup(func() { b.Close() })
+	dbtest.Close(t, b)
 	f.store = &evidence.Store{Bucket: b}
 	put := func(k evidence.Kind, content []byte) evidence.Upload {
 		st, err := f.store.Put(ctx, bytes.NewReader(content), string(k)+".bin")
@@ -217,9 +217,8 @@ func member(t *testing.T, b []byte, name string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close()
 	data, err := io.ReadAll(rc)
-	if err != nil {
+	if err := errors.Join(err, rc.Close()); err != nil {
 		t.Fatal(err)
 	}
 	return data

@@ -268,7 +268,9 @@ func TestADerivedMemberVerifiesAndNamesItsOriginal(t *testing.T) {
 			return data
 		}
 		var mm bundle.Manifest
-		json.Unmarshal(data, &mm)
+		if err := json.Unmarshal(data, &mm); err != nil {
+			t.Fatal(err)
+		}
 		for i := range mm.Members {
 			if mm.Members[i].Name == photo.Name {
 				mm.Members[i].OriginalSHA256 = ""
@@ -307,7 +309,9 @@ func TestTheUnredactedExportNeedsAReasonAndIsAudited(t *testing.T) {
 			RequestedBy int64  `json:"requested_by"`
 			Reason      string `json:"reason"`
 		}
-		json.Unmarshal([]byte(ev.Detail), &detail)
+		if err := json.Unmarshal([]byte(ev.Detail), &detail); err != nil {
+			t.Fatal(err)
+		}
 		if ev.ObjectID != f.c.Reference || detail.BundleID != b.ID || detail.RequestedBy != staff.UserID || detail.Reason != reason {
 			t.Fatalf("audit event %+v", ev)
 		}

@@ -236,7 +236,7 @@ func TestImportRefusesAnOldBinaryExcelFile(t *testing.T) {
 func workbook(t *testing.T, rows [][]any) []byte {
 	t.Helper()
 	f := excelize.NewFile()
-	defer f.Close()
+	dbtest.Close(t, f)
 	sheet := f.GetSheetName(0)
 	style, err := f.NewStyle(&excelize.Style{NumFmt: 22}) // m/d/yy h:mm
 	if err != nil {
@@ -385,7 +385,11 @@ func TestImportBatchThatFailsLeavesTheProgressUnchanged(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			defer su.Exec(`DROP TRIGGER refuse_progress ON flag_imports`)
+			t.Cleanup(func() {
+				if _, err := su.Exec(`DROP TRIGGER refuse_progress ON flag_imports`); err != nil {
+					t.Error(err)
+				}
+			})
 		} else {
 			if err := db.Gorm.Exec(`CREATE TRIGGER refuse_progress BEFORE UPDATE OF rows_done ON flag_imports BEGIN SELECT RAISE(ABORT, 'no progress'); END`).Error; err != nil {
 				t.Fatal(err)
@@ -395,7 +399,10 @@ func TestImportBatchThatFailsLeavesTheProgressUnchanged(t *testing.T) {
 		if err := im.s.RunImport(ctx, imp.ID, shanghai); err == nil {
 			t.Fatal("the batch did not fail")
 		}
-		after, _ := im.s.GetImport(ctx, im.actor, imp.ID)
+		after, err := im.s.GetImport(ctx, im.actor, imp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if after.RowsDone != 0 || after.Created != 0 {
 			t.Fatalf("progress %d rows, %d created after a failed batch", after.RowsDone, after.Created)
 		}

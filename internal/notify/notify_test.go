@@ -20,6 +20,8 @@ import (
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/job"
 	"spotcheck/internal/notify"
+
+	"errors"
 )
 
 // queue keeps the mail jobs the worker asks for.
@@ -90,11 +92,12 @@ func TestTheWorkerTellsTheUsersAndTheBrandsActiveMembersOnce(t *testing.T) {
 }
 
 // smtpServer is the smallest SMTP server go-mail will talk to: it keeps
-// each message it is given.
+// each message it is given, and the errors of its connections.
 type smtpServer struct {
 	ln   net.Listener
 	mu   sync.Mutex
 	msgs []string
+	errs []error
 }
 
 func startSMTP(t *testing.T) *smtpServer {
@@ -103,7 +106,13 @@ func startSMTP(t *testing.T) *smtpServer {
 		t.Fatal(err)
 	}
 	s := &smtpServer{ln: ln}
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := errors.Join(append(s.errs, ln.Close())...); err != nil {
+			t.Errorf("test SMTP server: %v", err)
+		}
+	})
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -117,9 +126,20 @@ func startSMTP(t *testing.T) *smtpServer {
 }
 
 func (s *smtpServer) serve(c net.Conn) {
-	defer c.Close()
+	var werr error // the first failed write; later ones are skipped
+	defer func() {
+		if err := errors.Join(werr, c.Close()); err != nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, err)
+			s.mu.Unlock()
+		}
+	}()
 	r := bufio.NewReader(c)
-	say := func(line string) { fmt.Fprintf(c, "%s\r\n", line) }
+	say := func(line string) {
+		if werr == nil {
+			_, werr = fmt.Fprintf(c, "%s\r\n", line)
+		}
+	}
 	say("220 test ESMTP")
 	for {
 		line, err := r.ReadString('\n')
