@@ -15,8 +15,10 @@ run: build
 	@echo "Spotcheck is at http://$(ADDR)/  (Ctrl-C stops it)"
 	@SPOTCHECK_ADDR=$(ADDR) $(BIN) serve
 
-## test: vet, generated files in sync, the whole suite with the race detector
+## test: vet, generated files in sync, no dropped GORM error (cmd/gormcheck,
+## tests included), the whole suite with the race detector
 test: vet check-generated
+	$(GO) run ./cmd/gormcheck ./...
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 build: generate

@@ -144,7 +144,9 @@ func TestDisablingAUserEndsAllTheirSessionsAtOnce(t *testing.T) {
 			t.Fatalf("disabled user signed in: %d", res.StatusCode)
 		}
 		var n int64
-		db.Gorm.Model(&audit.Event{}).Where("action = 'user.disable' AND actor_id = ?", a.accounts["admin"].ID).Count(&n)
+		if err := db.Gorm.Model(&audit.Event{}).Where("action = 'user.disable' AND actor_id = ?", a.accounts["admin"].ID).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if n != 1 {
 			t.Fatalf("%d audited disables by the admin", n)
 		}

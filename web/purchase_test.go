@@ -128,7 +128,9 @@ func TestUploadsAreCheckedByContentAndSizeAndStoredUnderServerNames(t *testing.T
 			t.Fatalf("refused uploads left files: %v → %v", before, after)
 		}
 		var n int64
-		db.Gorm.Table("evidence").Where("purchase_id = ?", ids["purchase"]).Count(&n)
+		if err := db.Gorm.Table("evidence").Where("purchase_id = ?", ids["purchase"]).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 {
 			t.Fatalf("%d evidence rows after refusals", n)
 		}
@@ -148,7 +150,9 @@ func TestUploadsAreCheckedByContentAndSizeAndStoredUnderServerNames(t *testing.T
 			}
 		}
 		var name string
-		db.Gorm.Table("evidence").Select("original_name").Where("purchase_id = ?", ids["purchase"]).Take(&name)
+		if err := db.Gorm.Table("evidence").Select("original_name").Where("purchase_id = ?", ids["purchase"]).Take(&name).Error; err != nil {
+			t.Fatal(err)
+		}
 		if name != "收据 passwd.png" {
 			t.Fatalf("original name kept as %q", name)
 		}
@@ -225,7 +229,9 @@ func TestChineseFileNamesSurviveTheDownload(t *testing.T) {
 		t.Fatalf("upload: %d\n%.500s", res.StatusCode, res.body)
 	}
 	var id int64
-	a.db.Gorm.Table("evidence").Select("id").Where("kind = 'report'").Take(&id)
+	if err := a.db.Gorm.Table("evidence").Select("id").Where("kind = 'report'").Take(&id).Error; err != nil {
+		t.Fatal(err)
+	}
 	res = staff.get(fmt.Sprintf("/evidence/%d", id))
 	cd := res.Header.Get("Content-Disposition")
 	if !strings.Contains(cd, "filename*=utf-8''%E9%89%B4%E5%AE%9A%E6%8A%A5%E5%91%8A.png") {
@@ -305,7 +311,9 @@ func TestAWithdrawnFileStaysOnRecordWithItsReason(t *testing.T) {
 			t.Fatalf("withdraw without a reason: %d", res.StatusCode)
 		}
 		var withdrawn int64
-		db.Gorm.Table("evidence").Where("withdrawn_at IS NOT NULL").Count(&withdrawn)
+		if err := db.Gorm.Table("evidence").Where("withdrawn_at IS NOT NULL").Count(&withdrawn).Error; err != nil {
+			t.Fatal(err)
+		}
 		if withdrawn != 0 {
 			t.Fatal("withdrawn without a reason")
 		}

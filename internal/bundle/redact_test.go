@@ -162,7 +162,9 @@ func TestTheDefaultBundleHoldsNoBuyerIdentityAndTheUnredactedOneDoes(t *testing.
 				continue
 			}
 			var e evidence.Evidence
-			db.Gorm.Take(&e, mem.EvidenceID)
+			if err := db.Gorm.Take(&e, mem.EvidenceID).Error; err != nil {
+				t.Fatal(err)
+			}
 			if mem.Withdrawn || e.Withdrawn() {
 				t.Errorf("the withdrawn file %d is a member (%s)", e.ID, mem.Name)
 			}
@@ -204,7 +206,9 @@ func TestTheDefaultBundleHoldsNoBuyerIdentityAndTheUnredactedOneDoes(t *testing.
 		}
 		for _, w := range m.Withheld {
 			var e evidence.Evidence
-			db.Gorm.Take(&e, w.EvidenceID)
+			if err := db.Gorm.Take(&e, w.EvidenceID).Error; err != nil {
+				t.Fatal(err)
+			}
 			if want[w.EvidenceID] != w.Reason || w.OriginalSHA256 != e.SHA256 || w.OriginalSize != e.Size || w.Kind != e.Kind {
 				t.Errorf("withheld %+v, file %d %s", w, e.ID, e.SHA256)
 			}

@@ -153,7 +153,9 @@ func TestCheckerReadsEveryPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var unchecked int64
-	db.Gorm.Model(&evidence.Evidence{}).Where("checked_at IS NULL").Count(&unchecked)
+	if err := db.Gorm.Model(&evidence.Evidence{}).Where("checked_at IS NULL").Count(&unchecked).Error; err != nil {
+		t.Fatal(err)
+	}
 	if rep.Checked != n || len(rep.Faults) != 0 || unchecked != 0 {
 		t.Fatalf("checked %d, faults %d, unchecked rows %d; want %d, 0, 0", rep.Checked, len(rep.Faults), unchecked, n)
 	}

@@ -242,7 +242,9 @@ func (s *Service) StartImport(ctx context.Context, actor authz.Actor, id int64, 
 		}
 		if res.RowsAffected == 0 {
 			var n int64
-			tx.Model(&Import{}).Where("id = ?", id).Count(&n)
+			if err := tx.Model(&Import{}).Where("id = ?", id).Count(&n).Error; err != nil {
+				return err
+			}
 			if n == 0 {
 				return database.ErrNotFound
 			}

@@ -49,8 +49,12 @@ func seedUsers(t *testing.T, db *database.DB) {
 			t.Fatal(err)
 		}
 	}
-	db.Gorm.Exec(`INSERT INTO brands (id, name, created_at) VALUES (1, 'Aurora', ?), (2, 'Other', ?)`, now, now)
-	db.Gorm.Exec(`INSERT INTO brand_members (user_id, brand_id) VALUES (3, 1), (4, 1), (5, 2)`)
+	if err := db.Gorm.Exec(`INSERT INTO brands (id, name, created_at) VALUES (1, 'Aurora', ?), (2, 'Other', ?)`, now, now).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Gorm.Exec(`INSERT INTO brand_members (user_id, brand_id) VALUES (3, 1), (4, 1), (5, 2)`).Error; err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestTheWorkerTellsTheUsersAndTheBrandsActiveMembersOnce(t *testing.T) {
@@ -269,7 +273,9 @@ func TestARetriedJobNotifiesAndMailsOnce(t *testing.T) {
 		if err := db.InTx(ctx, func(tx *gorm.DB) error { return q.InsertTx(ctx, tx, notify.MailArgs{NotificationID: ns[0].ID}) }); err != nil {
 			t.Fatal(err)
 		}
-		db.Gorm.Table("river_job").Where("kind = ?", notify.MailArgs{}.Kind()).Count(&mailJobs)
+		if err := db.Gorm.Table("river_job").Where("kind = ?", notify.MailArgs{}.Kind()).Count(&mailJobs).Error; err != nil {
+			t.Fatal(err)
+		}
 		if mailJobs != 2 {
 			t.Fatalf("%d mail jobs after inserting one again", mailJobs)
 		}
