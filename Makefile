@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/spotcheck
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: run test build generate check-generated vet bench bench-e2e bench-micro clean gates tools vulncheck staticcheck gosec fuzz
+.PHONY: run test build generate check-generated vet bench bench-e2e bench-micro clean gates tools vulncheck staticcheck gosec errcheck fuzz
 
 ## run: build, load the demo data and serve on the embedded defaults
 run: build
@@ -15,8 +15,10 @@ run: build
 	@echo "Spotcheck is at http://$(ADDR)/  (Ctrl-C stops it)"
 	@SPOTCHECK_ADDR=$(ADDR) $(BIN) serve
 
-## test: vet, generated files in sync, the whole suite with the race detector
+## test: vet, generated files in sync, no dropped GORM error (cmd/gormcheck,
+## tests included), the whole suite with the race detector
 test: vet check-generated
+	$(GO) run ./cmd/gormcheck ./...
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 build: generate
@@ -61,25 +63,27 @@ clean:
 	rm -rf bin
 
 ## gates: security gates (not part of make test): govulncheck against an
-## offline vuln DB, staticcheck, gosec, and each fuzz target for FUZZTIME
+## offline vuln DB, staticcheck, gosec, errcheck, and each fuzz target for FUZZTIME
 GOVULNCHECK_VERSION := v1.9.0
 VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 STATICCHECK_VERSION := v0.8.2
 GOSEC_VERSION := v2.30.0
+ERRCHECK_VERSION := v1.30.0
 GOBIN := $(shell $(GO) env GOPATH)/bin
 FUZZTIME ?= 5s
 # package:target, one go test -fuzz run each
 FUZZ_TARGETS := internal/flag:FuzzDecode internal/flag:FuzzCSVReader internal/evidence:FuzzSniff \
 	internal/evidence:FuzzCleanName internal/bundle:FuzzVerify web:FuzzUploadParts
 
-gates: tools vulncheck staticcheck gosec fuzz
+gates: tools vulncheck staticcheck gosec errcheck fuzz
 
 # tools: the pinned gate tools in GOPATH/bin, installed through the module
 # proxy unless that version is already there.
 tools:
 	@for t in golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) \
 		honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) \
-		github.com/securego/gosec/v2/cmd/gosec@$(GOSEC_VERSION); do \
+		github.com/securego/gosec/v2/cmd/gosec@$(GOSEC_VERSION) \
+		github.com/kisielk/errcheck@$(ERRCHECK_VERSION); do \
 		bin=$(GOBIN)/$$(basename $${t%@*}); \
 		if ! $(GO) version -m $$bin 2>/dev/null | grep -q "[[:space:]]$${t##*@}[[:space:]]"; then \
 			echo "installing $$t"; $(GO) install $$t || exit 1; fi; \
@@ -95,6 +99,11 @@ staticcheck:
 # not yet triaged (see the gates section of README.md).
 gosec:
 	$(GOBIN)/gosec -quiet -exclude-generated -no-fail ./...
+
+# errcheck: no error dropped, in tests too; the exclusions, each with its
+# reason, are in .ci/errcheck-exclude.txt.
+errcheck:
+	$(GOBIN)/errcheck -exclude .ci/errcheck-exclude.txt ./...
 
 fuzz:
 	@for pt in $(FUZZ_TARGETS); do \

@@ -57,7 +57,9 @@ func TestAPIStoresGoodFlagsAndNamesEachBadOne(t *testing.T) {
 		}
 		// The raw body of each stored flag is kept as sent.
 		var payload string
-		db.Gorm.Raw("SELECT CAST(payload AS text) FROM flags WHERE external_id = 'f-1'").Scan(&payload)
+		if err := db.Gorm.Raw("SELECT CAST(payload AS text) FROM flags WHERE external_id = 'f-1'").Scan(&payload).Error; err != nil {
+			t.Fatal(err)
+		}
 		if !strings.Contains(payload, `"price_anomaly"`) {
 			t.Fatalf("payload = %s", payload)
 		}
@@ -102,7 +104,9 @@ func TestAPIRefusesMoreThanTheLimitSayingSo(t *testing.T) {
 		t.Fatalf("33 MiB body: %d %s", res.StatusCode, res.body)
 	}
 	var n int64
-	a.db.Gorm.Table("flags").Count(&n)
+	if err := a.db.Gorm.Table("flags").Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Fatalf("%d flags stored from refused requests", n)
 	}
@@ -127,7 +131,9 @@ func TestAPITokensAreCheckedAndRevocationIsImmediate(t *testing.T) {
 		t.Fatal("token list must name the token and never show its secret")
 	}
 	var id string
-	a.db.Gorm.Raw("SELECT CAST(id AS text) FROM api_tokens").Scan(&id)
+	if err := a.db.Gorm.Raw("SELECT CAST(id AS text) FROM api_tokens").Scan(&id).Error; err != nil {
+		t.Fatal(err)
+	}
 	if res := admin.post("/admin/tokens/"+id+"/revoke", nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke: %d", res.StatusCode)
 	}
@@ -168,7 +174,9 @@ func TestAPIIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 			t.Fatalf("the replay must be the first answer: %+v", got)
 		}
 		var events int64
-		db.Gorm.Table("audit_events").Where("action = 'flags.ingest'").Count(&events)
+		if err := db.Gorm.Table("audit_events").Where("action = 'flags.ingest'").Count(&events).Error; err != nil {
+			t.Fatal(err)
+		}
 		if events != 1 {
 			t.Fatalf("%d ingestions audited; the replay wrote", events)
 		}
@@ -209,7 +217,9 @@ func TestAPIConcurrentRetriesWithOneKeyWriteOnce(t *testing.T) {
 			}
 		}
 		var cases int64
-		db.Gorm.Table("cases").Count(&cases)
+		if err := db.Gorm.Table("cases").Count(&cases).Error; err != nil {
+			t.Fatal(err)
+		}
 		if cases != 1 {
 			t.Fatalf("%d cases", cases)
 		}
@@ -224,7 +234,9 @@ func TestStoredAnswersArePurgedAfterTheRetention(t *testing.T) {
 	if n, err := a.flags.PurgeReplays(t.Context(), time.Hour); err != nil || n != 0 {
 		t.Fatalf("fresh answer purged: %d %v", n, err)
 	}
-	a.db.Gorm.Exec("UPDATE idempotency_keys SET created_at = ?", time.Now().UTC().Add(-48*time.Hour))
+	if err := a.db.Gorm.Exec("UPDATE idempotency_keys SET created_at = ?", time.Now().UTC().Add(-48*time.Hour)).Error; err != nil {
+		t.Fatal(err)
+	}
 	if n, err := a.flags.PurgeReplays(t.Context(), 24*time.Hour); err != nil || n != 1 {
 		t.Fatalf("old answer not purged: %d %v", n, err)
 	}

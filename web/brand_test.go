@@ -90,7 +90,9 @@ func TestBrandUsersNeverSeeWhoBought(t *testing.T) {
 		form.Set("check_packaging", "fail")
 		form.Set("check_colour", "fail")
 		var fresh = c
-		db.Gorm.Take(&fresh, c.ID)
+		if err := db.Gorm.Take(&fresh, c.ID).Error; err != nil {
+			t.Fatal(err)
+		}
 		form.Set("version", fmt.Sprint(fresh.Version))
 		pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("x"), 100)...)
 		res := brand.postFiles("/authentications/"+ids["purchase_case"]+"/verdict", form,
@@ -167,8 +169,8 @@ func TestABrandReportsASuspectListingIntoTheInbox(t *testing.T) {
 			}
 		}
 		var n int64
-		if db.Gorm.Table("flags").Count(&n); n != 0 {
-			t.Fatalf("%d flags after refused reports", n)
+		if err := db.Gorm.Table("flags").Count(&n).Error; err != nil || n != 0 {
+			t.Fatalf("%d flags after refused reports (%v)", n, err)
 		}
 		form.Set("reason", "logo misspelt, price a tenth of ours")
 		if res := brand.post("/authentications/report", form); res.StatusCode != http.StatusSeeOther {
@@ -205,8 +207,8 @@ func TestABrandsReportLeavesAKnownShopsNameAsItWas(t *testing.T) {
 			t.Fatalf("the shop is now called %q", name)
 		}
 		var n int64
-		if db.Gorm.Table("flags").Where("source = 'brand'").Count(&n); n != 1 {
-			t.Fatalf("%d brand flags", n)
+		if err := db.Gorm.Table("flags").Where("source = 'brand'").Count(&n).Error; err != nil || n != 1 {
+			t.Fatalf("%d brand flags (%v)", n, err)
 		}
 	})
 }

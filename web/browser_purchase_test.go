@@ -23,7 +23,7 @@ func TestBrowserVolunteerRecordsOrderDeliveryAndDispatchOnAPhone(t *testing.T) {
 	b.serve(a)
 	ids := a.seedPurchase(t, "phone-shop", purchase.Assigned)
 	photo := filepath.Join(t.TempDir(), "photo.png")
-	if err := os.WriteFile(photo, pngBytes(t), 0o644); err != nil {
+	if err := os.WriteFile(photo, pngBytes(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 

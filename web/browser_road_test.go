@@ -42,7 +42,7 @@ func TestBrowserACaseTravelsTheWholeRoad(t *testing.T) {
 		t.Fatalf("the flag opened no case: %q %v", ref, err)
 	}
 	photo := filepath.Join(t.TempDir(), "photo.png")
-	if err := os.WriteFile(photo, pngBytes(t), 0o644); err != nil {
+	if err := os.WriteFile(photo, pngBytes(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	today := time.Now().UTC().Format(time.DateOnly)

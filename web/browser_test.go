@@ -288,7 +288,7 @@ func (b *browser) screenshot(file string) {
 		return
 	}
 	png := get(b, "screenshot", chromedp.CaptureScreenshot())
-	if err := os.WriteFile(file, png, 0o644); err != nil {
+	if err := os.WriteFile(file, png, 0o600); err != nil {
 		b.t.Fatal(err)
 	}
 	b.t.Logf("screenshot saved to %s", file)

@@ -18,7 +18,9 @@ import (
 func flagIDs(t *testing.T, a *app, where string) []string {
 	t.Helper()
 	var ids []string
-	a.db.Gorm.Raw("SELECT CAST(id AS text) FROM flags WHERE " + where + " ORDER BY id").Scan(&ids)
+	if err := a.db.Gorm.Raw("SELECT CAST(id AS text) FROM flags WHERE " + where + " ORDER BY id").Scan(&ids).Error; err != nil {
+		t.Fatal(err)
+	}
 	return ids
 }
 
@@ -97,7 +99,9 @@ func TestTriageOpensAttachesAndDismisses(t *testing.T) {
 			t.Fatalf("%d flags left in the inbox", n)
 		}
 		var audited int64
-		db.Gorm.Table("audit_events").Where("action IN ('flags.open_case', 'flags.dismiss', 'flags.attach', 'shop.link')").Count(&audited)
+		if err := db.Gorm.Table("audit_events").Where("action IN ('flags.open_case', 'flags.dismiss', 'flags.attach', 'shop.link')").Count(&audited).Error; err != nil {
+			t.Fatal(err)
+		}
 		if audited != 4 {
 			t.Fatalf("%d triage actions audited, want 4", audited)
 		}
@@ -107,14 +111,18 @@ func TestTriageOpensAttachesAndDismisses(t *testing.T) {
 func shopID(t *testing.T, a *app, platformID string) string {
 	t.Helper()
 	var id string
-	a.db.Gorm.Raw("SELECT CAST(id AS text) FROM shops WHERE platform_shop_id = ?", platformID).Scan(&id)
+	if err := a.db.Gorm.Raw("SELECT CAST(id AS text) FROM shops WHERE platform_shop_id = ?", platformID).Scan(&id).Error; err != nil {
+		t.Fatal(err)
+	}
 	return id
 }
 
 func caseRef(t *testing.T, a *app) string {
 	t.Helper()
 	var ref string
-	a.db.Gorm.Raw("SELECT reference FROM cases ORDER BY id LIMIT 1").Scan(&ref)
+	if err := a.db.Gorm.Raw("SELECT reference FROM cases ORDER BY id LIMIT 1").Scan(&ref).Error; err != nil {
+		t.Fatal(err)
+	}
 	return ref
 }
 
@@ -304,18 +312,24 @@ func TestShopPageShowsTheNetworkAndLinksAreAudited(t *testing.T) {
 		t.Fatalf("shop 2 network: %d links, %d cases", d.Find("[data-testid=shop-links] li").Length(), d.Find("[data-testid=shop-cases] li").Length())
 	}
 	var ref string
-	a.db.Gorm.Raw("SELECT reference FROM cases c JOIN shops s ON s.id = c.shop_id WHERE s.platform_shop_id = 's-1'").Scan(&ref)
+	if err := a.db.Gorm.Raw("SELECT reference FROM cases c JOIN shops s ON s.id = c.shop_id WHERE s.platform_shop_id = 's-1'").Scan(&ref).Error; err != nil {
+		t.Fatal(err)
+	}
 	cp := staff.get("/cases/" + ref).doc(t)
 	if cp.Find("[data-testid=linked-shop]").Length() != 1 || !strings.Contains(cp.Find("[data-testid=linked-shop]").Text(), "SC-") {
 		t.Fatal("the case page does not show the linked shop with its case")
 	}
 	var linkID string
-	a.db.Gorm.Raw("SELECT CAST(id AS text) FROM shop_links").Scan(&linkID)
+	if err := a.db.Gorm.Raw("SELECT CAST(id AS text) FROM shop_links").Scan(&linkID).Error; err != nil {
+		t.Fatal(err)
+	}
 	if res := staff.post("/shops/"+s2+"/links/"+linkID+"/delete", nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("unlink: %d", res.StatusCode)
 	}
 	var n int64
-	a.db.Gorm.Table("audit_events").Where("action IN ('shop.link', 'shop.unlink')").Count(&n)
+	if err := a.db.Gorm.Table("audit_events").Where("action IN ('shop.link', 'shop.unlink')").Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
 	if n != 2 {
 		t.Fatalf("%d link changes audited", n)
 	}

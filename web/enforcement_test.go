@@ -206,7 +206,9 @@ func TestRefusedEnforcementFormsKeepWhatWasTyped(t *testing.T) {
 		}
 		count := func(table string) int64 {
 			var n int64
-			db.Gorm.Table(table).Count(&n)
+			if err := db.Gorm.Table(table).Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
 			return n
 		}
 		formErrors := func(doc *goquery.Document, want string) {

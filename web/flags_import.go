@@ -47,9 +47,8 @@ func (s *Server) uploadImport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	content, err := io.ReadAll(io.LimitReader(f, maxImportBytes+1))
-	if err != nil {
+	if err := errors.Join(err, f.Close()); err != nil {
 		return err
 	}
 	imp, rows, err := s.Flags.CreateImport(c.Request().Context(), actorOf(c), fh.Filename, content, s.Config.Location)

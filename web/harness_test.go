@@ -25,6 +25,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
@@ -119,7 +120,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { bucket.Close() })
+	dbtest.Close(t, bucket)
 	a.evidence = &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload}
 	a.echo = web.New(web.Deps{Config: cfg, SessionStore: sessionStore(db), Ready: db.Ping, Clock: db, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens, Jobs: jobs,

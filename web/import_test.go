@@ -36,11 +36,14 @@ func (c *client) upload(path, filename string, content []byte) response {
 	c.t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
-	_ = w.WriteField("_csrf", c.csrfToken())
-	fw, _ := w.CreateFormFile("file", filename)
-	fw.Write(content)
-	w.Close()
-	req, _ := http.NewRequest(http.MethodPost, c.app.srv.URL+path, &body)
+	c.must(w.WriteField("_csrf", c.csrfToken()))
+	fw, err := w.CreateFormFile("file", filename)
+	c.must(err)
+	_, err = fw.Write(content)
+	c.must(err)
+	c.must(w.Close())
+	req, err := http.NewRequest(http.MethodPost, c.app.srv.URL+path, &body)
+	c.must(err)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	return c.do(req)
 }
@@ -84,7 +87,9 @@ func TestCSVImportPreviewsThenImportsInTheBackground(t *testing.T) {
 			t.Fatalf("%d problems in the preview, want 2 (rows 10 and 20)", n)
 		}
 		var none int64
-		db.Gorm.Table("flags").Count(&none)
+		if err := db.Gorm.Table("flags").Count(&none).Error; err != nil {
+			t.Fatal(err)
+		}
 		if none != 0 {
 			t.Fatal("the preview imported something")
 		}
@@ -109,7 +114,9 @@ func TestCSVImportPreviewsThenImportsInTheBackground(t *testing.T) {
 			t.Fatalf("first rejection %q should name line 11 and the brand field", first)
 		}
 		var flags int64
-		db.Gorm.Table("flags").Count(&flags)
+		if err := db.Gorm.Table("flags").Count(&flags).Error; err != nil {
+			t.Fatal(err)
+		}
 		if flags != 2250 {
 			t.Fatalf("%d flags stored", flags)
 		}
@@ -179,7 +186,9 @@ func TestTheImportPreviewReadsAGB18030File(t *testing.T) {
 			t.Fatalf("bad bytes: %d %q", res.StatusCode, msg)
 		}
 		var kept int64
-		db.Gorm.Table("flag_imports").Count(&kept)
+		if err := db.Gorm.Table("flag_imports").Count(&kept).Error; err != nil {
+			t.Fatal(err)
+		}
 		if kept != 1 {
 			t.Fatalf("%d imports kept, want only the good one", kept)
 		}

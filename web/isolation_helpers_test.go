@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -77,12 +78,25 @@ func exifJPEG(t testing.TB, m photoMarkers, seed byte) []byte {
 }
 
 func jpegSegment(marker byte, payload []byte) []byte {
-	if len(payload)+2 > 0xFFFF {
-		panic("jpeg segment too large")
-	}
 	seg := []byte{0xFF, marker, 0, 0}
-	binary.BigEndian.PutUint16(seg[2:], uint16(len(payload)+2))
+	binary.BigEndian.PutUint16(seg[2:], u16(len(payload)+2))
 	return append(seg, payload...)
+}
+
+// u16 and u32 convert a test image's lengths and offsets, panicking on one
+// too large for its field instead of writing a wrapped-around value.
+func u16(n int) uint16 {
+	if n < 0 || n > math.MaxUint16 {
+		panic(fmt.Sprintf("%d does not fit 16 bits", n))
+	}
+	return uint16(n)
+}
+
+func u32(n int) uint32 {
+	if n < 0 || n > math.MaxUint32 {
+		panic(fmt.Sprintf("%d does not fit 32 bits", n))
+	}
+	return uint32(n)
 }
 
 // tiffEntry is one IFD entry; data is the value's bytes (little-endian).
@@ -101,15 +115,15 @@ const (
 )
 
 func asciiEntry(tag uint16, s string) tiffEntry {
-	return tiffEntry{tag, tiffASCII, uint32(len(s) + 1), append([]byte(s), 0)}
+	return tiffEntry{tag, tiffASCII, u32(len(s) + 1), append([]byte(s), 0)}
 }
 
 // ifdSize is the bytes an IFD and its out-of-line values take.
 func ifdSize(es []tiffEntry) uint32 {
-	n := uint32(2 + 12*len(es) + 4)
+	n := u32(2 + 12*len(es) + 4)
 	for _, e := range es {
 		if len(e.data) > 4 {
-			n += uint32(len(e.data)+1) &^ 1
+			n += u32(len(e.data)+1) &^ 1
 		}
 	}
 	return n
@@ -118,9 +132,9 @@ func ifdSize(es []tiffEntry) uint32 {
 // writeIFD appends an IFD that starts at offset off of the TIFF header.
 func writeIFD(b *bytes.Buffer, es []tiffEntry, off uint32) {
 	le := binary.LittleEndian
-	data := off + uint32(2+12*len(es)+4)
+	data := off + u32(2+12*len(es)+4)
 	var tail bytes.Buffer
-	b.Write(le.AppendUint16(nil, uint16(len(es))))
+	b.Write(le.AppendUint16(nil, u16(len(es))))
 	for _, e := range es {
 		b.Write(le.AppendUint16(nil, e.tag))
 		b.Write(le.AppendUint16(nil, e.typ))
@@ -131,7 +145,7 @@ func writeIFD(b *bytes.Buffer, es []tiffEntry, off uint32) {
 			b.Write(v)
 			continue
 		}
-		b.Write(le.AppendUint32(nil, data+uint32(tail.Len())))
+		b.Write(le.AppendUint32(nil, data+u32(tail.Len())))
 		tail.Write(e.data)
 		if tail.Len()%2 == 1 {
 			tail.WriteByte(0)
@@ -160,7 +174,7 @@ func exifTIFF(m photoMarkers) []byte {
 		{0x0000, tiffByte, 4, []byte{2, 3, 0, 0}},
 		asciiEntry(0x0001, "N"),
 		{0x0002, tiffRational, 3, rational(31, 14, 5)},
-		{0x001C, tiffUndefined, uint32(8 + len(m.GPS)), append([]byte("ASCII\x00\x00\x00"), m.GPS...)},
+		{0x001C, tiffUndefined, u32(8 + len(m.GPS)), append([]byte("ASCII\x00\x00\x00"), m.GPS...)},
 	}
 	ifd0 := []tiffEntry{asciiEntry(0x010F, m.Make), asciiEntry(0x0110, m.Model), asciiEntry(0x013B, m.Artist),
 		{0x8769, tiffLong, 1, nil}, {0x8825, tiffLong, 1, nil}}
@@ -380,7 +394,8 @@ func (c *client) walkPurchase(t testing.TB, purchaseID int64, s buySteps) {
 		s.Version = 1
 	}
 	if s.ReceiptBody == nil {
-		s.ReceiptBody, s.ReceiptName = uniquePNG(t, byte(purchaseID)), "receipt.png"
+		seed := byte(purchaseID) // #nosec G115 -- the low byte is enough: it only has to differ between a test's few purchases
+		s.ReceiptBody, s.ReceiptName = uniquePNG(t, seed), "receipt.png"
 	}
 	base := fmt.Sprintf("/assignments/%d", purchaseID)
 	steps := []struct {

@@ -79,7 +79,9 @@ func (a *app) buyMarked(t *testing.T, shopID string) markedPurchase {
 		t.Fatal(err)
 	}
 	m := markedPurchase{ref: c.Reference, caseID: c.ID, purchase: p, volID: vol.ID, persona: persona}
-	a.db.Gorm.Table("evidence").Where("purchase_id = ? AND kind IN ?", p.ID, []string{"item_photo", "parcel_photo"}).Order("id").Pluck("id", &m.photos)
+	if err := a.db.Gorm.Table("evidence").Where("purchase_id = ? AND kind IN ?", p.ID, []string{"item_photo", "parcel_photo"}).Order("id").Pluck("id", &m.photos).Error; err != nil {
+		t.Fatal(err)
+	}
 	if len(m.photos) != 2 {
 		t.Fatalf("the delivery step recorded %d photos, want 2", len(m.photos))
 	}
@@ -99,7 +101,9 @@ func (a *app) signCounterfeit(t *testing.T, brand *client, ref string, caseID, i
 		t.Fatalf("accept: %d\n%.500s", res.StatusCode, res.body)
 	}
 	var fresh casework.Case
-	a.db.Gorm.Take(&fresh, caseID)
+	if err := a.db.Gorm.Take(&fresh, caseID).Error; err != nil {
+		t.Fatal(err)
+	}
 	form := url.Values{"version": {fmt.Sprint(fresh.Version)}, "result": {"counterfeit"}, "authenticator": {"Ada Keller"},
 		"summary": {"Packaging and colour do not match."}, "signed_name": {"Ada Keller"}, "confirm": {"on"}}
 	for _, item := range verdict.Items {
@@ -110,7 +114,9 @@ func (a *app) signCounterfeit(t *testing.T, brand *client, ref string, caseID, i
 	if res.StatusCode != http.StatusNoContent {
 		t.Fatalf("verdict: %d\n%.1500s", res.StatusCode, res.body)
 	}
-	a.db.Gorm.Take(&fresh, caseID)
+	if err := a.db.Gorm.Take(&fresh, caseID).Error; err != nil {
+		t.Fatal(err)
+	}
 	if fresh.State != casework.Confirmed {
 		t.Fatalf("case %s after the verdict", fresh.State)
 	}
@@ -144,7 +150,9 @@ func TestNoBuyerIdentityCrossesToTheBrand(t *testing.T) {
 			t.Fatalf("withdraw: %d", res.StatusCode)
 		}
 		var nWithdrawn int64
-		db.Gorm.Table("evidence").Where("id = ? AND withdrawn_at IS NOT NULL", withdrawnID).Count(&nWithdrawn)
+		if err := db.Gorm.Table("evidence").Where("id = ? AND withdrawn_at IS NOT NULL", withdrawnID).Count(&nWithdrawn).Error; err != nil {
+			t.Fatal(err)
+		}
 		if withdrawnID == 0 || nWithdrawn != 1 {
 			t.Fatalf("the staff file %d was not withdrawn", withdrawnID)
 		}
@@ -292,7 +300,9 @@ func TestNoBuyerIdentityCrossesToTheBrand(t *testing.T) {
 			}
 			rows.Close()
 			var persona purchase.Persona
-			db.Gorm.Take(&persona, m.persona.ID)
+			if err := db.Gorm.Take(&persona, m.persona.ID).Error; err != nil {
+				t.Fatal(err)
+			}
 			staffSide.WriteString(fmt.Sprintf("%+v", persona))
 			found := markersIn(staffSide.String(), identityMarkers)
 			for _, mk := range identityMarkers {
@@ -320,7 +330,9 @@ func TestABrandSeesOnlyTheItemsReleasedToIt(t *testing.T) {
 			Photos: []file{{"parcel_photo", "p1.png", uniquePNG(t, 11)}, {"item_photo", "i1.png", uniquePNG(t, 12)}}, StopAfterDelivery: true})
 		staff := a.as("staff")
 		var fresh casework.Case
-		db.Gorm.Take(&fresh, c.ID)
+		if err := db.Gorm.Take(&fresh, c.ID).Error; err != nil {
+			t.Fatal(err)
+		}
 		if res := staff.post("/cases/"+c.Reference+"/purchase/cancel", url.Values{"version": {fmt.Sprint(fresh.Version)},
 			"reason": {"the seller asked the buyer odd questions"}}); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("cancel after delivery: %d\n%.800s", res.StatusCode, res.body)
@@ -330,7 +342,9 @@ func TestABrandSeesOnlyTheItemsReleasedToIt(t *testing.T) {
 			Photos:          []file{{"parcel_photo", "p2.png", uniquePNG(t, 21)}, {"item_photo", "i2.png", uniquePNG(t, 22)}},
 			DispatchCarrier: "SF", OutTrack: "SF-2", OutSeal: "S-2b"})
 		var firstFiles []int64
-		db.Gorm.Table("evidence").Where("purchase_id = ? AND kind IN ?", first.ID, []string{"item_photo", "parcel_photo"}).Pluck("id", &firstFiles)
+		if err := db.Gorm.Table("evidence").Where("purchase_id = ? AND kind IN ?", first.ID, []string{"item_photo", "parcel_photo"}).Pluck("id", &firstFiles).Error; err != nil {
+			t.Fatal(err)
+		}
 		if len(firstFiles) != 2 {
 			t.Fatalf("the first purchase has %d photos, want 2", len(firstFiles))
 		}
@@ -460,7 +474,9 @@ func TestABuyerHasAnotherPseudonymOnEachCase(t *testing.T) {
 				t.Fatal(err)
 			}
 			var c casework.Case
-			db.Gorm.Take(&c, ca.ID)
+			if err := db.Gorm.Take(&c, ca.ID).Error; err != nil {
+				t.Fatal(err)
+			}
 			in := verdict.Input{CaseVersion: c.Version, Result: "inconclusive", Outcomes: map[string]string{}, Notes: map[string]string{},
 				Authenticator: "A", Summary: "cannot tell from this one", SignedName: "A", Confirmed: true}
 			for _, item := range verdict.Items {
@@ -470,13 +486,17 @@ func TestABuyerHasAnotherPseudonymOnEachCase(t *testing.T) {
 				t.Skipf("an inconclusive verdict to buy again on the case: %v", err)
 			}
 			time.Sleep(5 * time.Millisecond) // past the rotation window
-			db.Gorm.Take(&c, ca.ID)
+			if err := db.Gorm.Take(&c, ca.ID).Error; err != nil {
+				t.Fatal(err)
+			}
 			if _, err := a.purchase.Order(ctx, a.accounts["staff"].Actor(), c.ID, purchase.OrderInput{CaseVersion: c.Version, VolunteerID: vol.ID,
 				PersonaID: pa.ID, Budget: "200.00", Currency: "CNY", ShipTo: "Brand office", DueOn: time.Now().UTC().AddDate(0, 0, 7).Format(time.DateOnly)}); err != nil {
 				t.Skipf("rotation refuses a second purchase by the same buyer on the case: %v", err)
 			}
 			var second purchase.Purchase
-			db.Gorm.Where("case_id = ? AND id <> ?", ca.ID, firstA.ID).Take(&second)
+			if err := db.Gorm.Where("case_id = ? AND id <> ?", ca.ID, firstA.ID).Take(&second).Error; err != nil {
+				t.Fatal(err)
+			}
 			vc.walkPurchase(t, second.ID, buySteps{OrderNumber: "T-3", DeliveryCarrier: "YTO", InTrack: "YT-3", InSeal: "S-3",
 				Photos:          []file{{"parcel_photo", "p.png", uniquePNG(t, 3)}, {"item_photo", "i.png", uniquePNG(t, 103)}},
 				DispatchCarrier: "SF", OutTrack: "SF-3", OutSeal: "SO-3"})
@@ -516,7 +536,9 @@ func TestABrandSeesCustodyOnlyFromTheReleaseToIt(t *testing.T) {
 			t.Fatalf("the staff case page shows %v of the seller → buyer leg %v: the markers are not where the test thinks", got, inLeg)
 		}
 		var parcels []int64
-		db.Gorm.Table("evidence").Where("purchase_id = ? AND kind = 'parcel_photo'", p.ID).Pluck("id", &parcels)
+		if err := db.Gorm.Table("evidence").Where("purchase_id = ? AND kind = 'parcel_photo'", p.ID).Pluck("id", &parcels).Error; err != nil {
+			t.Fatal(err)
+		}
 		if len(parcels) != 1 {
 			t.Fatalf("%d parcel photos", len(parcels))
 		}

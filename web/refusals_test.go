@@ -54,7 +54,9 @@ func TestARefusedPurchaseOrderKeepsWhatWasTyped(t *testing.T) {
 			t.Fatalf("a due date in the past: %d", res.StatusCode)
 		}
 		var n int64
-		db.Gorm.Table("purchases").Count(&n)
+		if err := db.Gorm.Table("purchases").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if c, _ := a.cases.ByReference(context.Background(), a.accounts["staff"].Actor(), ref); n != 0 || c.State != "flagged" {
 			t.Fatalf("%d purchases, case %s after refusals", n, c.State)
 		}
@@ -110,7 +112,9 @@ func TestARefusedAcceptanceAndVerdictKeepWhatWasTyped(t *testing.T) {
 			t.Fatalf("stale verdict: %d, note %q, message %q", res.StatusCode, note, msg.Text())
 		}
 		var n int64
-		db.Gorm.Table("verdicts").Count(&n)
+		if err := db.Gorm.Table("verdicts").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 {
 			t.Fatalf("%d verdicts after a refusal", n)
 		}
@@ -134,7 +138,9 @@ func TestRefusedVolunteerStepsKeepWhatWasTypedAndWriteNothing(t *testing.T) {
 		a, dir := newPurchaseApp(t, db)
 		vol := a.as("volunteer")
 		rows := func(table, purchaseID string) (n int64) {
-			db.Gorm.Table(table).Where("purchase_id = ?", purchaseID).Count(&n)
+			if err := db.Gorm.Table(table).Where("purchase_id = ?", purchaseID).Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
 			return n
 		}
 		check := func(name string, res response, wantErrs []string, kept map[string]string) {
@@ -181,7 +187,9 @@ func TestRefusedVolunteerStepsKeepWhatWasTypedAndWriteNothing(t *testing.T) {
 			t.Error("dispatch: the chosen receiver is not kept")
 		}
 		var events int64
-		db.Gorm.Table("custody_events").Where("item_id = ? AND step = 'release'", ids["item"]).Count(&events)
+		if err := db.Gorm.Table("custody_events").Where("item_id = ? AND step = 'release'", ids["item"]).Count(&events).Error; err != nil {
+			t.Fatal(err)
+		}
 		if p, _ := a.purchase.Get(context.Background(), a.accounts["staff"].Actor(), atoi64(t, ids["purchase"])); events != 0 ||
 			p.Status != purchase.Received {
 			t.Fatalf("a refused dispatch: %d releases, purchase %s", events, p.Status)
@@ -202,7 +210,9 @@ func TestARefusedReleaseKeepsWhatWasTyped(t *testing.T) {
 			t.Fatalf("staff accept: %d", res.StatusCode)
 		}
 		seq := func() (n int) {
-			db.Gorm.Raw("SELECT custody_seq FROM items WHERE id = ?", ids["item"]).Scan(&n)
+			if err := db.Gorm.Raw("SELECT custody_seq FROM items WHERE id = ?", ids["item"]).Scan(&n).Error; err != nil {
+				t.Fatal(err)
+			}
 			return n
 		}
 		held := seq()

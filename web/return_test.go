@@ -81,8 +81,12 @@ func TestACancelledPurchasesItemIsReturnedFromTheAssignmentPage(t *testing.T) {
 			t.Fatalf("the refused return:\n%s", form.Text())
 		}
 		var links, photos int64
-		db.Gorm.Table("custody_events").Count(&links)
-		db.Gorm.Table("evidence").Where("purchase_id = ? AND kind = 'item_photo'", ids["purchase"]).Count(&photos)
+		if err := db.Gorm.Table("custody_events").Count(&links).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Gorm.Table("evidence").Where("purchase_id = ? AND kind = 'item_photo'", ids["purchase"]).Count(&photos).Error; err != nil {
+			t.Fatal(err)
+		}
 		if links != 1 || photos != 1 { // the delivery's receipt from the seller and item photo
 			t.Fatalf("after refusal: %d links, %d item photos", links, photos)
 		}
@@ -111,7 +115,9 @@ func TestACancelledPurchasesItemIsReturnedFromTheAssignmentPage(t *testing.T) {
 			}
 		}
 		var r purchase.Reimbursement
-		db.Gorm.Take(&r, ids["reimbursement"])
+		if err := db.Gorm.Take(&r, ids["reimbursement"]).Error; err != nil {
+			t.Fatal(err)
+		}
 		if r.Status != purchase.ReimbursementPaid {
 			t.Fatalf("reimbursement %s", r.Status)
 		}

@@ -108,9 +108,13 @@ func (a *app) seedPurchase(t testing.TB, shopID string, upTo purchase.Status) ma
 		t.Fatal(err)
 	}
 	var ev evidence.Evidence
-	a.db.Gorm.Where("purchase_id = ?", p.ID).Take(&ev)
+	if err := a.db.Gorm.Where("purchase_id = ?", p.ID).Take(&ev).Error; err != nil {
+		t.Fatal(err)
+	}
 	var r purchase.Reimbursement
-	a.db.Gorm.Where("purchase_id = ?", p.ID).Take(&r)
+	if err := a.db.Gorm.Where("purchase_id = ?", p.ID).Take(&r).Error; err != nil {
+		t.Fatal(err)
+	}
 	ids["evidence"], ids["reimbursement"] = strconv.FormatInt(ev.ID, 10), strconv.FormatInt(r.ID, 10)
 	if upTo == purchase.Ordered {
 		return ids

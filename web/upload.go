@@ -150,8 +150,7 @@ func eachSpooled(f *multipart.Form, put func(field, name string, body io.Reader)
 				return err
 			}
 			err = put(field, h.Filename, file)
-			file.Close()
-			if err != nil {
+			if err := errors.Join(err, file.Close()); err != nil {
 				return err
 			}
 		}

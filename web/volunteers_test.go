@@ -65,7 +65,9 @@ func TestTheVolunteerPoolKeepsPersonasMaskedAndBurnedForGood(t *testing.T) {
 			t.Fatalf("masked phone %q, payment %q", phone, pay)
 		}
 		var pid string
-		db.Gorm.Raw("SELECT CAST(id AS text) FROM personas WHERE platform_account = 'tb_night_owl'").Scan(&pid)
+		if err := db.Gorm.Raw("SELECT CAST(id AS text) FROM personas WHERE platform_account = 'tb_night_owl'").Scan(&pid).Error; err != nil {
+			t.Fatal(err)
+		}
 		if res := staff.post(base+"/personas/"+pid+"/burn", url.Values{"reason": {""}}); res.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("burn without a reason: %d", res.StatusCode)
 		}

@@ -44,19 +44,19 @@ func mix(x uint64) uint64 {
 func shopPlatform(shop int) string { return platforms[shop%len(platforms)] }
 func shopExtID(shop int) string    { return "shop-" + pad(shop, 7) }
 func shopName(shop int) string {
-	h := mix(uint64(shop) + 1)
+	h := mix(uint64(shop) + 1) // #nosec G115 -- shop is a non-negative index into the generated shops
 	return namePrefixes[h%uint64(len(namePrefixes))] + nameSuffixes[(h>>8)%uint64(len(nameSuffixes))] + " " + strconv.Itoa(shop)
 }
 func shopOwner(shop int) string {
-	h := mix(uint64(shop) + 7)
+	h := mix(uint64(shop) + 7) // #nosec G115 -- shop is a non-negative index into the generated shops
 	return surnames[h%uint64(len(surnames))] + " " + givenNames[(h>>8)%uint64(len(givenNames))]
 }
 func listingTitle(shop, k int) string {
-	h := mix(uint64(shop)*64 + uint64(k))
+	h := mix(uint64(shop)*64 + uint64(k)) // #nosec G115 -- shop and k are non-negative indexes of generated rows
 	return products[h%uint64(len(products))] + " " + strconv.Itoa(int(h>>40)%9000+1000)
 }
 func listingPrice(shop, k int) string {
-	h := mix(uint64(shop)*64 + uint64(k) + 3)
+	h := mix(uint64(shop)*64 + uint64(k) + 3) // #nosec G115 -- shop and k are non-negative indexes of generated rows
 	cents := []string{".00", ".99", ".50"}[h%3]
 	return strconv.Itoa(int(h>>20)%4900+99) + cents
 }
@@ -105,7 +105,7 @@ type genFlag struct {
 
 // batch returns flags start … start+n-1.
 func (g *flagGen) batch(start, n int) []genFlag {
-	r := rand.New(rand.NewPCG(g.seed, uint64(start)))
+	r := rand.New(rand.NewPCG(g.seed, uint64(start))) // #nosec G115 G404 -- start is a non-negative row number; the seeded generator makes repeatable bench data, not secrets
 	out := make([]genFlag, n)
 	for i := range out {
 		u := r.Float64()

@@ -35,7 +35,7 @@ func listSQL(ctx context.Context, dbURL, state string, brandID int64) (literal, 
 	if err != nil {
 		return "", "", err
 	}
-	defer db.Close()
+	defer func() { err = errors.Join(err, db.Close()) }()
 	st, err := casework.ParseState(state)
 	if err != nil {
 		return "", "", err
@@ -250,7 +250,7 @@ func startMinimal(dbURL, param string, pool int) (*minimalServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, minimalCommand)
+	cmd := exec.Command(exe, minimalCommand) // #nosec G204 -- exe is this bench binary itself (os.Executable), re-run as the minimal server
 	cmd.Env = append(os.Environ(), "SPOTCHECK_BENCH_DB="+dbURL, "SPOTCHECK_BENCH_SQL="+param, "SPOTCHECK_BENCH_POOL="+strconv.Itoa(pool))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -268,23 +268,25 @@ func startMinimal(dbURL, param string, pool int) (*minimalServer, error) {
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	go func() { m.done <- cmd.Wait() }()
 	if err != nil {
-		stdin.Close()
-		return nil, fmt.Errorf("the minimal server did not start: %v", <-m.done)
+		cerr := stdin.Close() // ends the child, so that done is sent
+		return nil, errors.Join(fmt.Errorf("the minimal server did not start: %v", <-m.done), cerr)
 	}
 	m.addr = strings.TrimSpace(line)
 	return m, nil
 }
 
-// stop closes the child's stdin, which ends it.
-func (m *minimalServer) stop() {
-	m.stdin.Close()
+// stop closes the child's stdin, which ends it; a child that fails on the
+// way out, or has to be killed, is reported.
+func (m *minimalServer) stop() error {
+	err := m.stdin.Close()
 	select {
-	case <-m.done:
+	case werr := <-m.done:
+		return errors.Join(err, werr)
 	case <-time.After(10 * time.Second):
-		if p, err := os.FindProcess(m.pid); err == nil {
+		if p, ferr := os.FindProcess(m.pid); ferr == nil {
 			_ = p.Kill()
 		}
-		<-m.done
+		return errors.Join(err, fmt.Errorf("the minimal server did not stop in 10 s and was killed (%v)", <-m.done))
 	}
 }
 
@@ -345,15 +347,21 @@ func explain(ctx context.Context, pool *pgxpool.Pool, literal, param, state stri
 	if _, err = conn.Exec(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
 		return nil, nil, err
 	}
-	defer conn.Exec(ctx, "RESET plan_cache_mode") //nolint:errcheck
+	defer func() { err = errors.Join(err, execOnly(ctx, conn, "RESET plan_cache_mode")) }()
 	if _, err = conn.Exec(ctx, "PREPARE bench_list(text, bigint) AS "+param); err != nil {
 		return nil, nil, err
 	}
-	defer conn.Exec(ctx, "DEALLOCATE bench_list") //nolint:errcheck
+	defer func() { err = errors.Join(err, execOnly(ctx, conn, "DEALLOCATE bench_list")) }()
 	for range 2 {
 		if generic, err = lines(fmt.Sprintf("EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_list('%s', %d)", state, brandID)); err != nil {
 			return nil, nil, err
 		}
 	}
 	return custom, generic, nil
+}
+
+// execOnly runs a statement whose result is not wanted, only its error.
+func execOnly(ctx context.Context, conn *pgxpool.Conn, sql string) error {
+	_, err := conn.Exec(ctx, sql)
+	return err
 }

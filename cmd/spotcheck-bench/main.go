@@ -17,7 +17,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"debug/buildinfo"
 	"errors"
@@ -208,7 +207,7 @@ func run(ctx context.Context, o options) (err error) {
 	if b.dataDir, err = os.MkdirTemp("", "spotcheck-bench-"); err != nil {
 		return err
 	}
-	defer os.RemoveAll(b.dataDir)
+	defer func() { err = errors.Join(err, os.RemoveAll(b.dataDir)) }()
 
 	pgVersion, err := b.createDatabase(ctx)
 	if err != nil {
@@ -306,12 +305,12 @@ func joinInts(ns []int) string {
 
 // createDatabase makes spotcheck_bench_<timestamp> on the server of the
 // admin URL and returns the server's version.
-func (b *bench) createDatabase(ctx context.Context) (string, error) {
+func (b *bench) createDatabase(ctx context.Context) (_ string, err error) {
 	conn, err := pgx.Connect(ctx, b.o.adminURL)
 	if err != nil {
 		return "", fmt.Errorf("connect to %s: %w", redact(b.o.adminURL), err)
 	}
-	defer conn.Close(ctx)
+	defer func() { err = errors.Join(err, conn.Close(ctx)) }()
 	var version string
 	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&version); err != nil {
 		return "", err
@@ -336,9 +335,8 @@ func (b *bench) dropDatabase() error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{b.dbName}.Sanitize()+" WITH (FORCE)")
-	return err
+	return errors.Join(err, conn.Close(ctx))
 }
 
 func redact(s string) string {
@@ -351,7 +349,7 @@ func redact(s string) string {
 
 // spotcheck runs a subcommand of the binary against the bench database.
 func (b *bench) spotcheck(ctx context.Context, stdin string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, b.o.bin, args...)
+	cmd := exec.CommandContext(ctx, b.o.bin, args...) // #nosec G204 -- b.o.bin is the spotcheck binary the operator named with -bin
 	cmd.Env = b.env
 	cmd.Stdin = strings.NewReader(stdin)
 	var stderr strings.Builder
@@ -427,22 +425,23 @@ func (b *bench) startServer(ctx context.Context) error {
 		return err
 	}
 	b.addr = ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		return err
+	}
 	logPath := filepath.Join(b.dataDir, "server.log")
-	logFile, err := os.Create(logPath)
+	logFile, err := os.Create(logPath) // #nosec G304 -- logPath is a fixed name in the bench's own temporary data folder
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(b.o.bin, "serve")
+	cmd := exec.Command(b.o.bin, "serve") // #nosec G204 -- b.o.bin is the spotcheck binary the operator named with -bin
 	cmd.Env = append(append([]string{}, b.env...), "SPOTCHECK_ADDR="+b.addr)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return err
+		return errors.Join(err, logFile.Close())
 	}
 	b.server = cmd
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); logFile.Close() }()
+	go func() { err := cmd.Wait(); exited <- errors.Join(err, logFile.Close()) }()
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -476,10 +475,13 @@ func (b *bench) stopServer() {
 	}
 	_ = b.server.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-b.serverExited:
+	case err := <-b.serverExited:
+		if err != nil {
+			fmt.Printf("\nspotcheck serve exited after SIGTERM with: %v\n", err)
+		}
 	case <-time.After(40 * time.Second):
 		_ = b.server.Process.Kill()
-		<-b.serverExited
+		fmt.Printf("\nspotcheck serve did not stop in 40 s after SIGTERM and was killed (%v)\n", <-b.serverExited)
 	}
 	if errs := grepLines(filepath.Join(b.dataDir, "server.log"), `"level":"ERROR"`, 5); len(errs) > 0 {
 		fmt.Printf("\nthe server logged errors; the first ones:\n  %s\n", strings.Join(errs, "\n  "))
@@ -489,17 +491,12 @@ func (b *bench) stopServer() {
 
 // grepLines returns the first n lines of a file that contain substr.
 func grepLines(path, substr string, n int) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
 	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() && len(out) < n {
-		if strings.Contains(sc.Text(), substr) {
-			l := sc.Text()
+	for _, l := range logLines(path) {
+		if len(out) == n {
+			break
+		}
+		if strings.Contains(l, substr) {
 			if len(l) > 400 {
 				l = l[:400] + "…"
 			}
@@ -510,19 +507,16 @@ func grepLines(path, substr string, n int) []string {
 }
 
 func tail(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
+	lines := logLines(path)
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// logLines reads the server's log as lines; a log that cannot be read
+// gives none: these lines only decorate a report.
+func logLines(path string) []string {
+	b, err := os.ReadFile(path) // #nosec G304 -- path is the bench's own server log
+	if err != nil || len(b) == 0 {
+		return nil
 	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
+	return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 }

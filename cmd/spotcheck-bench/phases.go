@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -203,7 +204,7 @@ func (b *bench) ingestPhase(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) listPhase(ctx context.Context) error {
+func (b *bench) listPhase(ctx context.Context) (err error) {
 	o := b.o
 	fmt.Printf("\n== Case list: %s cases, GET /cases?state=flagged&brand=<%s> as the staff user ==\n", commas(int64(o.cases)), brandNames[0])
 	fmt.Printf("  seeding: the ingestion's data truncated (same database, same server), then shops and cases by COPY (pgx),\n")
@@ -256,7 +257,7 @@ func (b *bench) listPhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer mini.stop()
+	defer func() { err = errors.Join(err, mini.stop()) }()
 	minWatch := watchProc(mini.pid, 100*time.Millisecond)
 	defer minWatch.close()
 	maddr := mini.addr

@@ -54,8 +54,7 @@ func userCmd(ctx context.Context, a *app, args []string, stdin io.Reader, stdout
 		if err != nil {
 			return explain(err)
 		}
-		fmt.Fprintf(stdout, "created user %d %s (%s)\n", u.ID, u.Email, u.Role)
-		return nil
+		return say(stdout, "created user %d %s (%s)\n", u.ID, u.Email, u.Role)
 	case "disable", "passwd":
 		if err := fs.Parse(args[1:]); err != nil {
 			return errUsage
@@ -68,8 +67,7 @@ func userCmd(ctx context.Context, a *app, args []string, stdin io.Reader, stdout
 			if err := a.users.Disable(ctx, u.ID); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "disabled %s; their sessions have ended\n", u.Email)
-			return nil
+			return say(stdout, "disabled %s; their sessions have ended\n", u.Email)
 		}
 		pw, err := readPassword(stdin, stderr)
 		if err != nil {
@@ -78,8 +76,7 @@ func userCmd(ctx context.Context, a *app, args []string, stdin io.Reader, stdout
 		if err := a.users.ResetPassword(ctx, u.ID, pw); err != nil {
 			return explain(err)
 		}
-		fmt.Fprintf(stdout, "password changed for %s; their sessions have ended\n", u.Email)
-		return nil
+		return say(stdout, "password changed for %s; their sessions have ended\n", u.Email)
 	}
 	return fmt.Errorf("user: unknown subcommand %q", args[0])
 }
@@ -99,8 +96,7 @@ func brandCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return explain(err)
 	}
-	fmt.Fprintf(stdout, "created brand %d %s\n", b.ID, b.Name)
-	return nil
+	return say(stdout, "created brand %d %s\n", b.ID, b.Name)
 }
 
 func auditCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Writer) error {
@@ -110,37 +106,38 @@ func auditCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Writ
 	s, err := audit.Verify(ctx, a.db.Gorm)
 	var be *audit.BrokenError
 	if errors.As(err, &be) {
-		fmt.Fprintf(stdout, "BROKEN at event %d: %s\n", be.Seq, be.Reason)
-		fmt.Fprintf(stdout, "the %d events before it are intact; head of the intact part: %s\n", s.Events, s.HeadHash)
-		return err
+		return errors.Join(err, say(stdout, "BROKEN at event %d: %s\nthe %d events before it are intact; head of the intact part: %s\n",
+			be.Seq, be.Reason, s.Events, s.HeadHash))
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "audit chain intact: %d events, head %d %s\n", s.Events, s.HeadSeq, s.HeadHash)
-	return nil
+	return say(stdout, "audit chain intact: %d events, head %d %s\n", s.Events, s.HeadSeq, s.HeadHash)
 }
 
 // readPassword prompts twice without echo on a terminal, or reads one line
 // from a pipe (for scripts).
 func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(stderr, "Password: ")
-		a, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
+		ask := func(prompt string) (string, error) {
+			if err := say(stderr, "%s", prompt); err != nil {
+				return "", err
+			}
+			pw, err := term.ReadPassword(int(f.Fd()))
+			return string(pw), errors.Join(err, say(stderr, "\n"))
+		}
+		a, err := ask("Password: ")
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprint(stderr, "Repeat: ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
+		b, err := ask("Repeat: ")
 		if err != nil {
 			return "", err
 		}
-		if string(a) != string(b) {
+		if a != b {
 			return "", errors.New("the two passwords differ")
 		}
-		return string(a), nil
+		return a, nil
 	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -177,8 +174,10 @@ func tokenCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Writ
 		if err != nil {
 			return explain(err)
 		}
-		fmt.Fprintf(stderr, "token %d for %s created; it is shown once:\n", t.ID, t.Name)
-		fmt.Fprintln(stdout, secret)
+		err = errors.Join(say(stderr, "token %d for %s created; it is shown once:\n", t.ID, t.Name), say(stdout, "%s\n", secret))
+		if err != nil {
+			return fmt.Errorf("token %d was created but may not have been shown: revoke it and create another: %w", t.ID, err)
+		}
 		return nil
 	case "list":
 		ts, err := a.tokens.List(ctx)
@@ -193,7 +192,9 @@ func tokenCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Writ
 			if t.LastUsedAt != nil {
 				used = "last used " + t.LastUsedAt.UTC().Format("2006-01-02 15:04Z")
 			}
-			fmt.Fprintf(stdout, "%d\t%s\t%s…\t%s\t%s\n", t.ID, t.Name, t.Prefix, used, state)
+			if err := say(stdout, "%d\t%s\t%s…\t%s\t%s\n", t.ID, t.Name, t.Prefix, used, state); err != nil {
+				return err
+			}
 		}
 		return nil
 	case "revoke":
@@ -204,8 +205,7 @@ func tokenCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Writ
 		if err := a.tokens.Revoke(ctx, *id); err != nil {
 			return fmt.Errorf("token %d: %w", *id, err)
 		}
-		fmt.Fprintf(stdout, "token %d revoked\n", *id)
-		return nil
+		return say(stdout, "token %d revoked\n", *id)
 	}
 	return fmt.Errorf("token: unknown subcommand %q", args[0])
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,12 +62,12 @@ func bundleCmd(ctx context.Context, cfg config.Config, args []string, stdout, st
 }
 
 // verifyBundle needs no database: whoever received the file can run it.
-func verifyBundle(path string, stdout io.Writer) error {
-	f, err := os.Open(path)
+func verifyBundle(path string, stdout io.Writer) (err error) {
+	f, err := os.Open(path) // #nosec G304 G703 -- the operator names the bundle to verify on the command line; reading it is the point
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { err = errors.Join(err, f.Close()) }()
 	st, err := f.Stat()
 	if err != nil {
 		return err
@@ -75,7 +76,9 @@ func verifyBundle(path string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	fmt.Fprint(stdout, rep.String())
+	if err := say(stdout, "%s", rep.String()); err != nil {
+		return err
+	}
 	if !rep.OK() {
 		return errBundleMismatch
 	}
@@ -86,7 +89,7 @@ func verifyBundle(path string, stdout io.Writer) error {
 // place once complete, so a failed export leaves no file behind; the
 // export itself goes on the case's audit trail with the ZIP's hash. An
 // unredacted export is audited with its reason before it is made.
-func writeBundle(ctx context.Context, a *app, ref, out string, kind bundle.Kind, reason string, lang i18n.Lang, now time.Time, stdout io.Writer) error {
+func writeBundle(ctx context.Context, a *app, ref, out string, kind bundle.Kind, reason string, lang i18n.Lang, now time.Time, stdout io.Writer) (err error) {
 	caseID, err := bundle.CaseID(ctx, a.db, ref)
 	if err != nil {
 		return fmt.Errorf("case %s: %w", ref, err)
@@ -105,7 +108,11 @@ func writeBundle(ctx context.Context, a *app, ref, out string, kind bundle.Kind,
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
+	defer func() { // nothing to remove once renamed
+		if rerr := os.Remove(tmp.Name()); !errors.Is(rerr, fs.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
+	}()
 	h := sha256.New()
 	m, err := bundle.Write(ctx, a.db, a.evidence, caseID, kind, lang, now, io.MultiWriter(tmp, h), nil)
 	if err == nil {
@@ -129,7 +136,6 @@ func writeBundle(ctx context.Context, a *app, ref, out string, kind bundle.Kind,
 	if err != nil {
 		return fmt.Errorf("the bundle was written but its export was not audited: %w", err)
 	}
-	fmt.Fprintf(stdout, "wrote %s: %s (%s), %d members, %d files withheld, SHA-256 %s\naudit head at export: %d %s\n",
+	return say(stdout, "wrote %s: %s (%s), %d members, %d files withheld, SHA-256 %s\naudit head at export: %d %s\n",
 		out, m.Case, m.Kind, len(m.Members)+1, len(m.Withheld), sum, m.AuditHead.ID, m.AuditHead.Hash)
-	return nil
 }

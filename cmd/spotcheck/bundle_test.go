@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"spotcheck/internal/database"
+	"spotcheck/internal/database/dbtest"
 )
 
 // caseWithEvidence finds a demo case with files on record.
@@ -22,7 +23,7 @@ func caseWithEvidence(t *testing.T, e env) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	dbtest.Close(t, db)
 	var ref string
 	err = db.Gorm.Raw(`SELECT c.reference FROM cases c WHERE EXISTS (SELECT 1 FROM evidence e WHERE e.case_id = c.id)
 		ORDER BY c.id LIMIT 1`).Row().Scan(&ref)
@@ -52,7 +53,7 @@ func TestBundleWriteAndVerifyFromTheShell(t *testing.T) {
 	}
 
 	// One byte changed in the summary: refused, and the member named.
-	b, err := os.ReadFile(out)
+	b, err := os.ReadFile(out) // #nosec G304 -- out is the bundle this test wrote into its temporary folder
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,16 +64,28 @@ func TestBundleWriteAndVerifyFromTheShell(t *testing.T) {
 	var changed bytes.Buffer
 	zw := zip.NewWriter(&changed)
 	for _, f := range zr.File {
-		rc, _ := f.Open()
-		data, _ := io.ReadAll(rc)
-		rc.Close()
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if f.Name == "summary.html" {
 			data[100] ^= 1
 		}
-		w, _ := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: f.Method})
-		w.Write(data)
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: f.Method})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
 	}
-	zw.Close()
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	tampered := filepath.Join(t.TempDir(), "tampered.zip")
 	if err := os.WriteFile(tampered, changed.Bytes(), 0o600); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"spotcheck/internal/config"
 	"spotcheck/internal/demo"
@@ -17,19 +18,20 @@ func loadDemo(ctx context.Context, cfg config.Config, a *app, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "Demo accounts:")
+	var b strings.Builder
+	b.WriteString("Demo accounts:\n")
 	for _, acc := range res.Accounts {
 		state := "created"
 		if !acc.Created {
 			state = "already there"
 		}
-		fmt.Fprintf(stdout, "  %-10s %-34s %s\n", acc.Role, acc.Email, state)
+		fmt.Fprintf(&b, "  %-10s %-34s %s\n", acc.Role, acc.Email, state)
 	}
-	fmt.Fprintf(stdout, "Password for all of them: %s\n", res.Password)
+	fmt.Fprintf(&b, "Password for all of them: %s\n", res.Password)
 	if res.PasswordNote != "" {
-		fmt.Fprintln(stdout, res.PasswordNote)
+		b.WriteString(res.PasswordNote + "\n")
 	}
-	return nil
+	return say(stdout, "%s", b.String())
 }
 
 func englishOf(key string) string { return i18n.English.T(key) }

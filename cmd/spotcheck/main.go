@@ -62,13 +62,19 @@ func main() {
 	}
 }
 
+// say writes a command's output; a write that fails (a closed pipe, a full
+// disk) fails the command, so a script never takes lost output for success.
+func say(w io.Writer, format string, args ...any) error {
+	_, err := fmt.Fprintf(w, format, args...)
+	return err
+}
+
 // errUsage means the command line was wrong; the usage text was printed.
 var errUsage = errors.New("see usage above")
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, usage)
-		return nil
+		return say(stdout, "%s", usage)
 	}
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
@@ -94,8 +100,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "bundle":
 		return bundleCmd(ctx, cfg, args[1:], stdout, stderr)
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	return errors.Join(fmt.Errorf("unknown command %q", args[0]), say(stderr, "%s", usage))
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -135,11 +140,12 @@ type app struct {
 	bundles       *bundle.Service
 }
 
-func (a *app) close() {
+func (a *app) close() error {
+	var err error
 	if a.evidence != nil {
-		a.evidence.Bucket.Close()
+		err = a.evidence.Bucket.Close()
 	}
-	a.db.Close()
+	return errors.Join(err, a.db.Close())
 }
 
 // dbLimits are the configured limits of the app's PostgreSQL sessions.
@@ -156,19 +162,16 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 	// transaction and GORM's stamps all read it through db.
 	db.UseClock(clock.Real)
 	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	hasher := password.NewHasher(password.Default, cfg.MaxHashes)
 	jobs, err := job.New(db, job.Config{})
 	if err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	bucket, err := evidence.OpenBucket(ctx, cfg.EvidenceURL())
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("evidence storage: %w", err)
+		return nil, errors.Join(fmt.Errorf("evidence storage: %w", err), db.Close())
 	}
 	store := &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload}
 	purchases := purchase.NewService(db, jobs, cfg.RotationWindow, cfg.Location)
@@ -197,21 +200,21 @@ func thresholds(cfg config.Config) enforcement.Thresholds {
 		Combined: int64(cfg.ThresholdCombined) * 100}
 }
 
-func withApp(ctx context.Context, cfg config.Config, fn func(*app) error) error {
+func withApp(ctx context.Context, cfg config.Config, fn func(*app) error) (err error) {
 	a, err := openApp(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer func() { err = errors.Join(err, a.close()) }()
 	return fn(a)
 }
 
-func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) (err error) {
 	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath(), database.Limits{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { err = errors.Join(err, db.Close()) }()
 	if len(args) > 0 && args[0] == "status" {
 		return db.MigrationStatus(ctx, stdout)
 	}
@@ -221,7 +224,9 @@ func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Wr
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "migrations applied")
+	if err := say(stdout, "migrations applied\n"); err != nil {
+		return err
+	}
 	return db.MigrationStatus(ctx, stdout)
 }
 

@@ -28,13 +28,16 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "spotcheck")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput() // #nosec G204 -- the fixed go toolchain building this package into a temporary folder
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building spotcheck: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if err := os.RemoveAll(dir); err != nil && code == 0 {
+		fmt.Fprintf(os.Stderr, "removing the built binary: %v\n", err)
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -52,7 +55,7 @@ func newEnv(t *testing.T, databaseURL string) env {
 
 func (e env) run(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(binary, args...) // #nosec G204 -- binary is the spotcheck binary TestMain built
 	cmd.Env = e
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
@@ -165,7 +168,7 @@ func TestAuditVerifyNamesTheFirstBrokenEvent(t *testing.T) {
 	e.mustRun(t, "", "demo")
 	dataDir := strings.TrimPrefix(e[0], "SPOTCHECK_DATA=")
 	// Tamper with the file as an attacker with disk access would.
-	tamper := exec.Command("go", "run", "./testdata/tamper.go", filepath.Join(dataDir, "spotcheck.db"), "3")
+	tamper := exec.Command("go", "run", "./testdata/tamper.go", filepath.Join(dataDir, "spotcheck.db"), "3") // #nosec G204 -- the fixed go toolchain running this package's testdata program on the test's own database
 	tamper.Env = os.Environ()
 	if out, err := tamper.CombinedOutput(); err != nil {
 		t.Fatalf("tamper: %v\n%s", err, out)
@@ -210,7 +213,9 @@ func TestServeStopsGracefully(t *testing.T) {
 		}
 		answer <- res
 	}()
-	fmt.Fprint(pw, "email=a%40b.test&") // the request is now in flight
+	if _, err := fmt.Fprint(pw, "email=a%40b.test&"); err != nil { // the request is now in flight
+		t.Fatal(err)
+	}
 	time.Sleep(200 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -221,12 +226,18 @@ func TestServeStopsGracefully(t *testing.T) {
 	waitFor(t, func() bool {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
 		if err == nil {
-			c.Close()
+			if cerr := c.Close(); cerr != nil {
+				t.Error(cerr)
+			}
 		}
 		return err != nil
 	})
-	fmt.Fprint(pw, "password=whatever")
-	pw.Close()
+	if _, err := fmt.Fprint(pw, "password=whatever"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	res := <-answer
 	if res == nil || res.StatusCode != http.StatusForbidden { // no CSRF token: refused, but answered
 		t.Fatalf("in-flight request: %v", res)
@@ -242,8 +253,13 @@ func freePort(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
+	_, port, err := net.SplitHostPort(l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return port
 }
 

@@ -25,7 +25,7 @@ import (
 
 // serve runs until SIGINT or SIGTERM, then stops taking connections, lets
 // requests in flight finish (bounded), stops the workers and returns.
-func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -33,7 +33,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer func() { err = errors.Join(err, a.close()) }()
 
 	mailer, err := notify.NewMailer(cfg.SMTPURL, cfg.MailFrom, baseURL(cfg))
 	if err != nil {

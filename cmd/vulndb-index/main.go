@@ -144,7 +144,7 @@ func build(osvDir, out string, snap time.Time) (int, error) {
 			}
 			m.Vulns = append(m.Vulns, moduleVuln{ID: e.ID, Modified: e.Modified})
 		}
-		if err := os.WriteFile(filepath.Join(out, "ID", e.ID+".json"), b, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(out, "ID", e.ID+".json"), b, 0o600); err != nil { // #nosec G703 -- e.ID matched idPattern (GO-YYYY-NNNN) and its file name above, so it names a file inside out/ID
 			return 0, err
 		}
 	}

@@ -147,27 +147,29 @@ func gate(in io.Reader, w io.Writer, excepted map[string]string) (bool, error) {
 	if !seen {
 		return false, errors.New("no govulncheck output on standard input")
 	}
+	var out strings.Builder
 	failed := false
 	for _, id := range sortedKeys(called) {
 		if reason, ok := excepted[id]; ok {
-			fmt.Fprintf(w, "excepted  %s (%s) %s\n          reason: %s\n", id, summaries[id], called[id], reason)
+			fmt.Fprintf(&out, "excepted  %s (%s) %s\n          reason: %s\n", id, summaries[id], called[id], reason)
 			continue
 		}
 		failed = true
-		fmt.Fprintf(w, "CALLED    %s (%s) %s\n          not in the exceptions file: upgrade, or add it with its mitigation\n", id, summaries[id], called[id])
+		fmt.Fprintf(&out, "CALLED    %s (%s) %s\n          not in the exceptions file: upgrade, or add it with its mitigation\n", id, summaries[id], called[id])
 	}
 	for _, id := range sortedKeys(imported) {
 		if _, ok := called[id]; !ok {
-			fmt.Fprintf(w, "imported  %s (%s) in %s, not called\n", id, summaries[id], imported[id])
+			fmt.Fprintf(&out, "imported  %s (%s) in %s, not called\n", id, summaries[id], imported[id])
 		}
 	}
 	for _, id := range sortedKeys(excepted) {
 		if _, ok := called[id]; !ok {
-			fmt.Fprintf(w, "stale     %s is excepted but no longer found: remove it from the exceptions file\n", id)
+			fmt.Fprintf(&out, "stale     %s is excepted but no longer found: remove it from the exceptions file\n", id)
 		}
 	}
-	fmt.Fprintf(w, "vulngate: %d called (%d excepted), %d imported only\n", len(called), countIn(called, excepted), len(imported))
-	return failed, nil
+	fmt.Fprintf(&out, "vulngate: %d called (%d excepted), %d imported only\n", len(called), countIn(called, excepted), len(imported))
+	_, err := io.WriteString(w, out.String())
+	return failed, err
 }
 
 // countIn counts the keys of m that are also keys of in.

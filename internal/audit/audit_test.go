@@ -154,7 +154,9 @@ func TestAppendRolledBackWithItsTransaction(t *testing.T) {
 			return boom
 		})
 		var n int64
-		db.Gorm.Model(&audit.Event{}).Count(&n)
+		if err := db.Gorm.Model(&audit.Event{}).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 {
 			t.Fatalf("%d events after rollback", n)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"gocloud.dev/blob"
 
 	"spotcheck/internal/bundle"
 	"spotcheck/internal/database"
@@ -16,6 +17,20 @@ import (
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/i18n"
 )
+
+// closedBucket is a bucket on the fixture's folder that no longer answers,
+// as blob storage in an outage.
+func closedBucket(t *testing.T, dir string) *blob.Bucket {
+	t.Helper()
+	b, err := evidence.OpenBucket(context.Background(), "file://"+filepath.ToSlash(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
 // request queues a bundle of the fixture's case and returns its job as
 // River would hand it over on its first attempt.
@@ -52,15 +67,9 @@ func TestABundleJobRetriesATransientErrorAndThenSucceeds(t *testing.T) {
 		},
 		// The blob store does not answer, then comes back.
 		"store outage": func(t *testing.T, f *fixture) (context.Context, func()) {
-			f.store.Bucket.Close()
-			return context.Background(), func() {
-				b, err := evidence.OpenBucket(context.Background(), "file://"+filepath.ToSlash(f.dir))
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { b.Close() })
-				f.store.Bucket = b
-			}
+			live := f.store.Bucket
+			f.store.Bucket = closedBucket(t, f.dir)
+			return context.Background(), func() { f.store.Bucket = live }
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -94,7 +103,7 @@ func TestATransientErrorOnTheLastAttemptFailsTheBundleWithTheReason(t *testing.T
 	f := setup(t, db)
 	j := f.request(t)
 	j.Attempt = j.MaxAttempts
-	f.store.Bucket.Close()
+	f.store.Bucket = closedBucket(t, f.dir)
 	if err := (&bundle.Worker{DB: db, Store: f.store}).Work(context.Background(), j); err == nil {
 		t.Fatal("no error")
 	}
@@ -106,12 +115,12 @@ func TestATransientErrorOnTheLastAttemptFailsTheBundleWithTheReason(t *testing.T
 func tamper(t *testing.T, f *fixture) {
 	t.Helper()
 	path := filepath.Join(f.dir, filepath.FromSlash(f.evidence[1].BlobKey))
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(path) // #nosec G304 -- a blob key of the fixture's own evidence in its temporary folder
 	if err != nil {
 		t.Fatal(err)
 	}
 	data[len(data)-1] ^= 1
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	if err := os.WriteFile(path, data, 0o600); err != nil { // #nosec G703 -- a blob key of the fixture's own evidence in its temporary folder
 		t.Fatal(err)
 	}
 }

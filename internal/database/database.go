@@ -139,8 +139,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 
 func finish(ctx context.Context, sqlDB *sql.DB, d gorm.Dialector, dialect Dialect) (*DB, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("connect to %s: %w", dialect, err)
+		return nil, errors.Join(fmt.Errorf("connect to %s: %w", dialect, err), sqlDB.Close())
 	}
 	db := &DB{SQL: sqlDB, Dialect: dialect, clock: clock.Real}
 	g, err := gorm.Open(d, &gorm.Config{
@@ -150,8 +149,7 @@ func finish(ctx context.Context, sqlDB *sql.DB, d gorm.Dialector, dialect Dialec
 		TranslateError:         true,
 	})
 	if err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("gorm on %s: %w", dialect, err)
+		return nil, errors.Join(fmt.Errorf("gorm on %s: %w", dialect, err), sqlDB.Close())
 	}
 	db.Gorm = g
 	return db, nil

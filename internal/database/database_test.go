@@ -91,7 +91,9 @@ func TestInTxRollsBackEverythingOnError(t *testing.T) {
 			t.Fatalf("InTx error = %v, want boom", err)
 		}
 		var n int64
-		db.Gorm.Table("brands").Count(&n)
+		if err := db.Gorm.Table("brands").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 {
 			t.Fatalf("%d brands after rollback, want 0", n)
 		}

@@ -47,7 +47,9 @@ func (db *DB) MigrationStatus(ctx context.Context, w io.Writer) error {
 		} else {
 			applied = "applied " + s.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
 		}
-		fmt.Fprintf(w, "%05d  %-40s %s\n", s.Source.Version, s.Source.Path, applied)
+		if _, err := fmt.Fprintf(w, "%05d  %-40s %s\n", s.Source.Version, s.Source.Path, applied); err != nil {
+			return err
+		}
 	}
 	return nil
 }

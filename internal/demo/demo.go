@@ -129,7 +129,7 @@ func demoPassword(pw, dataDir string) (string, string, error) {
 		return pw, "", nil
 	}
 	path := filepath.Join(dataDir, passwordFile)
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 8 {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 8 { // #nosec G304 -- a fixed file name in the configured data folder
 		return strings.TrimSpace(string(b)), "(generated on the first run and kept in " + path + ")", nil
 	}
 	pw = generate()

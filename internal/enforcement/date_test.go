@@ -70,7 +70,9 @@ func TestClaimDatesAreDaysThatHaveComeInThePlatformZone(t *testing.T) {
 		if err := svc.AddHearing(ctx, staff, c.ID, "2026-12-15", "set ahead"); err != nil {
 			t.Fatalf("a hearing ahead: %v", err)
 		}
-		db.Gorm.Take(&c, c.ID)
+		if err := db.Gorm.Take(&c, c.ID).Error; err != nil {
+			t.Fatal(err)
+		}
 		out := enforcement.OutcomeInput{CaseVersion: c.Version, Outcome: "settlement", Amount: "1000", On: "2026-11-21"}
 		if err := svc.RecordOutcome(ctx, staff, c.ID, out); field(err, "outcome_on") != "error.date_future" {
 			t.Fatalf("settled tomorrow: %v", err)

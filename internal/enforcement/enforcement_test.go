@@ -59,7 +59,9 @@ func confirmedCase(t *testing.T, db *database.DB, signedAt time.Time) casework.C
 		VALUES (1, ?, 1, 3, 1, 2, 'dispatched', 100, 'CNY', ?, 18800, 1200, ?, ?, ?)`, c.ID, now, now.Truncate(24*time.Hour), now, now)
 	exec(`INSERT INTO items (id, purchase_id, case_id, number, holder_kind, holder_id, custody_seq, created_at) VALUES (1, 1, ?, 'X-1', 'brand', 1, 3, ?)`, c.ID, now)
 	exec(`INSERT INTO verdicts (case_id, item_id, brand_id, result, authenticator, signed_name, signed_by, signed_at) VALUES (?, 1, 1, 'counterfeit', 'A', 'A', 4, ?)`, c.ID, signedAt)
-	db.Gorm.Take(&c, c.ID)
+	if err := db.Gorm.Take(&c, c.ID).Error; err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 
@@ -98,7 +100,9 @@ func TestReferringNeedsABundleBuiltAfterTheVerdict(t *testing.T) {
 		if _, err := svc.Refer(ctx, staff, c.ID, in); err != nil {
 			t.Fatal(err)
 		}
-		db.Gorm.Take(&c, c.ID)
+		if err := db.Gorm.Take(&c, c.ID).Error; err != nil {
+			t.Fatal(err)
+		}
 		if c.State != casework.Referred {
 			t.Fatalf("state %s", c.State)
 		}
@@ -186,7 +190,9 @@ func TestTheClaimClosesTheCaseAsRecoveredAndTheLedgerAddsUp(t *testing.T) {
 		if _, err := svc.FileClaim(ctx, staff, c.ID, in); err != nil {
 			t.Fatal(err)
 		}
-		db.Gorm.Take(&c, c.ID)
+		if err := db.Gorm.Take(&c, c.ID).Error; err != nil {
+			t.Fatal(err)
+		}
 		if c.State != casework.Litigating {
 			t.Fatalf("state %s", c.State)
 		}
@@ -199,7 +205,9 @@ func TestTheClaimClosesTheCaseAsRecoveredAndTheLedgerAddsUp(t *testing.T) {
 		if err := svc.RecordOutcome(ctx, staff, c.ID, enforcement.OutcomeInput{CaseVersion: c.Version, Outcome: "judgment", Amount: "1400000", On: today}); err != nil {
 			t.Fatal(err)
 		}
-		db.Gorm.Take(&c, c.ID)
+		if err := db.Gorm.Take(&c, c.ID).Error; err != nil {
+			t.Fatal(err)
+		}
 		if c.State != casework.Closed || c.CloseReason != casework.Recovered {
 			t.Fatalf("after the judgment: %s/%s", c.State, c.CloseReason)
 		}

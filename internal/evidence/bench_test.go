@@ -61,7 +61,9 @@ func BenchmarkPut25MiBS3(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		s.Delete(context.Background(), st.Key)
+		if err := s.Delete(context.Background(), st.Key); err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 	}
 }

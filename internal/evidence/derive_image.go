@@ -120,7 +120,7 @@ func (s *Store) putEncoded(ctx context.Context, encode func(io.Writer) error) (S
 		done <- err
 	}()
 	st, err := s.put(ctx, pr, maxDerivativeSize)
-	pr.CloseWithError(errors.New("storing the derivative stopped")) // frees the encoder if put returned early
+	pr.CloseWithError(errors.New("storing the derivative stopped")) // #nosec G104 -- always nil; it frees the encoder if put returned early
 	if encErr := <-done; err == nil && encErr != nil {
 		err = encErr
 	}

@@ -219,7 +219,9 @@ func TestConcurrentDerivationsRecordOneAndDeleteTheLosersFile(t *testing.T) {
 			t.Fatalf("the calls got different derivatives:\n%+v\n%+v", got[0], got[1])
 		}
 		var rows int64
-		db.Gorm.Model(&evidence.Derivative{}).Count(&rows)
+		if err := db.Gorm.Model(&evidence.Derivative{}).Count(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
 		ks := keys(t, s.Bucket)
 		if rows != 1 || len(ks) != 2 || !slicesContain(ks, got[0].BlobKey) || !slicesContain(ks, e.BlobKey) {
 			t.Errorf("%d rows, files %v; want one row and its file beside the original", rows, ks)
@@ -265,7 +267,9 @@ func TestHEICAndPDFHaveNoDerivative(t *testing.T) {
 			}
 		}
 		var rows int64
-		db.Gorm.Model(&evidence.Derivative{}).Count(&rows)
+		if err := db.Gorm.Model(&evidence.Derivative{}).Count(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
 		if rows != 0 || len(keys(t, s.Bucket)) != 2 {
 			t.Errorf("%d rows and %d files after refusals, want 0 and the 2 originals", rows, len(keys(t, s.Bucket)))
 		}

@@ -21,6 +21,7 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
+	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/role"
 )
@@ -38,7 +39,7 @@ func fileStore(t testing.TB, max int64) (*evidence.Store, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { b.Close() })
+	dbtest.Close(t, b)
 	return &evidence.Store{Bucket: b, MaxSize: max}, dir
 }
 
@@ -134,7 +135,9 @@ func zipBytes(t testing.TB) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write([]byte("not really"))
+	if _, err := w.Write([]byte("not really")); err != nil {
+		t.Fatal(err)
+	}
 	if err := z.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,9 @@ func TestRecordTxWritesRowsAndOneAuditEventPerFile(t *testing.T) {
 			t.Fatalf("Get of an unknown id = %v", err)
 		}
 		var events []audit.Event
-		db.Gorm.Where("action = ?", "evidence.upload").Order("seq").Find(&events)
+		if err := db.Gorm.Where("action = ?", "evidence.upload").Order("seq").Find(&events).Error; err != nil {
+			t.Fatal(err)
+		}
 		if len(events) != 2 {
 			t.Fatalf("%d upload events, want 2", len(events))
 		}
@@ -181,7 +183,9 @@ func TestEvidenceIsImmutableInTheDatabase(t *testing.T) {
 			t.Fatalf("withdrawing an unknown id = %v", err)
 		}
 		var n int64
-		g.Model(&audit.Event{}).Where("action = ? AND object_id = ?", "evidence.withdraw", strconv.FormatInt(e.ID, 10)).Count(&n)
+		if err := g.Model(&audit.Event{}).Where("action = ? AND object_id = ?", "evidence.withdraw", strconv.FormatInt(e.ID, 10)).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if n != 1 {
 			t.Fatalf("%d withdrawal events, want 1", n)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/evidence"
 )
 
@@ -31,7 +32,7 @@ func s3Store(t testing.TB, max int64) *evidence.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { b.Close() })
+	dbtest.Close(t, b)
 	return &evidence.Store{Bucket: b, MaxSize: max}
 }
 
@@ -117,7 +118,6 @@ func TestS3TooLargeLeavesNoObject(t *testing.T) {
 func TestS3MissingBucketIsAnError(t *testing.T) {
 	u := fakeS3(t, s3mem.New(), "nowhere")
 	if b, err := evidence.OpenBucket(context.Background(), u); err == nil {
-		b.Close()
-		t.Fatal("a missing bucket opened")
+		t.Fatalf("a missing bucket opened (close: %v)", b.Close())
 	}
 }

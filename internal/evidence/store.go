@@ -85,8 +85,7 @@ func OpenBucket(ctx context.Context, rawURL string) (*blob.Bucket, error) {
 			err = errors.New("bucket not found")
 		}
 		if err != nil {
-			b.Close()
-			return nil, fmt.Errorf("open evidence storage %s: %w", u.Host, err)
+			return nil, errors.Join(fmt.Errorf("open evidence storage %s: %w", u.Host, err), b.Close())
 		}
 	}
 	return b, nil

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/evidence"
 )
 
@@ -221,8 +222,7 @@ func TestParseKindAndVisibility(t *testing.T) {
 func TestOpenBucketRefusesOtherStores(t *testing.T) {
 	for _, u := range []string{"gs://bucket", "file://relative/dir", "mem://", "s3://", "://"} {
 		if b, err := evidence.OpenBucket(context.Background(), u); err == nil {
-			b.Close()
-			t.Errorf("OpenBucket(%q) succeeded", u)
+			t.Errorf("OpenBucket(%q) succeeded (close: %v)", u, b.Close())
 		}
 	}
 }
@@ -233,7 +233,7 @@ func TestOpenBucketCreatesTheFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	dbtest.Close(t, b)
 	s := &evidence.Store{Bucket: b}
 	if _, err := s.Put(context.Background(), bytes.NewReader(pngBytes(t)), "a.png"); err != nil {
 		t.Fatal(err)

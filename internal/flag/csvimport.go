@@ -88,8 +88,7 @@ func newCSVReader(content []byte, loc *time.Location) (*csvReader, error) {
 	}
 	header, line, err := src.next()
 	if err != nil {
-		src.close()
-		return nil, valid.Errors{"file": "error.csv_empty"}
+		return nil, errors.Join(valid.Errors{"file": "error.csv_empty"}, src.close())
 	}
 	cols := map[string]int{}
 	for i, h := range header {
@@ -98,14 +97,13 @@ func newCSVReader(content []byte, loc *time.Location) (*csvReader, error) {
 	}
 	for _, c := range requiredColumns {
 		if _, ok := cols[c]; !ok {
-			src.close()
-			return nil, valid.Errors{"file": "error.csv_columns"}
+			return nil, errors.Join(valid.Errors{"file": "error.csv_columns"}, src.close())
 		}
 	}
 	return &csvReader{src: src, cols: cols, line: line, loc: loc}, nil
 }
 
-func (c *csvReader) close() { c.src.close() }
+func (c *csvReader) close() error { return c.src.close() }
 
 // next returns the next row as a Record, its cells, and io.EOF at the end.
 // A malformed line is returned as a rejection, not an error.
@@ -158,7 +156,7 @@ const previewRows = 20
 // CreateImport checks an uploaded CSV, keeps it, and returns the import
 // with a preview of its first rows and their problems. Nothing is
 // imported until StartImport.
-func (s *Service) CreateImport(ctx context.Context, actor authz.Actor, filename string, content []byte, loc *time.Location) (Import, []PreviewRow, error) {
+func (s *Service) CreateImport(ctx context.Context, actor authz.Actor, filename string, content []byte, loc *time.Location) (_ Import, _ []PreviewRow, err error) {
 	if !authz.Can(actor, authz.ImportFlags, authz.Subject{}) {
 		return Import{}, nil, database.ErrNotFound
 	}
@@ -169,7 +167,7 @@ func (s *Service) CreateImport(ctx context.Context, actor authz.Actor, filename 
 	if err != nil {
 		return Import{}, nil, err
 	}
-	defer rd.close()
+	defer func() { err = errors.Join(err, rd.close()) }()
 	brands, err := s.brandIDs(ctx)
 	if err != nil {
 		return Import{}, nil, err
@@ -244,7 +242,9 @@ func (s *Service) StartImport(ctx context.Context, actor authz.Actor, id int64, 
 		}
 		if res.RowsAffected == 0 {
 			var n int64
-			tx.Model(&Import{}).Where("id = ?", id).Count(&n)
+			if err := tx.Model(&Import{}).Where("id = ?", id).Count(&n).Error; err != nil {
+				return err
+			}
 			if n == 0 {
 				return database.ErrNotFound
 			}
@@ -267,7 +267,7 @@ const keepRejections = 100
 // RunImport imports a queued file in batches, each one transaction with
 // its progress, so a retried job resumes after the last batch that was
 // stored and counts no row twice.
-func (s *Service) RunImport(ctx context.Context, id int64, loc *time.Location) error {
+func (s *Service) RunImport(ctx context.Context, id int64, loc *time.Location) (err error) {
 	var imp Import
 	if err := s.db.Gorm.WithContext(ctx).Select("*").Take(&imp, id).Error; err != nil {
 		return database.NotFound(err)
@@ -294,7 +294,7 @@ func (s *Service) RunImport(ctx context.Context, id int64, loc *time.Location) e
 		}
 		return s.failImport(ctx, id, "the file's header is not valid")
 	}
-	defer rd.close()
+	defer func() { err = errors.Join(err, rd.close()) }()
 	rejections := imp.FirstRejections()
 	row := 0
 	for {

@@ -236,7 +236,7 @@ func TestImportRefusesAnOldBinaryExcelFile(t *testing.T) {
 func workbook(t *testing.T, rows [][]any) []byte {
 	t.Helper()
 	f := excelize.NewFile()
-	defer f.Close()
+	dbtest.Close(t, f)
 	sheet := f.GetSheetName(0)
 	style, err := f.NewStyle(&excelize.Style{NumFmt: 22}) // m/d/yy h:mm
 	if err != nil {
@@ -296,7 +296,9 @@ func TestAnXLSXWorkbookImportsTheSameRowsAsTheCSV(t *testing.T) {
 			ExternalID string
 			DetectedAt time.Time
 		}
-		db.Gorm.Raw("SELECT external_id, detected_at FROM flags ORDER BY external_id").Scan(&got)
+		if err := db.Gorm.Raw("SELECT external_id, detected_at FROM flags ORDER BY external_id").Scan(&got).Error; err != nil {
+			t.Fatal(err)
+		}
 		want := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 		for _, f := range got {
 			if !f.DetectedAt.Equal(want) {
@@ -304,7 +306,9 @@ func TestAnXLSXWorkbookImportsTheSameRowsAsTheCSV(t *testing.T) {
 			}
 		}
 		var listings int64
-		db.Gorm.Table("listings").Where("platform_listing_id = ?", "1234567890123").Count(&listings)
+		if err := db.Gorm.Table("listings").Where("platform_listing_id = ?", "1234567890123").Count(&listings).Error; err != nil {
+			t.Fatal(err)
+		}
 		if listings != 2 {
 			t.Errorf("the numeric listing id was stored as something else (%d found)", listings)
 		}
@@ -385,17 +389,28 @@ func TestImportBatchThatFailsLeavesTheProgressUnchanged(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			defer su.Exec(`DROP TRIGGER refuse_progress ON flag_imports`)
+			t.Cleanup(func() {
+				if _, err := su.Exec(`DROP TRIGGER refuse_progress ON flag_imports`); err != nil {
+					t.Error(err)
+				}
+			})
 		} else {
 			if err := db.Gorm.Exec(`CREATE TRIGGER refuse_progress BEFORE UPDATE OF rows_done ON flag_imports BEGIN SELECT RAISE(ABORT, 'no progress'); END`).Error; err != nil {
 				t.Fatal(err)
 			}
-			defer db.Gorm.Exec(`DROP TRIGGER refuse_progress`)
+			t.Cleanup(func() {
+				if err := db.Gorm.Exec(`DROP TRIGGER refuse_progress`).Error; err != nil {
+					t.Error(err)
+				}
+			})
 		}
 		if err := im.s.RunImport(ctx, imp.ID, shanghai); err == nil {
 			t.Fatal("the batch did not fail")
 		}
-		after, _ := im.s.GetImport(ctx, im.actor, imp.ID)
+		after, err := im.s.GetImport(ctx, im.actor, imp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if after.RowsDone != 0 || after.Created != 0 {
 			t.Fatalf("progress %d rows, %d created after a failed batch", after.RowsDone, after.Created)
 		}

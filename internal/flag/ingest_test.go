@@ -112,13 +112,17 @@ func TestResendingChangesNothing(t *testing.T) {
 			t.Fatalf("first = %+v", first)
 		}
 		var before []string
-		db.Gorm.Raw("SELECT CAST(updated_at AS text) FROM shops ORDER BY id").Scan(&before)
+		if err := db.Gorm.Raw("SELECT CAST(updated_at AS text) FROM shops ORDER BY id").Scan(&before).Error; err != nil {
+			t.Fatal(err)
+		}
 		second := ingest(t, s, batch...)
 		if second.Created != 0 || second.Duplicates != 3 || second.CasesOpened != 0 || second.CasesUpdated != 0 {
 			t.Fatalf("resend = %+v", second)
 		}
 		var after []string
-		db.Gorm.Raw("SELECT CAST(updated_at AS text) FROM shops ORDER BY id").Scan(&after)
+		if err := db.Gorm.Raw("SELECT CAST(updated_at AS text) FROM shops ORDER BY id").Scan(&after).Error; err != nil {
+			t.Fatal(err)
+		}
 		if strings.Join(before, ",") != strings.Join(after, ",") {
 			t.Fatalf("shops touched by a resend: %v → %v", before, after)
 		}
@@ -153,12 +157,16 @@ func TestFlagsGroupIntoOneOpenCasePerShopAndBrand(t *testing.T) {
 			t.Fatalf("second brand: %+v", r)
 		}
 		var refs []string
-		db.Gorm.Raw("SELECT reference FROM cases ORDER BY id").Scan(&refs)
+		if err := db.Gorm.Raw("SELECT reference FROM cases ORDER BY id").Scan(&refs).Error; err != nil {
+			t.Fatal(err)
+		}
 		if len(refs) != 2 || !strings.HasPrefix(refs[0], "SC-") || refs[0] == refs[1] {
 			t.Fatalf("references %v", refs)
 		}
 		var score float64
-		db.Gorm.Raw("SELECT risk_score FROM cases WHERE id = (SELECT MIN(id) FROM cases)").Scan(&score)
+		if err := db.Gorm.Raw("SELECT risk_score FROM cases WHERE id = (SELECT MIN(id) FROM cases)").Scan(&score).Error; err != nil {
+			t.Fatal(err)
+		}
 		if score != 0.8 {
 			t.Fatalf("risk score %v", score)
 		}
@@ -180,12 +188,16 @@ func TestShopAndListingDetailsFollowTheLatestFlag(t *testing.T) {
 		renamed = strings.Replace(renamed, `"owner":"Liu"`, `"owner":""`, 1)
 		ingest(t, s, renamed)
 		var shop struct{ Name, RegisteredOwner string }
-		db.Gorm.Raw("SELECT name, registered_owner FROM shops").Scan(&shop)
+		if err := db.Gorm.Raw("SELECT name, registered_owner FROM shops").Scan(&shop).Error; err != nil {
+			t.Fatal(err)
+		}
 		if shop.Name != "Bright Star Watches" || shop.RegisteredOwner != "Liu" {
 			t.Fatalf("shop = %+v (an empty owner must not erase the known one)", shop)
 		}
 		var price int64
-		db.Gorm.Raw("SELECT price_minor FROM listings WHERE platform_listing_id = 'item-f-1'").Scan(&price)
+		if err := db.Gorm.Raw("SELECT price_minor FROM listings WHERE platform_listing_id = 'item-f-1'").Scan(&price).Error; err != nil {
+			t.Fatal(err)
+		}
 		if price != 19900 {
 			t.Fatalf("price = %d", price)
 		}
@@ -255,7 +267,9 @@ func TestConcurrentIngestionsOfOverlappingShopsDoNotDeadlock(t *testing.T) {
 			t.Fatalf("%d shops", n)
 		}
 		var open int64
-		db.Gorm.Raw("SELECT COUNT(*) FROM (SELECT shop_id, brand_id FROM cases WHERE state <> 'closed' GROUP BY shop_id, brand_id HAVING COUNT(*) > 1) d").Scan(&open)
+		if err := db.Gorm.Raw("SELECT COUNT(*) FROM (SELECT shop_id, brand_id FROM cases WHERE state <> 'closed' GROUP BY shop_id, brand_id HAVING COUNT(*) > 1) d").Scan(&open).Error; err != nil {
+			t.Fatal(err)
+		}
 		if open != 0 {
 			t.Fatalf("%d shop/brand pairs with two open cases", open)
 		}
@@ -407,10 +421,22 @@ func TestANewListingStoredMeanwhileIsUsed(t *testing.T) {
 	s := flag.NewService(db, 0.8)
 	ingest(t, s, rec("f-1", "shop-1", 0.1))
 	var shopID int64
-	db.Gorm.Raw("SELECT id FROM shops").Scan(&shopID)
+	if err := db.Gorm.Raw("SELECT id FROM shops").Scan(&shopID).Error; err != nil {
+		t.Fatal(err)
+	}
 
 	other := db.Gorm.Begin()
-	defer other.Rollback()
+	if other.Error != nil {
+		t.Fatal(other.Error)
+	}
+	committed := false
+	defer func() { // a test that stops before the commit leaves no open transaction
+		if !committed {
+			if err := other.Rollback().Error; err != nil {
+				t.Error(err)
+			}
+		}
+	}()
 	var theirs int64
 	if err := other.Raw(`INSERT INTO listings (shop_id, platform_listing_id, title, created_at, updated_at)
 		VALUES (?, 'item-f-2', 'their title', now(), now()) RETURNING id`, shopID).Scan(&theirs).Error; err != nil {
@@ -447,6 +473,7 @@ func TestANewListingStoredMeanwhileIsUsed(t *testing.T) {
 	if err := other.Commit().Error; err != nil {
 		t.Fatal(err)
 	}
+	committed = true
 	select {
 	case err := <-fail:
 		t.Fatal(err)
@@ -459,7 +486,9 @@ func TestANewListingStoredMeanwhileIsUsed(t *testing.T) {
 		ListingID int64
 		Title     string
 	}
-	db.Gorm.Raw(`SELECT f.listing_id, l.title FROM flags f JOIN listings l ON l.id = f.listing_id WHERE f.external_id = 'f-2'`).Scan(&got)
+	if err := db.Gorm.Raw(`SELECT f.listing_id, l.title FROM flags f JOIN listings l ON l.id = f.listing_id WHERE f.external_id = 'f-2'`).Scan(&got).Error; err != nil {
+		t.Fatal(err)
+	}
 	if got.ListingID != theirs || got.Title != "Crystal watch f-2" {
 		t.Fatalf("flag on listing %d titled %q, want listing %d with the flag's title", got.ListingID, got.Title, theirs)
 	}

@@ -61,7 +61,9 @@ func TestFlagsAndListingsCannotPointAtMissingRows(t *testing.T) {
 			}
 		}
 		var after struct{ ShopID, ListingID, BrandID, CaseID int64 }
-		db.Gorm.Raw("SELECT shop_id, listing_id, brand_id, case_id FROM flags WHERE id = ?", f.ID).Scan(&after)
+		if err := db.Gorm.Raw("SELECT shop_id, listing_id, brand_id, case_id FROM flags WHERE id = ?", f.ID).Scan(&after).Error; err != nil {
+			t.Fatal(err)
+		}
 		if after.ShopID != f.ShopID || after.ListingID != f.ListingID || after.BrandID != f.BrandID || after.CaseID != f.CaseID {
 			t.Errorf("flag after refusals: %+v, was %+v", after, f)
 		}

@@ -82,7 +82,9 @@ func TestABrandReportNeverRenamesAKnownShopNorEditsAKnownListing(t *testing.T) {
 			URL, Title string
 			PriceMinor int64
 		}
-		db.Gorm.Raw("SELECT url, title, price_minor FROM listings").Scan(&l)
+		if err := db.Gorm.Raw("SELECT url, title, price_minor FROM listings").Scan(&l).Error; err != nil {
+			t.Fatal(err)
+		}
 		if l.Title != "Crystal watch f-1" || l.URL != url || l.PriceMinor != 19900 {
 			t.Fatalf("listing = %+v, want it as the risk system sent it", l)
 		}
@@ -173,7 +175,9 @@ func TestARiskSystemRetitlingAListingIsAudited(t *testing.T) {
 		ingest(t, s, retitled)
 		ingest(t, s, strings.Replace(retitled, `"external_id":"f-2"`, `"external_id":"f-3"`, 1)) // the same values again
 		var rows []auditRow
-		db.Gorm.Raw("SELECT object_type, object_id, detail FROM audit_events WHERE action = 'listing.update'").Scan(&rows)
+		if err := db.Gorm.Raw("SELECT object_type, object_id, detail FROM audit_events WHERE action = 'listing.update'").Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
 		if len(rows) != 1 || rows[0].ObjectType != "listing" || rows[0].Detail != `{"title":{"old":"Crystal watch f-1","new":"Crystal watch f-2"}}` {
 			t.Fatalf("listing.update events: %+v", rows)
 		}

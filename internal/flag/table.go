@@ -50,7 +50,8 @@ type rowSource interface {
 	next() (cells []string, line int, err error)
 	// date reads a date cell's raw value, if the source has date cells.
 	date(v string, loc *time.Location) (time.Time, bool)
-	close()
+	// close frees what the source holds; a workbook's temporary files.
+	close() error
 }
 
 // openTable picks the reader by the file's content, not its name.
@@ -156,7 +157,7 @@ func (t *textRows) next() ([]string, int, error) {
 }
 
 func (t *textRows) date(string, *time.Location) (time.Time, bool) { return time.Time{}, false }
-func (t *textRows) close()                                        {}
+func (t *textRows) close() error                                  { return nil }
 
 // sheetRows streams the first sheet of a workbook, raw cell values (so
 // numbers keep their digits and dates are serial numbers).
@@ -174,13 +175,11 @@ func openWorkbook(content []byte) (*sheetRows, error) {
 	}
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		f.Close()
-		return nil, valid.Errors{"file": "error.csv_empty"}
+		return nil, errors.Join(valid.Errors{"file": "error.csv_empty"}, f.Close())
 	}
 	rows, err := f.Rows(sheets[0])
 	if err != nil {
-		f.Close()
-		return nil, valid.Errors{"file": "error.xlsx_unreadable"}
+		return nil, errors.Join(valid.Errors{"file": "error.xlsx_unreadable"}, f.Close())
 	}
 	s := &sheetRows{f: f, rows: rows}
 	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
@@ -220,9 +219,8 @@ func (s *sheetRows) date(v string, loc *time.Location) (time.Time, bool) {
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc), true
 }
 
-func (s *sheetRows) close() {
-	s.rows.Close()
-	s.f.Close()
+func (s *sheetRows) close() error {
+	return errors.Join(s.rows.Close(), s.f.Close())
 }
 
 // excelLayouts are the ways Excel writes a date and time into a CSV: the

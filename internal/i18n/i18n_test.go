@@ -40,7 +40,7 @@ func TestEveryKeyUsedInTheCodeIsInTheCatalog(t *testing.T) {
 			!(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".templ")) || strings.HasSuffix(p, "messages.go") {
 			return nil
 		}
-		b, err := os.ReadFile(p)
+		b, err := os.ReadFile(p) // #nosec G122 G304 -- the walk reads this package's own message files; nothing else writes there during the test
 		if err != nil {
 			return err
 		}

@@ -74,7 +74,11 @@ func TestWorkersRunThePeriodicPurge(t *testing.T) {
 		if err := q.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		defer q.Stop(ctx)
+		defer func() {
+			if err := q.Stop(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
 		select {
 		case <-calls:
 		case <-time.After(30 * time.Second):

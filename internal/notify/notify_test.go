@@ -20,6 +20,8 @@ import (
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/job"
 	"spotcheck/internal/notify"
+
+	"errors"
 )
 
 // queue keeps the mail jobs the worker asks for.
@@ -47,8 +49,12 @@ func seedUsers(t *testing.T, db *database.DB) {
 			t.Fatal(err)
 		}
 	}
-	db.Gorm.Exec(`INSERT INTO brands (id, name, created_at) VALUES (1, 'Aurora', ?), (2, 'Other', ?)`, now, now)
-	db.Gorm.Exec(`INSERT INTO brand_members (user_id, brand_id) VALUES (3, 1), (4, 1), (5, 2)`)
+	if err := db.Gorm.Exec(`INSERT INTO brands (id, name, created_at) VALUES (1, 'Aurora', ?), (2, 'Other', ?)`, now, now).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Gorm.Exec(`INSERT INTO brand_members (user_id, brand_id) VALUES (3, 1), (4, 1), (5, 2)`).Error; err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestTheWorkerTellsTheUsersAndTheBrandsActiveMembersOnce(t *testing.T) {
@@ -90,11 +96,12 @@ func TestTheWorkerTellsTheUsersAndTheBrandsActiveMembersOnce(t *testing.T) {
 }
 
 // smtpServer is the smallest SMTP server go-mail will talk to: it keeps
-// each message it is given.
+// each message it is given, and the errors of its connections.
 type smtpServer struct {
 	ln   net.Listener
 	mu   sync.Mutex
 	msgs []string
+	errs []error
 }
 
 func startSMTP(t *testing.T) *smtpServer {
@@ -103,7 +110,13 @@ func startSMTP(t *testing.T) *smtpServer {
 		t.Fatal(err)
 	}
 	s := &smtpServer{ln: ln}
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := errors.Join(append(s.errs, ln.Close())...); err != nil {
+			t.Errorf("test SMTP server: %v", err)
+		}
+	})
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -117,9 +130,20 @@ func startSMTP(t *testing.T) *smtpServer {
 }
 
 func (s *smtpServer) serve(c net.Conn) {
-	defer c.Close()
+	var werr error // the first failed write; later ones are skipped
+	defer func() {
+		if err := errors.Join(werr, c.Close()); err != nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, err)
+			s.mu.Unlock()
+		}
+	}()
 	r := bufio.NewReader(c)
-	say := func(line string) { fmt.Fprintf(c, "%s\r\n", line) }
+	say := func(line string) {
+		if werr == nil {
+			_, werr = fmt.Fprintf(c, "%s\r\n", line)
+		}
+	}
 	say("220 test ESMTP")
 	for {
 		line, err := r.ReadString('\n')
@@ -249,7 +273,9 @@ func TestARetriedJobNotifiesAndMailsOnce(t *testing.T) {
 		if err := db.InTx(ctx, func(tx *gorm.DB) error { return q.InsertTx(ctx, tx, notify.MailArgs{NotificationID: ns[0].ID}) }); err != nil {
 			t.Fatal(err)
 		}
-		db.Gorm.Table("river_job").Where("kind = ?", notify.MailArgs{}.Kind()).Count(&mailJobs)
+		if err := db.Gorm.Table("river_job").Where("kind = ?", notify.MailArgs{}.Kind()).Count(&mailJobs).Error; err != nil {
+			t.Fatal(err)
+		}
 		if mailJobs != 2 {
 			t.Fatalf("%d mail jobs after inserting one again", mailJobs)
 		}

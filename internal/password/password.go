@@ -22,6 +22,10 @@ const MinLength = 8
 // MaxLength bounds the work an attacker can ask for with one huge password.
 const MaxLength = 1024
 
+// maxKeyLen bounds the key a stored hash may carry (ours are 32 bytes), so
+// its length is a valid argon2 key length.
+const maxKeyLen = 1024
+
 var (
 	ErrTooShort  = errors.New("password too short")
 	ErrTooLong   = errors.New("password too long")
@@ -103,7 +107,7 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) error {
 		return err
 	}
 	defer h.sem.Release(1)
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want))) // #nosec G115 -- decode refuses a key longer than maxKeyLen
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return ErrMismatch
 	}
@@ -134,7 +138,7 @@ func decode(s string) (Params, []byte, []byte, error) {
 		return Params{}, nil, nil, ErrMalformed
 	}
 	key, err := base64.RawStdEncoding.DecodeString(parts[5])
-	if err != nil || len(key) == 0 {
+	if err != nil || len(key) == 0 || len(key) > maxKeyLen {
 		return Params{}, nil, nil, ErrMalformed
 	}
 	return p, salt, key, nil

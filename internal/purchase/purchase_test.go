@@ -199,7 +199,9 @@ func TestBurnedPersonasAndPausedVolunteersAreNeverUsed(t *testing.T) {
 		}
 		// Nothing was half written by the refusals.
 		var n int64
-		db.Gorm.Table("purchases").Count(&n)
+		if err := db.Gorm.Table("purchases").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
 		if n != 0 {
 			t.Fatalf("%d purchases after refusals", n)
 		}
@@ -271,7 +273,9 @@ func TestAPurchaseTravelsToTheBrandThroughStaffWithAnUnbrokenChain(t *testing.T)
 		}
 		// The reimbursement waits for the next holder to log the item in.
 		var r purchase.Reimbursement
-		db.Gorm.Where("purchase_id = ?", p.ID).Take(&r)
+		if err := db.Gorm.Where("purchase_id = ?", p.ID).Take(&r).Error; err != nil {
+			t.Fatal(err)
+		}
 		if r.Total() != 20000 || r.Status != purchase.ReimbursementNew {
 			t.Fatalf("reimbursement %+v", r)
 		}
@@ -342,7 +346,9 @@ func TestAPurchaseTravelsToTheBrandThroughStaffWithAnUnbrokenChain(t *testing.T)
 		}
 		// The chain is part of the audit chain, and cannot be edited.
 		var audited int64
-		db.Gorm.Table("audit_events").Where("action LIKE 'custody.%'").Count(&audited)
+		if err := db.Gorm.Table("audit_events").Where("action LIKE 'custody.%'").Count(&audited).Error; err != nil {
+			t.Fatal(err)
+		}
 		if audited != 5 {
 			t.Fatalf("%d custody audit events", audited)
 		}
@@ -362,7 +368,9 @@ func TestSendToBrandNeedsAReceiptStillOnRecord(t *testing.T) {
 		}
 		p = f.walk(t, p)
 		var rec evidence.Evidence
-		db.Gorm.Where("purchase_id = ? AND kind = ?", p.ID, evidence.Receipt).Take(&rec)
+		if err := db.Gorm.Where("purchase_id = ? AND kind = ?", p.ID, evidence.Receipt).Take(&rec).Error; err != nil {
+			t.Fatal(err)
+		}
 		if err := evidence.Withdraw(ctx, db, vol, rec.ID, "wrong file"); err != nil {
 			t.Fatal(err)
 		}

@@ -48,7 +48,9 @@ func TestACancelledPurchasesItemGoesBackToStaffAndTheBuyerIsPaid(t *testing.T) {
 		// brand (a cancelled purchase's item is not the brand's), another
 		// volunteer (not found).
 		var auditBefore int64
-		db.Gorm.Table("audit_events").Count(&auditBefore)
+		if err := db.Gorm.Table("audit_events").Count(&auditBefore).Error; err != nil {
+			t.Fatal(err)
+		}
 		noTracking := by
 		noTracking.Tracking = ""
 		if err := f.svc.ReturnToStaff(ctx, vol, p.ID, noTracking, []evidence.Upload{receipt(evidence.ItemPhoto, 4)}); fieldErr(err, "tracking") != "error.custody_tracking_required" {
@@ -61,8 +63,12 @@ func TestACancelledPurchasesItemGoesBackToStaffAndTheBuyerIsPaid(t *testing.T) {
 			t.Fatalf("another volunteer returns it: %v", err)
 		}
 		var auditAfter, files int64
-		db.Gorm.Table("audit_events").Count(&auditAfter)
-		db.Gorm.Table("evidence").Where("purchase_id = ? AND kind = ?", p.ID, evidence.ItemPhoto).Count(&files)
+		if err := db.Gorm.Table("audit_events").Count(&auditAfter).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Gorm.Table("evidence").Where("purchase_id = ? AND kind = ?", p.ID, evidence.ItemPhoto).Count(&files).Error; err != nil {
+			t.Fatal(err)
+		}
 		if chain, _, _ := f.svc.ChainOf(ctx, p.ID); len(chain.Events) != 1 || chain.Item.PendingKind != nil || auditAfter != auditBefore || files != 0 {
 			t.Fatalf("refusals wrote: %d links, pending %v, %d → %d audit events, %d photos", len(chain.Events), chain.Item.PendingKind,
 				auditBefore, auditAfter, files)
@@ -77,7 +83,9 @@ func TestACancelledPurchasesItemGoesBackToStaffAndTheBuyerIsPaid(t *testing.T) {
 			t.Fatalf("returned twice: %v", err)
 		}
 		var r purchase.Reimbursement
-		db.Gorm.Where("purchase_id = ?", p.ID).Take(&r)
+		if err := db.Gorm.Where("purchase_id = ?", p.ID).Take(&r).Error; err != nil {
+			t.Fatal(err)
+		}
 		if err := f.svc.Approve(ctx, staff, r.ID, purchase.Approval{}); fieldErr(err, "reimbursement") != "error.reimbursement_not_in_custody" {
 			t.Fatalf("approve while the item is on its way back: %v", err)
 		}
@@ -110,9 +118,15 @@ func TestACancelledPurchasesItemGoesBackToStaffAndTheBuyerIsPaid(t *testing.T) {
 			t.Fatalf("chain %q, holder %s, return %+v", steps, chain.Item.HolderKind, ret)
 		}
 		var audited, returned int64
-		db.Gorm.Table("audit_events").Where("action LIKE 'custody.%'").Count(&audited)
-		db.Gorm.Table("audit_events").Where("action = 'purchase.return'").Count(&returned)
-		db.Gorm.Table("evidence").Where("purchase_id = ? AND kind = ? AND custody_event_id = ?", p.ID, evidence.ItemPhoto, ret.ID).Count(&files)
+		if err := db.Gorm.Table("audit_events").Where("action LIKE 'custody.%'").Count(&audited).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Gorm.Table("audit_events").Where("action = 'purchase.return'").Count(&returned).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Gorm.Table("evidence").Where("purchase_id = ? AND kind = ? AND custody_event_id = ?", p.ID, evidence.ItemPhoto, ret.ID).Count(&files).Error; err != nil {
+			t.Fatal(err)
+		}
 		if audited != 3 || returned != 1 || files != 1 {
 			t.Fatalf("%d custody and %d return audit events, %d photos of the return", audited, returned, files)
 		}

@@ -23,7 +23,9 @@ func TestTokensAreShownOnceStoredHashedAndRevocable(t *testing.T) {
 			t.Fatalf("secret %q prefix %q", secret, tok.Prefix)
 		}
 		var stored string
-		db.Gorm.Raw("SELECT token_hash FROM api_tokens WHERE id = ?", tok.ID).Scan(&stored)
+		if err := db.Gorm.Raw("SELECT token_hash FROM api_tokens WHERE id = ?", tok.ID).Scan(&stored).Error; err != nil {
+			t.Fatal(err)
+		}
 		if stored == "" || strings.Contains(stored, secret[3:]) {
 			t.Fatal("the secret is stored in clear")
 		}

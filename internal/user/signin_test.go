@@ -135,8 +135,12 @@ func TestConcurrentGuessesBeyondTheLimitAreNeverChecked(t *testing.T) {
 		// Each guess checked against the hash is audited as a bad password
 		// and recorded as a failure of the account.
 		var checked, recorded int64
-		db.Gorm.Model(&audit.Event{}).Where("action = 'auth.signin' AND outcome = 'failure'").Count(&checked)
-		db.Gorm.Table("login_failures").Where("key = ?", "account:s@x.test").Count(&recorded)
+		if err := db.Gorm.Model(&audit.Event{}).Where("action = 'auth.signin' AND outcome = 'failure'").Count(&checked).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Gorm.Table("login_failures").Where("key = ?", "account:s@x.test").Count(&recorded).Error; err != nil {
+			t.Fatal(err)
+		}
 		if bad != 5 || throttled != 45 || checked != 5 || recorded != 5 {
 			t.Fatalf("bad %d, throttled %d, checked %d, recorded %d; want 5, 45, 5, 5", bad, throttled, checked, recorded)
 		}

@@ -164,7 +164,9 @@ func (s *Service) BindBrand(ctx context.Context, userID, brandID int64) error {
 			return valid.Errors{"brands": "error.brand_only_for_brand_users"}
 		}
 		var n int64
-		tx.Model(&member{}).Where("user_id = ? AND brand_id = ?", userID, brandID).Count(&n)
+		if err := tx.Model(&member{}).Where("user_id = ? AND brand_id = ?", userID, brandID).Count(&n).Error; err != nil {
+			return err
+		}
 		if n > 0 {
 			return nil
 		}

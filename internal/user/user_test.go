@@ -63,7 +63,7 @@ func TestSignInGivesOneAnswerForUnknownWrongAndDisabled(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		s := newService(db)
 		ctx := context.Background()
-		u, err := s.Create(ctx, user.New{Email: "v@x.test", Name: "V", Role: "volunteer", Password: "密码是八个字符吗"})
+		u, err := s.Create(ctx, user.New{Email: "v@x.test", Name: "V", Role: "volunteer", Password: "密码是八个字符吗"}) // #nosec G101 -- a test password
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,9 @@ func TestSignInGivesOneAnswerForUnknownWrongAndDisabled(t *testing.T) {
 			t.Fatal(err)
 		}
 		var failures int64
-		db.Gorm.Model(&audit.Event{}).Where("action = 'auth.signin' AND outcome = 'failure'").Count(&failures)
+		if err := db.Gorm.Model(&audit.Event{}).Where("action = 'auth.signin' AND outcome = 'failure'").Count(&failures).Error; err != nil {
+			t.Fatal(err)
+		}
 		if failures != 3 {
 			t.Errorf("%d failed sign-ins audited, want 3", failures)
 		}
@@ -194,13 +196,17 @@ func TestPurgeExpiredRemovesOldFailuresOnly(t *testing.T) {
 		ctx := context.Background()
 		_, _ = s.SignIn(ctx, "gone@x.test", "whatever1", "192.0.2.7")
 		old := time.Now().UTC().Add(-time.Hour)
-		db.Gorm.Exec("INSERT INTO login_failures (key, failed_at) VALUES ('account:old@x.test', ?)", old)
+		if err := db.Gorm.Exec("INSERT INTO login_failures (key, failed_at) VALUES ('account:old@x.test', ?)", old).Error; err != nil {
+			t.Fatal(err)
+		}
 		f, _, err := s.PurgeExpired(ctx)
 		if err != nil || f != 1 {
 			t.Fatalf("purged %d, %v; want 1", f, err)
 		}
 		var left int64
-		db.Gorm.Table("login_failures").Count(&left)
+		if err := db.Gorm.Table("login_failures").Count(&left).Error; err != nil {
+			t.Fatal(err)
+		}
 		if left != 3 { // the recent failure, counted for the account, the pair and the address
 			t.Fatalf("%d failures left, want 3", left)
 		}

@@ -160,7 +160,9 @@ func TestVerdictRules(t *testing.T) {
 		if got := fmt.Sprint(v.Failed()); got != "[packaging workmanship colour]" {
 			t.Fatalf("failed %s", got)
 		}
-		db.Gorm.Take(&c, c.ID)
+		if err := db.Gorm.Take(&c, c.ID).Error; err != nil {
+			t.Fatal(err)
+		}
 		if c.State != casework.Confirmed {
 			t.Fatalf("state %s", c.State)
 		}
@@ -186,7 +188,9 @@ func TestVerdictRules(t *testing.T) {
 		if len(vs) != 2 || verdict.Current(vs).ID != v2.ID || *v2.SupersedesID != v.ID {
 			t.Fatalf("verdicts %+v", vs)
 		}
-		db.Gorm.Take(&c, c.ID)
+		if err := db.Gorm.Take(&c, c.ID).Error; err != nil {
+			t.Fatal(err)
+		}
 		if c.State != casework.Closed || c.CloseReason != casework.Genuine {
 			t.Fatalf("after superseding: %s/%s", c.State, c.CloseReason)
 		}
@@ -207,7 +211,9 @@ func TestAnInconclusiveVerdictSendsTheCaseBackForAnotherPurchase(t *testing.T) {
 	if _, err := verdict.NewService(db).Submit(context.Background(), brandUser, c.ID, in, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	db.Gorm.Take(&c, c.ID)
+	if err := db.Gorm.Take(&c, c.ID).Error; err != nil {
+		t.Fatal(err)
+	}
 	if c.State != casework.Flagged {
 		t.Fatalf("state %s", c.State)
 	}

@@ -7,7 +7,9 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -41,7 +43,7 @@ func SQLite(t testing.TB) *database.DB {
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
-	t.Cleanup(func() { db.Close() })
+	Close(t, db)
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate sqlite: %v", err)
 	}
@@ -59,7 +61,7 @@ func Postgres(t testing.TB) *database.DB {
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
-	t.Cleanup(func() { db.Close() })
+	Close(t, db)
 	return db
 }
 
@@ -78,8 +80,19 @@ func PostgresSuperuser(t testing.TB, db *database.DB) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { su.Close() })
+	Close(t, su)
 	return su
+}
+
+// Close closes c when the test ends and fails the test if that fails: a
+// database or bucket that does not close cleanly is a finding too.
+func Close(t testing.TB, c io.Closer) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close %T: %v", c, err)
+		}
+	})
 }
 
 var (
@@ -116,8 +129,7 @@ func serverConfig(t testing.TB) pgtestdb.Config {
 		defer cancel()
 		db, err := sql.Open("pgx", conf.URL())
 		if err == nil {
-			err = db.PingContext(ctx)
-			db.Close()
+			err = errors.Join(db.PingContext(ctx), db.Close())
 		}
 		reachErr = err
 	})
@@ -144,19 +156,19 @@ func (migrator) Hash() (string, error) {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(h, "%s\n%d\n", path, len(b))
+		h.Write(fmt.Appendf(nil, "%s\n%d\n", path, len(b)))
 		h.Write(b)
 		return nil
 	})
 	return hex.EncodeToString(h.Sum(nil)), err
 }
 
-func (migrator) Migrate(ctx context.Context, _ *sql.DB, conf pgtestdb.Config) error {
+func (migrator) Migrate(ctx context.Context, _ *sql.DB, conf pgtestdb.Config) (err error) {
 	db, err := database.OpenPostgres(ctx, conf.URL(), database.Limits{})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { err = errors.Join(err, db.Close()) }()
 	return db.Migrate(ctx)
 }
 
