@@ -2,8 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -197,10 +201,28 @@ func TestSurvivesAPostgresRestartUnderLoad(t *testing.T) {
 	s := startServer(t, e, "SPOTCHECK_REQUEST_TIMEOUT=3s")
 	c := s.staffClient(t, 15*time.Second)
 	probe := &http.Client{Timeout: 5 * time.Second}
+	admin := pg.SQL(t)
+	// An import of 20,000 flags and a bundle build are under way when the
+	// database stops.
+	var brandName, ref string
+	if err := admin.QueryRow(`SELECT b.name, c.reference FROM cases c JOIN brands b ON b.id = c.brand_id
+		WHERE EXISTS (SELECT 1 FROM evidence e WHERE e.case_id = c.id) ORDER BY c.id LIMIT 1`).Scan(&brandName, &ref); err != nil {
+		t.Fatal(err)
+	}
+	importID := startImport(t, c, s.base, flagCSV(20000, brandName))
+	post(t, c, s.base+"/cases/"+ref+"/bundles", http.StatusSeeOther)
+	var bundleID int64
+	if err := admin.QueryRow(`SELECT max(id) FROM bundles`).Scan(&bundleID); err != nil {
+		t.Fatal(err)
+	}
 
 	stop := make(chan struct{})
 	results := load(c, s.base, "/cases", 4, stop)
 	time.Sleep(500 * time.Millisecond)
+	var doneBefore int
+	if err := admin.QueryRow(`SELECT rows_done FROM flag_imports WHERE id = $1`, importID).Scan(&doneBefore); err != nil {
+		t.Fatal(err)
+	}
 	down := time.Now()
 	pg.Stop(t)
 	waitFor(t, func() bool { return get(t, probe, s.base+"/readyz") == http.StatusServiceUnavailable })
@@ -225,7 +247,101 @@ func TestSurvivesAPostgresRestartUnderLoad(t *testing.T) {
 	}
 	t.Logf("PostgreSQL down %s: %d requests, %d answered 503, slowest %s; pages again %s after it was back",
 		up.Sub(down).Round(time.Millisecond), len(answers), unavailable, slowest.Round(time.Millisecond), back.Round(time.Millisecond))
+
+	// The jobs resume (River retries them with its backoff: 1 s, then
+	// 16 s) and count each row once.
+	admin = pg.SQL(t) // the test's own connections died with the server
+	type imp struct {
+		status                                          string
+		total, done, created, duplicates, rejected, got int
+	}
+	var last imp
+	waitLong(t, 90*time.Second, func() bool {
+		err := admin.QueryRow(`SELECT status, rows_total, rows_done, created, duplicates, rejected,
+			(SELECT count(*) FROM flags WHERE source = 'fault-drill') FROM flag_imports WHERE id = $1`, importID).
+			Scan(&last.status, &last.total, &last.done, &last.created, &last.duplicates, &last.rejected, &last.got)
+		return err == nil && (last.status == "done" || last.status == "failed")
+	})
+	if last.status != "done" || last.done != last.total || last.created+last.duplicates+last.rejected != last.total || last.got != last.created {
+		t.Errorf("the import after the outage: %+v; want done, every row counted once, as many flags stored as created", last)
+	}
+	waitLong(t, 90*time.Second, func() bool {
+		return count(t, admin, `SELECT count(*) FROM bundles WHERE id = $1 AND status IN ('done', 'failed')`, bundleID) == 1
+	})
+	if n := count(t, admin, `SELECT count(*) FROM bundles WHERE id = $1 AND status = 'done'`, bundleID); n != 1 {
+		t.Error("the bundle requested before the outage did not end built")
+	}
+	t.Logf("the import had %d of %d rows when the database stopped; it ended %s with %d flags; the bundle built", doneBefore, last.total, last.status, last.got)
 	auditIntact(t, e)
+}
+
+// flagCSV is a flag CSV of n rows for the brand, over n/5 shops.
+func flagCSV(n int, brandName string) []byte {
+	var b strings.Builder
+	b.WriteString("source,external_id,brand,score,rule,detected_at,shop_platform,shop_id,shop_name,shop_owner,listing_id,listing_url,listing_title,listing_price,listing_currency\n")
+	for i := range n {
+		fmt.Fprintf(&b, "fault-drill,row-%d,%s,0.%02d,price_anomaly,2026-11-20 08:00:00,taobao,drill-shop-%d,Drill Shop %d,Owner %d,dl-%d,https://item.example/dl-%d,Watch %d,99.50,CNY\n",
+			i, brandName, i%70, i/5, i/5, i/5, i, i, i)
+	}
+	return []byte(b.String())
+}
+
+// startImport uploads the CSV, starts its import and returns its id.
+func startImport(t *testing.T, c *http.Client, base string, csv []byte) int64 {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, err := w.CreateFormFile("file", "flags.csv")
+	if err == nil {
+		_, err = fw.Write(csv)
+	}
+	if err := errors.Join(err, w.Close()); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/flags/import", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(res.Body)
+	if err := errors.Join(err, res.Body.Close()); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`/flags/import/(\d+)/start`).FindSubmatch(page)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("import preview: %s, %.300s", res.Status, page)
+	}
+	id, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	post(t, c, base+"/flags/import/"+string(m[1])+"/start", http.StatusSeeOther)
+	return id
+}
+
+// post sends an empty same-origin POST and wants the status.
+func post(t *testing.T, c *http.Client, u string, want int) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close() // nothing to read
+	if res.StatusCode != want {
+		t.Fatalf("POST %s: %s, want %d", u, res.Status, want)
+	}
+}
+
+// waitLong is waitFor with a limit of its own.
+func waitLong(t *testing.T, limit time.Duration, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if ok() {
+			return
+		}
+	}
+	t.Fatalf("not so after %s", limit)
 }
 
 func TestSurvivesItsBackendsBeingTerminated(t *testing.T) {
