@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"spotcheck/internal/database"
 	"spotcheck/internal/user"
 	"spotcheck/web/view/page"
 )
@@ -32,6 +33,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if errors.As(err, &te) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds()+0.999)))
 	}
+	if status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(retryUnavailable))
+	}
 	if status >= 500 {
 		s.Logger.ErrorContext(c.Request().Context(), "request failed",
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err.Error())
@@ -44,8 +48,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if err := s.render(c, status, page.Error(status, key)); err != nil {
 		s.Logger.Error("rendering the error page failed", "error", err.Error())
+		if !c.Response().Committed {
+			_ = c.String(status, http.StatusText(status))
+		}
 	}
 }
+
+// retryUnavailable is the Retry-After, in seconds, of an answer given while
+// the database cannot serve: a restart or a failover takes a few seconds.
+const retryUnavailable = 5
 
 // classify is the error page side of the mapping: the areas' refusals by
 // the one table, then Echo's own errors.
@@ -57,6 +68,9 @@ func classify(err error) (int, string) {
 	}
 	if status, key, _, ok := refusalOf(err); ok {
 		return status, key
+	}
+	if database.Unavailable(err) {
+		return http.StatusServiceUnavailable, "error.unavailable"
 	}
 	if errors.As(err, &he) {
 		switch he.Code {

@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/alexedwards/scs/postgresstore"
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/riverqueue/river"
@@ -138,12 +136,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 }
 
 // sessionStore is the database's session store, as cmd/spotcheck wires it.
-func sessionStore(db *database.DB) scs.Store {
-	if db.Dialect == database.Postgres {
-		return postgresstore.NewWithCleanupInterval(db.SQL, 0)
-	}
-	return sqlite3store.NewWithCleanupInterval(db.SQL, 0)
-}
+func sessionStore(db *database.DB) scs.Store { return db.Sessions() }
 
 func (a *app) seed() {
 	ctx := context.Background()

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
 	"net/http"
 	"net/url"
@@ -25,7 +26,10 @@ func (s *Server) render(c echo.Context, status int, cmp templ.Component) error {
 	sh := view.ShellFrom(ctx)
 	if c.Get(ctxSession) == true { // routes outside the app group have no session
 		sh.Flashes = s.popFlashes(ctx)
-		if sh.User != nil && s.Notifications != nil {
+		// Past the request's deadline (the error page of a request that
+		// timed out) the count is left out rather than asked of a
+		// database that did not answer in time.
+		if sh.User != nil && s.Notifications != nil && ctx.Err() == nil {
 			n, err := s.Notifications.Unread(ctx, sh.User.ID)
 			if err != nil {
 				return err
@@ -33,6 +37,12 @@ func (s *Server) render(c echo.Context, status int, cmp templ.Component) error {
 			sh.Unread = n
 		}
 		ctx = view.WithShell(ctx, sh)
+	}
+	if ctx.Err() != nil {
+		// Past the deadline (the error page of a request that timed out):
+		// templ refuses to render on an ended context, and rendering asks
+		// nothing of the database.
+		ctx = context.WithoutCancel(ctx)
 	}
 	buf := buffers.Get().(*bytes.Buffer)
 	defer putBuffer(buf)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -19,7 +20,9 @@ func (s *Server) routes(e *echo.Echo) {
 		Generator: newRequestID}))
 	e.Use(s.securityHeaders)
 	e.Use(s.logRequests)
-	e.Use(bodyLimit(map[string]string{
+	// The routes that carry big bodies, with their limits; every other
+	// route takes a form of at most 2M.
+	bodies := map[string]string{
 		"/api/v1/flags": "32M", // 10,000 flags a request
 		"/flags/import": "65M", // a CSV of 100,000 flags and more
 		// Evidence: up to maxFiles files of the configured size a request.
@@ -30,7 +33,9 @@ func (s *Server) routes(e *echo.Echo) {
 		"/assignments/:id/return":   uploadLimit(s.Config.MaxUpload),
 		"/assignments/:id/evidence": uploadLimit(s.Config.MaxUpload),
 		"/items/:id/accept":         uploadLimit(s.Config.MaxUpload),
-	}, "2M")) // every form
+	}
+	e.Use(s.deadline(bodies))
+	e.Use(bodyLimit(bodies, "2M"))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -43,7 +48,7 @@ func (s *Server) routes(e *echo.Echo) {
 	check, checkForm := s.csrf()
 	// The form is read (for its token and its text) only after every gate.
 	lastly := func(next echo.HandlerFunc) echo.HandlerFunc { return checkForm(plainForm(next)) }
-	app := routeGroup{e.Group("", plainQuery, echo.WrapMiddleware(s.sessions.LoadAndSave), s.loadActor, check), lastly}
+	app := routeGroup{e.Group("", plainQuery, s.loadSession, s.loadActor, check), lastly}
 	app.GET("/", s.root)
 	app.GET("/login", s.loginForm)
 	app.POST("/login", s.login)
@@ -196,6 +201,46 @@ func bodyLimit(byRoute map[string]string, def string) echo.MiddlewareFunc {
 				return h(c)
 			}
 			return other(c)
+		}
+	}
+}
+
+// downloads are the routes that send a file that may be big (an evidence
+// original, a bundle, an export) to a phone on a slow network.
+var downloads = []string{"/evidence/:id", "/cases/:ref/bundles/:id", "/cases/export.csv", "/reports/recoveries.csv"}
+
+// deadline gives every request its deadline, so that nothing waits for
+// ever on a database that stopped answering or on an exhausted pool: the
+// request's context ends, the wait returns, the transaction rolls back and
+// the one error mapping answers 503. Uploads (the routes with a body limit
+// of their own) and downloads get the longer StreamTimeout.
+func (s *Server) deadline(bodies map[string]string) echo.MiddlewareFunc {
+	long := map[string]bool{}
+	for route := range bodies {
+		long[route] = true
+	}
+	for _, route := range downloads {
+		long[route] = true
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			d := s.Config.RequestTimeout
+			if long[c.Path()] {
+				d = s.Config.StreamTimeout
+			}
+			if d <= 0 {
+				return next(c)
+			}
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			// The error is answered here, before cancel: past this point
+			// the request's context reads as cancelled, which the error
+			// mapping takes for a client that went away.
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			return nil
 		}
 	}
 }

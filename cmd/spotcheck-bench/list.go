@@ -31,7 +31,7 @@ import (
 // the two values turned back into parameters $1 (state) and $2 (brand),
 // the form in which the app sends it.
 func listSQL(ctx context.Context, dbURL, state string, brandID int64) (literal, param string, err error) {
-	db, err := database.OpenPostgres(ctx, dbURL)
+	db, err := database.OpenPostgres(ctx, dbURL, database.Limits{})
 	if err != nil {
 		return "", "", err
 	}

@@ -148,8 +148,13 @@ func (a *app) close() error {
 	return errors.Join(err, a.db.Close())
 }
 
+// dbLimits are the configured limits of the app's PostgreSQL sessions.
+func dbLimits(cfg config.Config) database.Limits {
+	return database.Limits{Statement: cfg.DBStatementTimeout, Lock: cfg.DBLockTimeout, IdleInTransaction: cfg.DBIdleInTxTimeout}
+}
+
 func openApp(ctx context.Context, cfg config.Config) (*app, error) {
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath())
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath(), dbLimits(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +210,7 @@ func withApp(ctx context.Context, cfg config.Config, fn func(*app) error) (err e
 }
 
 func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) (err error) {
-	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath())
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath(), database.Limits{})
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) (err err
 		return fmt.Errorf("start workers: %w", err)
 	}
 
-	e := web.New(web.Deps{Config: cfg, SessionStore: sessionStore(a.db), Ready: a.db.Ping, Clock: a.db, Users: a.users, Brands: a.brands, Cases: a.cases, Flags: a.flags,
+	e := web.New(web.Deps{Config: cfg, SessionStore: a.db.Sessions(), Ready: a.db.Ping, Clock: a.db, Users: a.users, Brands: a.brands, Cases: a.cases, Flags: a.flags,
 		Shops: a.shops, Tokens: a.tokens, Jobs: queue, Logger: logger,
 		Purchases: a.purchases, Evidence: a.evidence, Notifications: a.notifications, Verdicts: a.verdicts,
 		Enforcement: a.enforcement, Sharing: a.sharing, Bundles: a.bundles})

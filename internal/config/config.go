@@ -16,28 +16,34 @@ import (
 // Config is every setting of one Spotcheck process. It is built by Load and
 // passed explicitly; nothing reads the environment after start.
 type Config struct {
-	Addr            string         // SPOTCHECK_ADDR
-	DataDir         string         // SPOTCHECK_DATA
-	DatabaseURL     string         // DATABASE_URL; empty means embedded SQLite in DataDir
-	BaseURL         *url.URL       // SPOTCHECK_BASE_URL; https turns on secure cookies
-	TrustedProxies  []*net.IPNet   // SPOTCHECK_TRUSTED_PROXIES
-	SessionIdle     time.Duration  // SPOTCHECK_SESSION_IDLE
-	SessionLifetime time.Duration  // SPOTCHECK_SESSION_LIFETIME
-	LoginMaxFails   int            // SPOTCHECK_LOGIN_MAX_FAILURES
-	LoginWindow     time.Duration  // SPOTCHECK_LOGIN_WINDOW
-	ShutdownTimeout time.Duration  // SPOTCHECK_SHUTDOWN_TIMEOUT
-	MetricsToken    string         // SPOTCHECK_METRICS_TOKEN; empty means /metrics is not served
-	LogFormat       string         // SPOTCHECK_LOG_FORMAT: auto, json or text
-	LogLevel        string         // SPOTCHECK_LOG_LEVEL: debug, info, warn, error
-	DemoPassword    string         // SPOTCHECK_DEMO_PASSWORD
-	MaxHashes       int            // SPOTCHECK_MAX_CONCURRENT_HASHES
-	Location        *time.Location // SPOTCHECK_TIMEZONE: how times are shown
-	AutoOpenScore   float64        // SPOTCHECK_AUTO_OPEN_SCORE: a flag this sure opens a case by itself
-	BlobURL         string         // BLOB_URL: where evidence files go; empty means file:// in DataDir/evidence
-	MaxUpload       int64          // SPOTCHECK_MAX_UPLOAD_MB: the size limit of one evidence file
-	RotationWindow  time.Duration  // SPOTCHECK_ROTATION_DAYS: how long a buyer stays away from a shop network
-	SMTPURL         string         // SPOTCHECK_SMTP_URL: smtp://user:password@host:587; empty means no e-mail
-	MailFrom        string         // SPOTCHECK_MAIL_FROM
+	Addr            string        // SPOTCHECK_ADDR
+	DataDir         string        // SPOTCHECK_DATA
+	DatabaseURL     string        // DATABASE_URL; empty means embedded SQLite in DataDir
+	BaseURL         *url.URL      // SPOTCHECK_BASE_URL; https turns on secure cookies
+	TrustedProxies  []*net.IPNet  // SPOTCHECK_TRUSTED_PROXIES
+	SessionIdle     time.Duration // SPOTCHECK_SESSION_IDLE
+	SessionLifetime time.Duration // SPOTCHECK_SESSION_LIFETIME
+	LoginMaxFails   int           // SPOTCHECK_LOGIN_MAX_FAILURES
+	LoginWindow     time.Duration // SPOTCHECK_LOGIN_WINDOW
+	ShutdownTimeout time.Duration // SPOTCHECK_SHUTDOWN_TIMEOUT
+	RequestTimeout  time.Duration // SPOTCHECK_REQUEST_TIMEOUT: a request's deadline (uploads and imports get StreamTimeout)
+	StreamTimeout   time.Duration // SPOTCHECK_STREAM_TIMEOUT: the deadline of an upload or an import from a slow phone
+	// SPOTCHECK_DB_STATEMENT_TIMEOUT, _LOCK_TIMEOUT,
+	// _IDLE_IN_TRANSACTION_TIMEOUT: the limits of the app's PostgreSQL
+	// sessions.
+	DBStatementTimeout, DBLockTimeout, DBIdleInTxTimeout time.Duration
+	MetricsToken                                         string         // SPOTCHECK_METRICS_TOKEN; empty means /metrics is not served
+	LogFormat                                            string         // SPOTCHECK_LOG_FORMAT: auto, json or text
+	LogLevel                                             string         // SPOTCHECK_LOG_LEVEL: debug, info, warn, error
+	DemoPassword                                         string         // SPOTCHECK_DEMO_PASSWORD
+	MaxHashes                                            int            // SPOTCHECK_MAX_CONCURRENT_HASHES
+	Location                                             *time.Location // SPOTCHECK_TIMEZONE: how times are shown
+	AutoOpenScore                                        float64        // SPOTCHECK_AUTO_OPEN_SCORE: a flag this sure opens a case by itself
+	BlobURL                                              string         // BLOB_URL: where evidence files go; empty means file:// in DataDir/evidence
+	MaxUpload                                            int64          // SPOTCHECK_MAX_UPLOAD_MB: the size limit of one evidence file
+	RotationWindow                                       time.Duration  // SPOTCHECK_ROTATION_DAYS: how long a buyer stays away from a shop network
+	SMTPURL                                              string         // SPOTCHECK_SMTP_URL: smtp://user:password@host:587; empty means no e-mail
+	MailFrom                                             string         // SPOTCHECK_MAIL_FROM
 	// SPOTCHECK_THRESHOLD_SOLD, _UNSOLD, _COMBINED: the prosecution
 	// thresholds (yuan) the enforcement figures are measured against.
 	ThresholdSold, ThresholdUnsold, ThresholdCombined int
@@ -81,18 +87,24 @@ func Load(getenv func(string) string) (Config, error) {
 		LoginMaxFails:   p.positiveInt("SPOTCHECK_LOGIN_MAX_FAILURES", 5),
 		LoginWindow:     p.duration("SPOTCHECK_LOGIN_WINDOW", 15*time.Minute),
 		ShutdownTimeout: p.duration("SPOTCHECK_SHUTDOWN_TIMEOUT", 25*time.Second),
-		MetricsToken:    p.str("SPOTCHECK_METRICS_TOKEN", ""),
-		LogFormat:       p.oneOf("SPOTCHECK_LOG_FORMAT", "auto", "auto", "json", "text"),
-		LogLevel:        p.oneOf("SPOTCHECK_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		DemoPassword:    p.str("SPOTCHECK_DEMO_PASSWORD", ""),
-		MaxHashes:       p.positiveInt("SPOTCHECK_MAX_CONCURRENT_HASHES", 4),
-		Location:        p.location("SPOTCHECK_TIMEZONE", "Asia/Shanghai"),
-		AutoOpenScore:   p.score("SPOTCHECK_AUTO_OPEN_SCORE", 0.8),
-		BlobURL:         p.str("BLOB_URL", ""),
-		MaxUpload:       int64(p.positiveInt("SPOTCHECK_MAX_UPLOAD_MB", 25)) << 20,
-		RotationWindow:  time.Duration(p.positiveInt("SPOTCHECK_ROTATION_DAYS", 90)) * 24 * time.Hour,
-		SMTPURL:         p.str("SPOTCHECK_SMTP_URL", ""),
-		MailFrom:        p.str("SPOTCHECK_MAIL_FROM", ""),
+		RequestTimeout:  p.duration("SPOTCHECK_REQUEST_TIMEOUT", 30*time.Second),
+		StreamTimeout:   p.duration("SPOTCHECK_STREAM_TIMEOUT", 5*time.Minute),
+
+		DBStatementTimeout: p.duration("SPOTCHECK_DB_STATEMENT_TIMEOUT", 30*time.Second),
+		DBLockTimeout:      p.duration("SPOTCHECK_DB_LOCK_TIMEOUT", 10*time.Second),
+		DBIdleInTxTimeout:  p.duration("SPOTCHECK_DB_IDLE_IN_TRANSACTION_TIMEOUT", time.Minute),
+		MetricsToken:       p.str("SPOTCHECK_METRICS_TOKEN", ""),
+		LogFormat:          p.oneOf("SPOTCHECK_LOG_FORMAT", "auto", "auto", "json", "text"),
+		LogLevel:           p.oneOf("SPOTCHECK_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		DemoPassword:       p.str("SPOTCHECK_DEMO_PASSWORD", ""),
+		MaxHashes:          p.positiveInt("SPOTCHECK_MAX_CONCURRENT_HASHES", 4),
+		Location:           p.location("SPOTCHECK_TIMEZONE", "Asia/Shanghai"),
+		AutoOpenScore:      p.score("SPOTCHECK_AUTO_OPEN_SCORE", 0.8),
+		BlobURL:            p.str("BLOB_URL", ""),
+		MaxUpload:          int64(p.positiveInt("SPOTCHECK_MAX_UPLOAD_MB", 25)) << 20,
+		RotationWindow:     time.Duration(p.positiveInt("SPOTCHECK_ROTATION_DAYS", 90)) * 24 * time.Hour,
+		SMTPURL:            p.str("SPOTCHECK_SMTP_URL", ""),
+		MailFrom:           p.str("SPOTCHECK_MAIL_FROM", ""),
 
 		ThresholdSold:     p.positiveInt("SPOTCHECK_THRESHOLD_SOLD", 50_000),
 		ThresholdUnsold:   p.positiveInt("SPOTCHECK_THRESHOLD_UNSOLD", 150_000),

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -61,21 +62,57 @@ func (db *DB) Now() time.Time { return db.clock.Now() }
 // that is handed only a transaction.
 func Now(tx *gorm.DB) time.Time { return tx.NowFunc() }
 
+// Limits bound what one PostgreSQL session of the app may hold: a
+// statement running longer, a lock waited on longer, or a transaction left
+// idle longer is ended by the server, so that one stuck request cannot hold
+// a connection (and the rows it locked) for ever. A zero field sets no
+// limit; cmd/spotcheck takes them from the configuration, the migrate
+// command sets none (an index on a big table may take minutes).
+type Limits struct {
+	Statement         time.Duration // statement_timeout
+	Lock              time.Duration // lock_timeout
+	IdleInTransaction time.Duration // idle_in_transaction_session_timeout
+}
+
+// params are the session settings of l, sent with every connection's
+// start-up packet (no extra round trip, and a pooled connection cannot lose
+// them).
+func (l Limits) params() map[string]string {
+	p := map[string]string{}
+	set := func(name string, d time.Duration) {
+		if d > 0 {
+			p[name] = strconv.FormatInt(d.Milliseconds(), 10)
+		}
+	}
+	set("statement_timeout", l.Statement)
+	set("lock_timeout", l.Lock)
+	set("idle_in_transaction_session_timeout", l.IdleInTransaction)
+	return p
+}
+
 // Open connects to PostgreSQL when url is set, else to the SQLite file at
-// sqlitePath (creating its folder).
-func Open(ctx context.Context, url, sqlitePath string) (*DB, error) {
+// sqlitePath (creating its folder). The limits apply to PostgreSQL.
+func Open(ctx context.Context, url, sqlitePath string, lim Limits) (*DB, error) {
 	if url != "" {
-		return OpenPostgres(ctx, url)
+		return OpenPostgres(ctx, url, lim)
 	}
 	return OpenSQLite(ctx, sqlitePath)
 }
 
-// OpenPostgres connects through pgx's database/sql driver.
-func OpenPostgres(ctx context.Context, url string) (*DB, error) {
-	sqlDB, err := sql.Open("pgx", url)
+// OpenPostgres connects through pgx's database/sql driver, every session
+// with the limits lim.
+func OpenPostgres(ctx context.Context, url string, lim Limits) (*DB, error) {
+	cc, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	for k, v := range lim.params() {
+		cc.RuntimeParams[k] = v
+	}
+	if cc.RuntimeParams["application_name"] == "" {
+		cc.RuntimeParams["application_name"] = "spotcheck" // how an operator tells the app's sessions in pg_stat_activity
+	}
+	sqlDB := stdlib.OpenDB(*cc)
 	sqlDB.SetMaxOpenConns(32)
 	sqlDB.SetMaxIdleConns(16)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)

@@ -359,6 +359,8 @@ var messages = map[string][2]string{
 	"error.bad_request":        {"Bad request", "请求有误"},
 	"error.bad_request_body":   {"The request could not be understood.", "无法处理该请求。"},
 	"error.internal":           {"Something went wrong", "系统出错"},
+	"error.unavailable":        {"Briefly unavailable", "暂时无法使用"},
+	"error.unavailable_body":   {"Spotcheck cannot reach its database right now; nothing you sent was saved. Wait a few seconds, then try again.", "Spotcheck 暂时无法连接数据库，您提交的内容未被保存。请稍等几秒后重试。"},
 	"error.refused_body":       {"Go back, reload the page and try again.", "请返回并刷新页面后重试。"},
 	"error.internal_body":      {"The error was logged. Quote the request number below if you report it.", "错误已记录。反馈问题时请提供下方的请求编号。"},
 }

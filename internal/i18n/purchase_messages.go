@@ -136,6 +136,7 @@ var purchaseMessages = map[string][2]string{
 	"evidence.withdrawn":            {"Withdrawn: %s", "已撤回：%s"},
 	"evidence.withdrawn_done":       {"The file was withdrawn; it stays on record.", "文件已撤回，但仍保留在记录中。"},
 	"evidence.fault":                {"The stored file no longer matches its hash.", "存储的文件与其哈希值不符。"},
+	"evidence.choose_kind":          {"Choose a kind", "请选择类型"},
 	"evidence.kind.receipt":         {"Receipt", "付款凭证"},
 	"evidence.kind.screenshot":      {"Screenshot", "截图"},
 	"evidence.kind.parcel_photo":    {"Parcel photo", "包裹照片"},

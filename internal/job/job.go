@@ -6,6 +6,7 @@ package job
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -67,7 +68,26 @@ func New(db *database.DB, c Config) (*Queue, error) {
 func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
 
 // Stop lets running jobs finish (bounded by ctx) and stops the workers.
-func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }
+// The jobs still running when ctx ends are cancelled and given a few
+// seconds to return: a cancelled job is recorded as failed for now and
+// retried by the next process, where one left running when the process
+// exits would wait for River's rescuer (an hour) before anyone retried it.
+func (q *Queue) Stop(ctx context.Context) error {
+	err := q.client.Stop(ctx)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
+	defer cancel()
+	if cerr := q.client.StopAndCancel(cctx); cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	return nil
+}
+
+// cancelGrace is how long cancelled jobs have to return (and River to
+// record them) at shutdown.
+const cancelGrace = 5 * time.Second
 
 // InsertTx enqueues a job inside the GORM transaction tx: it exists only if
 // tx commits.

@@ -91,6 +91,18 @@ func Date(ctx context.Context, t time.Time) string {
 	return i18n.From(ctx).Date(t, ShellFrom(ctx).Location)
 }
 
+// ISODate is the day of t in the configured zone, as HTML's datetime
+// attribute reads it: the same day Date shows.
+func ISODate(ctx context.Context, t time.Time) string {
+	return t.In(ShellFrom(ctx).Location).Format(time.DateOnly)
+}
+
+// ISOInstant is t in RFC 3339 with the configured zone's offset, as HTML's
+// datetime attribute reads a moment: the same wall clock DateTime shows.
+func ISOInstant(ctx context.Context, t time.Time) string {
+	return t.In(ShellFrom(ctx).Location).Format(time.RFC3339)
+}
+
 // Money formats minor units for the request's language.
 func Money(ctx context.Context, minor int64, currency string) string {
 	return i18n.From(ctx).Money(minor, currency)

@@ -57,7 +57,7 @@ func Postgres(t testing.TB) *database.DB {
 	t.Helper()
 	conf := serverConfig(t)
 	cfg := pgtestdb.Custom(t, conf, migrator{})
-	db, err := database.OpenPostgres(context.Background(), cfg.URL())
+	db, err := database.OpenPostgres(context.Background(), cfg.URL(), database.Limits{})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
@@ -164,7 +164,7 @@ func (migrator) Hash() (string, error) {
 }
 
 func (migrator) Migrate(ctx context.Context, _ *sql.DB, conf pgtestdb.Config) (err error) {
-	db, err := database.OpenPostgres(ctx, conf.URL())
+	db, err := database.OpenPostgres(ctx, conf.URL(), database.Limits{})
 	if err != nil {
 		return err
 	}
