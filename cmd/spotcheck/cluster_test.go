@@ -12,6 +12,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"spotcheck/internal/database/dbtest"
 )
 
 // cluster is a PostgreSQL server of the test's own (Debian's initdb and
@@ -42,7 +44,11 @@ func newCluster(t *testing.T) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() { // after the stop below, which waits for the server to exit
+		if err := os.RemoveAll(dir); err != nil {
+			t.Error(err)
+		}
+	})
 	c.dir = filepath.Join(dir, "data")
 	if c.asPostgres {
 		pg, err := user.Lookup("postgres")
@@ -87,9 +93,9 @@ func (c *cluster) run(t *testing.T, name string, args ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(path, args...)
+	cmd := exec.Command(path, args...) // #nosec G204 -- a PostgreSQL program found on PATH, run on the test's own cluster
 	if c.asPostgres {
-		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...) // #nosec G204 -- the same program as the postgres user
 	}
 	cmd.Dir = os.TempDir()
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -104,7 +110,7 @@ func (c *cluster) SQL(t *testing.T) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	dbtest.Close(t, db)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {

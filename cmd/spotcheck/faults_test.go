@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
+
+	"errors"
 )
 
 // The fault tests run the real binary on a cluster of their own and break
@@ -85,7 +87,9 @@ func (s *server) staffClient(t *testing.T, timeout time.Duration) *http.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
+	if err := res.Body.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") == "/login" {
 		t.Fatalf("sign-in: %s to %q", res.Status, res.Header.Get("Location"))
 	}
@@ -122,7 +126,7 @@ func load(c *http.Client, base, path string, n int, stop <-chan struct{}) <-chan
 				res, err := c.Get(base + path)
 				if err == nil {
 					_, err = io.Copy(io.Discard, res.Body)
-					res.Body.Close()
+					err = errors.Join(err, res.Body.Close())
 					a.status, a.retryAfter = res.StatusCode, res.Header.Get("Retry-After")
 				}
 				a.took, a.err = time.Since(start), err
@@ -179,7 +183,9 @@ func get(t *testing.T, c *http.Client, u string) int {
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)
 	}
-	res.Body.Close()
+	if err := res.Body.Close(); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
 	return res.StatusCode
 }
 
@@ -297,7 +303,7 @@ func TestABusyDatabaseFailsWithinTheDeadline(t *testing.T) {
 			if err == nil {
 				var b []byte
 				b, err = io.ReadAll(res.Body)
-				res.Body.Close()
+				err = errors.Join(err, res.Body.Close())
 				a.status, a.retryAfter, bodies[i] = res.StatusCode, res.Header.Get("Retry-After"), string(b)
 			}
 			a.took, a.err = time.Since(start), err

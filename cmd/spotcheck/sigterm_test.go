@@ -41,7 +41,9 @@ func startUpload(t *testing.T, c *http.Client, base, ref string) *upload {
 			u.answer <- nil
 			return
 		}
-		res.Body.Close()
+		if err := res.Body.Close(); err != nil {
+			t.Error(err)
+		}
 		u.answer <- res
 	}()
 	go func() {
@@ -115,7 +117,9 @@ func TestSIGTERMLetsUploadsFinishAndTheBundleResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
+	if err := res.Body.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("bundle request: %s", res.Status)
 	}

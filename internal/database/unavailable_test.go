@@ -18,7 +18,7 @@ func TestTheAppsSessionsCarryTheirLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	dbtest.Close(t, db)
 	for name, want := range map[string]string{"statement_timeout": "30s", "lock_timeout": "10s",
 		"idle_in_transaction_session_timeout": "1min", "application_name": "spotcheck"} {
 		var got string
@@ -39,12 +39,12 @@ func TestUnavailableKnowsADatabaseThatCannotServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	dbtest.Close(t, db)
 	plain, err := database.OpenPostgres(ctx, url, database.Limits{}) // no limit: a busy machine must not time these out
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer plain.Close()
+	dbtest.Close(t, plain)
 	_, timedOut := db.SQL.ExecContext(ctx, "SELECT pg_sleep(1)")
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
