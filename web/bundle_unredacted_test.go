@@ -11,6 +11,8 @@ import (
 
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
+
+	"errors"
 )
 
 // TestAnUnredactedExportIsItsOwnAuditedStep: the court-order export needs
@@ -75,10 +77,9 @@ func TestAnUnredactedExportIsItsOwnAuditedStep(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := json.NewDecoder(r).Decode(&manifest); err != nil {
+				if err := errors.Join(json.NewDecoder(r).Decode(&manifest), r.Close()); err != nil {
 					t.Fatal(err)
 				}
-				r.Close()
 			}
 		}
 		if manifest.Kind != "unredacted" {

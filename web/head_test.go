@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"spotcheck/internal/database/dbtest"
+
+	"errors"
 )
 
 // TestHeadAnswersLikeGetWithoutABody: HEAD of a page gives the status and
@@ -22,8 +24,7 @@ func TestHeadAnswersLikeGetWithoutABody(t *testing.T) {
 			t.Fatal(err)
 		}
 		body, err := io.ReadAll(res.Body)
-		res.Body.Close()
-		if err != nil {
+		if err := errors.Join(err, res.Body.Close()); err != nil {
 			t.Fatal(err)
 		}
 		if res.StatusCode != want || len(body) != 0 {

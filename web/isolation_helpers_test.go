@@ -263,7 +263,9 @@ func zipMembers(t testing.TB, body []byte) (map[string][]byte, []string) {
 		if _, err := b.ReadFrom(r); err != nil {
 			t.Fatalf("bundle member %s: %v", f.Name, err)
 		}
-		r.Close()
+		if err := r.Close(); err != nil {
+			t.Fatalf("bundle member %s: %v", f.Name, err)
+		}
 		out[f.Name] = b.Bytes()
 		names = append(names, f.Name)
 	}

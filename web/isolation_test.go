@@ -23,6 +23,8 @@ import (
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/verdict"
+
+	"errors"
 )
 
 // The privacy boundary of DESIGN.md ("What never crosses to a brand"):
@@ -298,7 +300,9 @@ func TestNoBuyerIdentityCrossesToTheBrand(t *testing.T) {
 				}
 				staffSide.WriteString(ip + " " + detail + "\n")
 			}
-			rows.Close()
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				t.Fatal(err)
+			}
 			var persona purchase.Persona
 			if err := db.Gorm.Take(&persona, m.persona.ID).Error; err != nil {
 				t.Fatal(err)

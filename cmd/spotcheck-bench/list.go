@@ -82,7 +82,9 @@ func signIn(ctx context.Context, client *http.Client, addr, email, password stri
 	if err != nil {
 		return err
 	}
-	res.Body.Close()
+	if err := res.Body.Close(); err != nil {
+		return err
+	}
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cases" {
 		return fmt.Errorf("POST /login: %d → %q (want 303 → /cases)", res.StatusCode, res.Header.Get("Location"))
 	}

@@ -447,8 +447,7 @@ func (b *bench) startServer(ctx context.Context) error {
 	for {
 		res, err := client.Get("http://" + b.addr + "/readyz")
 		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
+			if cerr := res.Body.Close(); cerr == nil && res.StatusCode == http.StatusOK {
 				break
 			}
 		}

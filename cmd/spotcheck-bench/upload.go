@@ -126,7 +126,9 @@ func signInAs(ctx context.Context, client *http.Client, addr, email, pw string) 
 	if err != nil {
 		return "", err
 	}
-	res.Body.Close()
+	if err := res.Body.Close(); err != nil {
+		return "", err
+	}
 	if res.StatusCode != http.StatusSeeOther {
 		return "", fmt.Errorf("POST /login as %s: %d", email, res.StatusCode)
 	}
@@ -185,8 +187,10 @@ func upload(ctx context.Context, client *http.Client, addr, csrf string, purchas
 	if err != nil {
 		return 0, err
 	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err := errors.Join(err, res.Body.Close()); err != nil {
+		return 0, err
+	}
 	d := time.Since(t)
 	if res.StatusCode != http.StatusNoContent {
 		return 0, fmt.Errorf("status %d: %.300s", res.StatusCode, body)

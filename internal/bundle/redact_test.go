@@ -114,8 +114,11 @@ func members(t *testing.T, b []byte) map[string][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[zf.Name], _ = io.ReadAll(rc)
-		rc.Close()
+		data, err := io.ReadAll(rc)
+		if err := errors.Join(err, rc.Close()); err != nil {
+			t.Fatal(err)
+		}
+		out[zf.Name] = data
 	}
 	return out
 }

@@ -350,8 +350,7 @@ func pgCopyListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listing
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
+			return errors.Join(err, rows.Close())
 		}
 		newIDs = append(newIDs, id)
 	}
