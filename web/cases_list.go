@@ -83,7 +83,7 @@ func (s *Server) exportCases(c echo.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, `attachment; filename="spotcheck-cases-`+time.Now().UTC().Format("20060102-150405")+`.csv"`)
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="spotcheck-cases-`+s.Clock.Now().In(s.Config.Location).Format("20060102-150405")+`.csv"`)
 	c.Response().WriteHeader(http.StatusOK)
 	w := newExcelCSV(c.Response())
 	_ = w.Write([]string{"reference", "state", "close_reason", "brand", "shop", "platform", "risk_score", "investigator", "opened_at", "updated_at"})

@@ -86,7 +86,16 @@ func Is(ctx context.Context, r role.Role) bool {
 // Percent shows a 0–1 score as a whole percentage.
 func Percent(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" }
 
-// Date formats the day of t for the request's language.
+// Day formats a calendar day (a DATE column, read back as that day's
+// midnight UTC) for the request's language, in no zone: west of UTC the
+// zone's view of that instant is the day before.
+func Day(ctx context.Context, t time.Time) string { return i18n.From(ctx).Date(t, time.UTC) }
+
+// ISODay is the calendar day t in ISO form, for HTML's datetime attribute.
+func ISODay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// Date formats the day of the instant t, in the configured zone, for the
+// request's language.
 func Date(ctx context.Context, t time.Time) string {
 	return i18n.From(ctx).Date(t, ShellFrom(ctx).Location)
 }
