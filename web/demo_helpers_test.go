@@ -22,7 +22,7 @@ func (a *app) loadDemo(t testing.TB) demo.Result {
 	}
 	res, err := demo.Load(t.Context(), demo.Deps{DB: a.db, Location: a.zone, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Purchases: a.purchase, Evidence: a.evidence,
-		Verdicts: verdict.NewService(a.db), Enforcement: enforcement.NewService(a.db, enforcement.DefaultThresholds, a.zone),
+		Verdicts: verdict.NewService(a.db, jobs), Enforcement: enforcement.NewService(a.db, jobs, enforcement.DefaultThresholds, a.zone),
 		Jobs: jobs}, testPassword, t.TempDir())
 	if err != nil {
 		t.Fatalf("load the demo data: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func (a *app) confirmed(t *testing.T, shopID string) map[string]string {
 		in.Outcomes[item] = "pass"
 	}
 	in.Outcomes["packaging"] = "fail"
-	if _, err := verdict.NewService(a.db).Submit(ctx, brand, c.ID, in, nil, nil, nil); err != nil {
+	if _, err := verdict.NewService(a.db, a.jobs).Submit(ctx, brand, c.ID, in, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	return ids
@@ -175,7 +176,37 @@ func TestStaffReferACaseAndRecordTheRaid(t *testing.T) {
 		if !strings.Contains(csvRes.body, "Aurora Timepieces,180.00,0.00,150020.00,1400000.00,1400000.00,250000.00,CNY") {
 			t.Fatalf("csv:\n%s", csvRes.body)
 		}
+		// Each step was told to the side that waits on it, linked to its own page of the case.
+		a.waitForNotifications(t, "staff", "/cases/"+ref+"#verdicts", "The brand signed a verdict on case "+ref)
+		for _, text := range []string{"Case " + ref + " was referred to the police", "A raid was recorded on case " + ref,
+			"A judgment or settlement was recorded on case " + ref, "A payment from the seller was recorded on case " + ref} {
+			a.waitForNotifications(t, "brand", "/authentications/"+ref, text)
+		}
 	})
+}
+
+// waitForNotifications waits (the worker writes them) until the account's
+// notifications page lists text, and wants its stored link to be link.
+func (a *app) waitForNotifications(t *testing.T, account, link, text string) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		items := a.as(account).get("/notifications").doc(t).Find("[data-testid=notification]")
+		var shown bool
+		items.Each(func(_ int, s *goquery.Selection) { shown = shown || strings.Contains(s.Text(), text) })
+		if shown {
+			var links []string
+			if err := a.db.Gorm.Table("notifications").Where("user_id = ?", a.accounts[account].ID).Pluck("link", &links).Error; err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(links, link) {
+				t.Fatalf("%s was told %q, but no notification of theirs links %s: %v", account, text, link, links)
+			}
+			return
+		}
+		last = items.Text()
+	}
+	t.Fatalf("%s was not told %q; their notifications: %s", account, text, last)
 }
 
 func atoi64(t *testing.T, s string) int64 {

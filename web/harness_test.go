@@ -65,6 +65,7 @@ type app struct {
 	purchase *purchase.Service
 	evidence *evidence.Store
 	notify   *notify.Service
+	jobs     *job.Queue           // inserts only; startWorkers runs what it inserted
 	accounts map[string]user.User // by role name
 	brand    brand.Brand
 	other    brand.Brand // a brand none of the seeded users acts for
@@ -111,6 +112,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.jobs = jobs
 	a.purchase = purchase.NewService(db, jobs, cfg.RotationWindow, cfg.Location)
 	a.notify = notify.NewService(db)
 	if cfg.BlobURL == "" {
@@ -124,8 +126,8 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	a.evidence = &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload}
 	a.echo = web.New(web.Deps{Config: cfg, SessionStore: sessionStore(db), Ready: db.Ping, Clock: db, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Tokens: a.tokens, Jobs: jobs,
-		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify, Verdicts: verdict.NewService(db),
-		Enforcement: enforcement.NewService(db, enforcement.DefaultThresholds, cfg.Location),
+		Purchases: a.purchase, Evidence: a.evidence, Notifications: a.notify, Verdicts: verdict.NewService(db, jobs),
+		Enforcement: enforcement.NewService(db, jobs, enforcement.DefaultThresholds, cfg.Location),
 		Sharing:     sharing.NewService(db, a.evidence, a.purchase),
 		Bundles:     bundle.NewService(db, a.evidence, jobs),
 		Logger:      slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})

@@ -486,7 +486,7 @@ func TestABuyerHasAnotherPseudonymOnEachCase(t *testing.T) {
 			for _, item := range verdict.Items {
 				in.Outcomes[item] = "pass"
 			}
-			if _, err := verdict.NewService(db).Submit(ctx, brandActor, ca.ID, in, nil, nil, nil); err != nil {
+			if _, err := verdict.NewService(db, &dbtest.Jobs{}).Submit(ctx, brandActor, ca.ID, in, nil, nil, nil); err != nil {
 				t.Skipf("an inconclusive verdict to buy again on the case: %v", err)
 			}
 			time.Sleep(5 * time.Millisecond) // past the rotation window

@@ -140,7 +140,7 @@ func setup(t *testing.T, db *database.DB) *fixture {
 		in.Outcomes[it] = string(verdict.Pass)
 	}
 	in.Outcomes["workmanship"], in.Notes["workmanship"] = string(verdict.Fail), "Rough edges."
-	_, err = verdict.NewService(db).Submit(ctx, brandUser, f.c.ID, in, []evidence.Upload{put(evidence.Report, pdfBytes())}, nil, nil)
+	_, err = verdict.NewService(db, &dbtest.Jobs{}).Submit(ctx, brandUser, f.c.ID, in, []evidence.Upload{put(evidence.Report, pdfBytes())}, nil, nil)
 	must(err)
 
 	// Referred to the police on a bundle built after the verdict, and raided.
@@ -148,7 +148,7 @@ func setup(t *testing.T, db *database.DB) *fixture {
 		f.c.ID, time.Now().UTC().Add(time.Minute)).Error)
 	c, err = casework.NewService(db).Get(ctx, staff, f.c.ID)
 	must(err)
-	enf := enforcement.NewService(db, enforcement.DefaultThresholds, time.UTC)
+	enf := enforcement.NewService(db, &dbtest.Jobs{}, enforcement.DefaultThresholds, time.UTC)
 	_, err = enf.Refer(ctx, staff, f.c.ID, enforcement.ReferralInput{CaseVersion: c.Version, Bureau: "Yiwu Public Security Bureau",
 		District: "Futian", ReferredOn: today, LetterNumber: "GOV-2026-17"})
 	must(err)

@@ -13,6 +13,7 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
+	"spotcheck/internal/notify"
 	"spotcheck/internal/valid"
 )
 
@@ -159,9 +160,11 @@ func (s *Service) RecordOutcome(ctx context.Context, actor authz.Actor, caseID i
 			Updates(map[string]any{"outcome": in.Outcome, "outcome_minor": amount, "outcome_on": on}).Error; err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, audit.Record{Action: "claim." + in.Outcome, ObjectType: "case", ObjectID: c.Reference,
-			Detail: map[string]any{"amount_minor": amount, "on": in.On}})
-		return err
+		if _, err := audit.Append(ctx, tx, audit.Record{Action: "claim." + in.Outcome, ObjectType: "case", ObjectID: c.Reference,
+			Detail: map[string]any{"amount_minor": amount, "on": in.On}}); err != nil {
+			return err
+		}
+		return notify.TellBrandTx(ctx, tx, s.queue, notify.CaseJudged, c.Reference, c.BrandID)
 	})
 }
 
@@ -201,9 +204,11 @@ func (s *Service) AddPayment(ctx context.Context, actor authz.Actor, caseID int6
 		if err := tx.Create(&p).Error; err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, audit.Record{Action: "claim.payment", ObjectType: "case", ObjectID: c.Reference,
-			Detail: map[string]any{"amount_minor": minor, "received_on": receivedOn}})
-		return err
+		if _, err := audit.Append(ctx, tx, audit.Record{Action: "claim.payment", ObjectType: "case", ObjectID: c.Reference,
+			Detail: map[string]any{"amount_minor": minor, "received_on": receivedOn}}); err != nil {
+			return err
+		}
+		return notify.TellBrandTx(ctx, tx, s.queue, notify.ClaimPaid, c.Reference, c.BrandID)
 	})
 }
 

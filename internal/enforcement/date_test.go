@@ -30,7 +30,7 @@ func TestPoliceDatesAreDaysThatHaveComeInThePlatformZone(t *testing.T) {
 		ctx := context.Background()
 		c := confirmedCase(t, db, nightInShanghai.Add(-time.Hour))
 		bundle(t, db, c.ID, nightInShanghai, "done")
-		svc := enforcement.NewService(db, enforcement.DefaultThresholds, shanghai(t))
+		svc := enforcement.NewService(db, &dbtest.Jobs{}, enforcement.DefaultThresholds, shanghai(t))
 		in := enforcement.ReferralInput{CaseVersion: c.Version, Bureau: "PSB", ReferredOn: "2026-11-21"}
 		if _, err := svc.Refer(ctx, staff, c.ID, in); field(err, "referred_on") != "error.date_future" {
 			t.Fatalf("referred tomorrow: %v", err)
@@ -58,7 +58,7 @@ func TestClaimDatesAreDaysThatHaveComeInThePlatformZone(t *testing.T) {
 		db.UseClock(clock.NewFixed(nightInShanghai))
 		ctx := context.Background()
 		c := confirmedCase(t, db, nightInShanghai.Add(-time.Hour))
-		svc := enforcement.NewService(db, enforcement.DefaultThresholds, shanghai(t))
+		svc := enforcement.NewService(db, &dbtest.Jobs{}, enforcement.DefaultThresholds, shanghai(t))
 		in := enforcement.ClaimInput{CaseVersion: c.Version, Court: "Riverside Court", FiledOn: "2026-11-21", Basis: "goodwill", Amount: "1000"}
 		if _, err := svc.FileClaim(ctx, staff, c.ID, in); field(err, "filed_on") != "error.date_future" {
 			t.Fatalf("filed tomorrow: %v", err)

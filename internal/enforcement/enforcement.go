@@ -20,6 +20,7 @@ import (
 	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
+	"spotcheck/internal/notify"
 	"spotcheck/internal/valid"
 )
 
@@ -128,13 +129,15 @@ var (
 // Service holds the enforcement use cases.
 type Service struct {
 	db         *database.DB
+	queue      notify.Inserter // tells the brand of each step
 	thresholds Thresholds
 	loc        *time.Location // the platform's zone, in which typed dates are days
 }
 
-// NewService: loc is the platform's zone (SPOTCHECK_TIMEZONE); the clock is db's.
-func NewService(db *database.DB, t Thresholds, loc *time.Location) *Service {
-	return &Service{db: db, thresholds: t, loc: loc}
+// NewService: queue takes the notifications of the steps; loc is the
+// platform's zone (SPOTCHECK_TIMEZONE); the clock is db's.
+func NewService(db *database.DB, queue notify.Inserter, t Thresholds, loc *time.Location) *Service {
+	return &Service{db: db, queue: queue, thresholds: t, loc: loc}
 }
 
 // today is the calendar day it is now in the platform's zone.
@@ -184,9 +187,11 @@ func (s *Service) Refer(ctx context.Context, actor authz.Actor, caseID int64, in
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}
-		_, err = audit.Append(ctx, tx, audit.Record{Action: "referral.create", ObjectType: "case", ObjectID: c.Reference,
-			Detail: map[string]any{"bureau": r.Bureau, "district": r.District, "letter_number": r.LetterNumber, "referred_on": in.ReferredOn}})
-		return err
+		if _, err := audit.Append(ctx, tx, audit.Record{Action: "referral.create", ObjectType: "case", ObjectID: c.Reference,
+			Detail: map[string]any{"bureau": r.Bureau, "district": r.District, "letter_number": r.LetterNumber, "referred_on": in.ReferredOn}}); err != nil {
+			return err
+		}
+		return notify.TellBrandTx(ctx, tx, s.queue, notify.CaseReferred, c.Reference, c.BrandID)
 	})
 	return r, err
 }
@@ -293,10 +298,12 @@ func (s *Service) RecordRaid(ctx context.Context, actor authz.Actor, caseID int6
 		if _, err := evidence.RecordTx(ctx, tx, actor, c.Reference, files); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, audit.Record{Action: "raid.record", ObjectType: "case", ObjectID: c.Reference,
+		if _, err := audit.Append(ctx, tx, audit.Record{Action: "raid.record", ObjectType: "case", ObjectID: c.Reference,
 			Detail: map[string]any{"raid_id": raid.ID, "raided_on": in.RaidedOn, "place": raid.Place, "arrests": raid.Arrests,
-				"estimated_sales_minor": raid.EstimatedSalesMinor, "seizure_lines": len(lines)}})
-		return err
+				"estimated_sales_minor": raid.EstimatedSalesMinor, "seizure_lines": len(lines)}}); err != nil {
+			return err
+		}
+		return notify.TellBrandTx(ctx, tx, s.queue, notify.CaseRaided, c.Reference, c.BrandID)
 	})
 	return raid, err
 }

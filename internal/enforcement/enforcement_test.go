@@ -77,7 +77,7 @@ func TestReferringNeedsABundleBuiltAfterTheVerdict(t *testing.T) {
 		ctx := context.Background()
 		signed := time.Now().UTC().Add(-time.Hour)
 		c := confirmedCase(t, db, signed)
-		svc := enforcement.NewService(db, enforcement.DefaultThresholds, time.UTC)
+		svc := enforcement.NewService(db, &dbtest.Jobs{}, enforcement.DefaultThresholds, time.UTC)
 		in := enforcement.ReferralInput{CaseVersion: c.Version, Bureau: "Riverside Public Security Bureau", District: "North",
 			ReferredOn: time.Now().UTC().Format(time.DateOnly), LetterNumber: "L-77"}
 		if _, err := svc.Refer(ctx, staff, c.ID, in); !errors.Is(err, enforcement.ErrNoBundle) {
@@ -115,7 +115,7 @@ func TestThePoliceRoadAndTheThresholds(t *testing.T) {
 		signed := time.Now().UTC().Add(-time.Hour)
 		c := confirmedCase(t, db, signed)
 		bundle(t, db, c.ID, time.Now().UTC(), "done")
-		svc := enforcement.NewService(db, enforcement.DefaultThresholds, time.UTC)
+		svc := enforcement.NewService(db, &dbtest.Jobs{}, enforcement.DefaultThresholds, time.UTC)
 		today := time.Now().UTC().Format(time.DateOnly)
 		if _, err := svc.Refer(ctx, staff, c.ID, enforcement.ReferralInput{CaseVersion: c.Version, Bureau: "PSB", ReferredOn: today}); err != nil {
 			t.Fatal(err)
@@ -179,7 +179,7 @@ func TestTheClaimClosesTheCaseAsRecoveredAndTheLedgerAddsUp(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		c := confirmedCase(t, db, time.Now().UTC().Add(-time.Hour))
-		svc := enforcement.NewService(db, enforcement.DefaultThresholds, time.UTC)
+		svc := enforcement.NewService(db, &dbtest.Jobs{}, enforcement.DefaultThresholds, time.UTC)
 		today := time.Now().UTC().Format(time.DateOnly)
 		in := enforcement.ClaimInput{CaseVersion: c.Version, Court: "Riverside Intermediate People's Court", CourtCaseNumber: "(2026) R-01",
 			FiledOn: today, Basis: "other", Amount: "1400000"}

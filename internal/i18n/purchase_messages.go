@@ -193,4 +193,10 @@ var purchaseMessages = map[string][2]string{
 	"notify.order_recorded":     {"The order for case %s was recorded", "案件 %s 的订单已登记"},
 	"notify.delivery_recorded":  {"The delivery for case %s was recorded", "案件 %s 的收货已登记"},
 	"notify.item_dispatched":    {"Item %s was dispatched", "物品 %s 已寄出"},
+	"notify.verdict_signed":     {"The brand signed a verdict on case %s", "品牌方已对案件 %s 签署鉴定结论"},
+	"notify.verdict_superseded": {"The brand replaced its verdict on case %s", "品牌方已更正案件 %s 的鉴定结论"},
+	"notify.case_referred":      {"Case %s was referred to the police", "案件 %s 已移送公安机关"},
+	"notify.case_raided":        {"A raid was recorded on case %s", "案件 %s 已登记查处（搜查）结果"},
+	"notify.case_judged":        {"A judgment or settlement was recorded on case %s", "案件 %s 已登记判决或和解"},
+	"notify.claim_paid":         {"A payment from the seller was recorded on case %s", "案件 %s 已登记收到卖家赔付"},
 }

@@ -27,7 +27,30 @@ const (
 	OrderRecorded    Event = "order_recorded"    // to staff on the purchase
 	DeliveryRecorded Event = "delivery_recorded" // to staff on the purchase
 	ItemDispatched   Event = "item_dispatched"   // to staff on the purchase, and to the receiving brand's users
+
+	VerdictSigned     Event = "verdict_signed"     // to the case's staff: the brand signed a verdict
+	VerdictSuperseded Event = "verdict_superseded" // to the case's staff: the brand replaced its verdict
+	CaseReferred      Event = "case_referred"      // to the brand's users: their case went to the police
+	CaseRaided        Event = "case_raided"        // to the brand's users: a raid was recorded
+	CaseJudged        Event = "case_judged"        // to the brand's users: a judgment or settlement was recorded
+	ClaimPaid         Event = "claim_paid"         // to the brand's users: money was received from the seller
 )
+
+// CaseStaffTx is who on staff works a case: its investigator and whoever
+// ordered its test purchases, each once.
+func CaseStaffTx(tx *gorm.DB, caseID int64) ([]int64, error) {
+	var ids []int64
+	err := tx.Raw(`SELECT investigator_id FROM cases WHERE id = ? AND investigator_id IS NOT NULL
+		UNION SELECT ordered_by FROM purchases WHERE case_id = ?`, caseID, caseID).Scan(&ids).Error
+	slices.Sort(ids)
+	return ids, err
+}
+
+// TellBrandTx queues ev about the case for the users of its brand, with
+// the link to the brand's own page of the case.
+func TellBrandTx(ctx context.Context, tx *gorm.DB, q Inserter, ev Event, ref string, brandID int64) error {
+	return q.InsertTx(ctx, tx, Args{Event: ev, Subject: ref, BrandID: brandID, BrandLink: "/authentications/" + ref})
+}
 
 // Notification is one line in a user's list.
 type Notification struct {

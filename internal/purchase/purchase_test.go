@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
 	"spotcheck/internal/authz"
@@ -32,19 +31,6 @@ var (
 	otherBrand = authz.Actor{UserID: 6, Role: role.Brand, BrandIDs: []int64{2}}
 )
 
-// jobs records what the use cases queue, inside their transaction.
-type jobs struct {
-	mu   sync.Mutex
-	args []river.JobArgs
-}
-
-func (j *jobs) InsertTx(_ context.Context, _ *gorm.DB, a river.JobArgs) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.args = append(j.args, a)
-	return nil
-}
-
 // shanghai is the platform's default zone (SPOTCHECK_TIMEZONE).
 var shanghai = func() *time.Location {
 	loc, err := time.LoadLocation("Asia/Shanghai")
@@ -57,7 +43,7 @@ var shanghai = func() *time.Location {
 type fixture struct {
 	db    *database.DB
 	svc   *purchase.Service
-	jobs  *jobs
+	jobs  *dbtest.Jobs
 	cases map[string]casework.Case // by shop: a, b (linked to a), c
 	p1    int64                    // personas of vol: p1, p2; of vol2: p3
 	p2    int64
@@ -89,7 +75,7 @@ func setup(t *testing.T, db *database.DB) *fixture {
 			i+1, "s-"+name, "Shop "+name, now, now).Error)
 	}
 	must(g.Exec(`INSERT INTO shop_links (shop_a_id, shop_b_id, kind, note, created_by, created_at) VALUES (1, 2, 'same_controller', '', 2, ?)`, now).Error)
-	f := &fixture{db: db, jobs: &jobs{}, cases: map[string]casework.Case{}}
+	f := &fixture{db: db, jobs: &dbtest.Jobs{}, cases: map[string]casework.Case{}}
 	f.svc = purchase.NewService(db, f.jobs, 0, shanghai)
 	must(db.InTx(ctx, func(tx *gorm.DB) error {
 		cs, err := casework.OpenTx(tx, staff, []casework.NewCase{{ShopID: 1, BrandID: 1}, {ShopID: 2, BrandID: 1}, {ShopID: 3, BrandID: 1}})
@@ -395,13 +381,13 @@ func TestSendToBrandNeedsAReceiptStillOnRecord(t *testing.T) {
 		}
 		// The brand's users are told it is coming.
 		var told bool
-		for _, a := range f.jobs.args {
+		for _, a := range f.jobs.Args() {
 			if n, ok := a.(notify.Args); ok && n.Event == notify.ItemDispatched && n.BrandID == 1 {
 				told = true
 			}
 		}
 		if !told {
-			t.Fatalf("the brand was not told: %+v", f.jobs.args)
+			t.Fatalf("the brand was not told: %+v", f.jobs.Args())
 		}
 	})
 }

@@ -230,7 +230,7 @@ func TestAPurchaseCancelledInTransitIsSettledOnTheRefund(t *testing.T) {
 		}
 		// The case's costs are what the purchase cost in the end: the
 		// refund comes off the amount paid first, then off the fee.
-		l, err := enforcement.NewService(db, enforcement.DefaultThresholds, time.UTC).CaseLedger(ctx, f.cases["a"].ID)
+		l, err := enforcement.NewService(db, &dbtest.Jobs{}, enforcement.DefaultThresholds, time.UTC).CaseLedger(ctx, f.cases["a"].ID)
 		if err != nil || l.Spend != 0 || l.Fees != 500 {
 			t.Fatalf("ledger %+v %v, want spend 0 and fees 5.00 after a 195.00 refund of 188.00 + 12.00", l, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/evidence"
+	"spotcheck/internal/notify"
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/valid"
@@ -116,9 +117,14 @@ type Input struct {
 var ErrNotWithBrand = errors.New("the item has not been logged in by the brand")
 
 // Service holds the verdict use cases.
-type Service struct{ db *database.DB }
+type Service struct {
+	db    *database.DB
+	queue notify.Inserter
+}
 
-func NewService(db *database.DB) *Service { return &Service{db: db} }
+func NewService(db *database.DB, queue notify.Inserter) *Service {
+	return &Service{db: db, queue: queue}
+}
 
 // check validates the form and builds the checklist.
 func (in Input) check() (Result, []Check, error) {
@@ -260,10 +266,20 @@ func (s *Service) Submit(ctx context.Context, actor authz.Actor, caseID int64, i
 			Note: v.Notes, Shared: true}); err != nil {
 			return err
 		}
-		_, err = audit.Append(ctx, tx, audit.Record{Action: "verdict.submit", ObjectType: "case", ObjectID: c.Reference,
+		if _, err := audit.Append(ctx, tx, audit.Record{Action: "verdict.submit", ObjectType: "case", ObjectID: c.Reference,
 			Detail: map[string]any{"verdict_id": v.ID, "item_id": itemID, "result": result, "failed": v.Failed(),
-				"signed_name": v.SignedName, "supersedes": v.SupersedesID, "reason": reason}})
-		return err
+				"signed_name": v.SignedName, "supersedes": v.SupersedesID, "reason": reason}}); err != nil {
+			return err
+		}
+		staff, err := notify.CaseStaffTx(tx, c.ID)
+		if err != nil {
+			return err
+		}
+		ev := notify.VerdictSigned
+		if hasPrev {
+			ev = notify.VerdictSuperseded
+		}
+		return s.queue.InsertTx(ctx, tx, notify.Args{Event: ev, Subject: c.Reference, Link: "/cases/" + c.Reference + "#verdicts", UserIDs: staff})
 	})
 	return v, err
 }

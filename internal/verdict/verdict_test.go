@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/evidence"
+	"spotcheck/internal/notify"
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/role"
 	"spotcheck/internal/valid"
@@ -102,7 +104,8 @@ func field(err error, f string) string {
 func TestVerdictRules(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
-		svc := verdict.NewService(db)
+		jobs := &dbtest.Jobs{}
+		svc := verdict.NewService(db, jobs)
 		c := caseAtBrand(t, db, false)
 		// In transit: not yet the brand's to judge.
 		early := input(c, "counterfeit", "packaging")
@@ -194,6 +197,20 @@ func TestVerdictRules(t *testing.T) {
 		if c.State != casework.Closed || c.CloseReason != casework.Genuine {
 			t.Fatalf("after superseding: %s/%s", c.State, c.CloseReason)
 		}
+		// Staff who ordered the purchase were told of each verdict, in its
+		// transaction: the refused submissions queued nothing.
+		var told []string
+		for _, a := range jobs.Args() {
+			if n, ok := a.(notify.Args); ok {
+				told = append(told, fmt.Sprintf("%s %s %v %s", n.Event, n.Subject, n.UserIDs, n.Link))
+			}
+		}
+		staffTold := fmt.Sprintf("%v", []int64{staff.UserID})
+		want := []string{"verdict_signed " + c.Reference + " " + staffTold + " /cases/" + c.Reference + "#verdicts",
+			"verdict_superseded " + c.Reference + " " + staffTold + " /cases/" + c.Reference + "#verdicts"}
+		if !slices.Equal(told, want) {
+			t.Fatalf("notifications queued:\n%q\nwant\n%q", told, want)
+		}
 		// Closed as genuine: no more verdicts from the brand.
 		again := input(c, "inconclusive")
 		again.Summary, again.SupersedeReason = "x", "y"
@@ -208,7 +225,7 @@ func TestAnInconclusiveVerdictSendsTheCaseBackForAnotherPurchase(t *testing.T) {
 	c := caseAtBrand(t, db, true)
 	in := input(c, "inconclusive")
 	in.Summary = "The item was damaged in transit; buy another."
-	if _, err := verdict.NewService(db).Submit(context.Background(), brandUser, c.ID, in, nil, nil, nil); err != nil {
+	if _, err := verdict.NewService(db, &dbtest.Jobs{}).Submit(context.Background(), brandUser, c.ID, in, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Gorm.Take(&c, c.ID).Error; err != nil {
