@@ -46,6 +46,17 @@ func (s *Server) cases(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	me := actorOf(c).UserID
+	mine, nobody, err := s.Cases.Queues(ctx, me)
+	if err != nil {
+		return err
+	}
+	p.Queues = []page.Queue{
+		{Key: "cases.queue_mine", N: mine, More: mine >= casework.QueueCap, TestID: "queue-mine",
+			URL: "/cases?investigator=" + strconv.FormatInt(me, 10) + "&open=1", Current: form.Open != "" && form.Investigator == strconv.FormatInt(me, 10)},
+		{Key: "cases.queue_unassigned", N: nobody, More: nobody >= casework.QueueCap, TestID: "queue-unassigned",
+			URL: "/cases?investigator=" + unassigned + "&open=1", Current: form.Open != "" && form.Investigator == unassigned},
+	}
 	for _, st := range casework.States {
 		p.Counts = append(p.Counts, page.StateCount{State: string(st), N: counts[st], URL: withParam("/cases", query, "state", string(st))})
 		p.Total += counts[st]

@@ -11,6 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 )
@@ -333,4 +334,52 @@ func TestShopPageShowsTheNetworkAndLinksAreAudited(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("%d link changes audited", n)
 	}
+}
+
+// The staff's work queues: "my open cases" and "unassigned", each with its
+// count, each linking to the list it counts.
+func TestWorkQueuesCountAndListTheirCases(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.ingestNDJSON(t, flagJSON("q1", "q-1", "Aurora Timepieces", 0.9), flagJSON("q2", "q-2", "Aurora Timepieces", 0.9),
+			flagJSON("q3", "q-3", "Aurora Timepieces", 0.9), flagJSON("q4", "q-4", "Aurora Timepieces", 0.9))
+		var cs []struct {
+			ID        int64
+			Reference string
+			Version   int
+		}
+		if err := a.db.Gorm.Raw("SELECT id, reference, version FROM cases ORDER BY id").Scan(&cs).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) != 4 {
+			t.Fatalf("%d cases", len(cs))
+		}
+		ctx := t.Context()
+		staffActor := a.accounts["staff"].Actor()
+		if _, err := a.cases.Assign(ctx, staffActor, cs[0].ID, cs[0].Version, a.accounts["staff"].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.cases.Fire(ctx, staffActor, cs[3].ID, cs[3].Version, casework.Dismiss, "a duplicate"); err != nil {
+			t.Fatal(err)
+		}
+		staff := a.as("staff")
+		home := staff.get("/cases").doc(t)
+		for id, want := range map[string]string{"queue-mine": "1", "queue-unassigned": "2"} {
+			q := home.Find("[data-testid=" + id + "]")
+			if got := strings.TrimSpace(q.Find(".badge").Text()); got != want {
+				t.Errorf("%s counts %q, want %s", id, got, want)
+			}
+			href, _ := q.Attr("href")
+			listed := staff.get(href).doc(t).Find("[data-testid=case-row]")
+			if strconv.Itoa(listed.Length()) != want {
+				t.Errorf("%s links %s, which lists %d cases, want %s", id, href, listed.Length(), want)
+			}
+			if id == "queue-mine" && !strings.Contains(listed.Text(), cs[0].Reference) {
+				t.Errorf("my queue lists %q", listed.Text())
+			}
+			if id == "queue-unassigned" && (strings.Contains(listed.Text(), cs[0].Reference) || strings.Contains(listed.Text(), cs[3].Reference)) {
+				t.Errorf("the unassigned queue lists an assigned or a closed case: %q", listed.Text())
+			}
+		}
+	})
 }

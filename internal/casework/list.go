@@ -28,6 +28,8 @@ type Filter struct {
 	BrandID        int64
 	ShopID         int64
 	InvestigatorID int64
+	Unassigned     bool // no investigator (InvestigatorID is then ignored)
+	Open           bool // not closed
 	MinScore       *float64
 	MaxScore       *float64
 	From           *time.Time // opened at or after
@@ -107,6 +109,30 @@ func (s *Service) Each(ctx context.Context, actor authz.Actor, f Filter, fn func
 	}
 }
 
+// QueueCap is where the work queues' counts stop counting: a queue of
+// more is shown as that many and more, so a count reads at most this many
+// index entries.
+const QueueCap = 1000
+
+// Queues are the counts of the staff's work queues: the open cases the
+// investigator works, and the open cases nobody does (both at most
+// QueueCap). Each reads an index of the cases concerned only
+// (cases_investigator_idx, cases_unassigned_idx).
+func (s *Service) Queues(ctx context.Context, investigatorID int64) (mine, unassigned int64, err error) {
+	db := s.db.Gorm.WithContext(ctx)
+	capped := func(where string, args ...any) (int64, error) {
+		var n int64
+		err := db.Raw("SELECT count(*) FROM (SELECT 1 FROM cases WHERE "+where+" AND state <> 'closed' LIMIT ?) q",
+			append(args, QueueCap)...).Scan(&n).Error
+		return n, err
+	}
+	if mine, err = capped("investigator_id = ?", investigatorID); err != nil {
+		return 0, 0, err
+	}
+	unassigned, err = capped("investigator_id IS NULL")
+	return mine, unassigned, err
+}
+
 // ListSQL is the list query for f as SQL with its arguments, so that the
 // benchmark can print its plan.
 func (s *Service) ListSQL(ctx context.Context, f Filter) (string, error) {
@@ -138,8 +164,13 @@ func (s *Service) query(ctx context.Context, f Filter) (*gorm.DB, error) {
 	if f.ShopID != 0 {
 		q = q.Where("c.shop_id = ?", f.ShopID)
 	}
-	if f.InvestigatorID != 0 {
+	if f.Unassigned {
+		q = q.Where("c.investigator_id IS NULL")
+	} else if f.InvestigatorID != 0 {
 		q = q.Where("c.investigator_id = ?", f.InvestigatorID)
+	}
+	if f.Open {
+		q = q.Where("c.state <> ?", Closed)
 	}
 	if f.MinScore != nil {
 		q = q.Where("c.risk_score >= ?", *f.MinScore)

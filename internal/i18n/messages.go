@@ -123,6 +123,11 @@ var messages = map[string][2]string{
 
 	// Case list
 	"cases.by_state":         {"Cases by state", "按状态查看案件"},
+	"cases.queues":           {"Work queues", "工作队列"},
+	"cases.queue_mine":       {"My open cases", "我负责的未结案件"},
+	"cases.queue_unassigned": {"Unassigned", "未分配"},
+	"filter.unassigned":      {"Nobody (unassigned)", "无人负责（未分配）"},
+	"filter.open_only":       {"Open cases only", "仅未结案件"},
 	"cases.export":           {"Export CSV", "导出 CSV"},
 	"cases.none_match_title": {"No cases match", "没有符合条件的案件"},
 	"cases.none_match_body":  {"Change or clear the filters to see more cases.", "请修改或清除筛选条件。"},
