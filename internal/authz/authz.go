@@ -49,6 +49,9 @@ const (
 	ViewShop     Action = "shop.view"
 	LinkShops    Action = "shop.link"
 	ManageTokens Action = "tokens.manage" // API tokens of the risk systems
+	// ManageDeadlines: how long each kind of step may take, and when
+	// reminders and escalations go out.
+	ManageDeadlines Action = "deadlines.manage"
 
 	ManageVolunteers     Action = "volunteers.manage"     // the pool: profiles, personas, pausing, burning
 	OrderPurchase        Action = "purchase.order"        // flagged → purchasing, with a volunteer and a budget
@@ -94,7 +97,7 @@ func Can(a Actor, action Action, s Subject) bool {
 		return false
 	}
 	switch action {
-	case ManageUsers, ManageBrands, ViewMetrics, ManageTokens, ReopenCase:
+	case ManageUsers, ManageBrands, ViewMetrics, ManageTokens, ReopenCase, ManageDeadlines:
 		return a.Role == role.Admin
 	case ViewCase, CommentCase, AssignCase, DismissCase, ExportCases, TriageFlags, ImportFlags, ViewShop, LinkShops:
 		return staffLike(a)

@@ -33,6 +33,7 @@ func TestCanPerActor(t *testing.T) {
 		{Action("no.such.action"), Subject{}, map[string]bool{}},
 		{ReopenCase, Subject{Kind: "case", BrandID: 10}, map[string]bool{"admin": true}},
 		{ManageTokens, Subject{}, map[string]bool{"admin": true}},
+		{ManageDeadlines, Subject{}, map[string]bool{"admin": true}},
 		{TriageFlags, Subject{}, map[string]bool{"admin": true, "staff": true}},
 		{ImportFlags, Subject{}, map[string]bool{"admin": true, "staff": true}},
 		{LinkShops, Subject{Kind: "shop"}, map[string]bool{"admin": true, "staff": true}},

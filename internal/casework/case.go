@@ -14,6 +14,7 @@ import (
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
 	"spotcheck/internal/database"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/role"
 	"spotcheck/internal/valid"
 )
@@ -155,6 +156,11 @@ func FireTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, f Firing) (Case
 	}
 	if err := moveCount(tx, c.State, t.To, 1); err != nil {
 		return Case{}, err
+	}
+	if t.To == Closed {
+		if err := deadline.CloseCaseTx(tx, id); err != nil {
+			return Case{}, err
+		}
 	}
 	if err := addEntry(tx, Entry{CaseID: id, At: now, ActorID: actorID(actor), Kind: "transition", Event: string(ev),
 		FromState: string(c.State), ToState: string(t.To), Note: note}); err != nil {

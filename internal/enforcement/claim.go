@@ -12,7 +12,9 @@ import (
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/notify"
 	"spotcheck/internal/valid"
 )
@@ -121,6 +123,10 @@ func (s *Service) FileClaim(ctx context.Context, actor authz.Actor, caseID int64
 		if err := tx.Create(&cl).Error; err != nil {
 			return err
 		}
+		// The claim goes on in court: the referral no longer waits.
+		if err := deadline.MeetTx(tx, deadline.ReferralQuiet, caseID); err != nil {
+			return err
+		}
 		_, err = audit.Append(ctx, tx, audit.Record{Action: "claim.file", ObjectType: "case", ObjectID: c.Reference,
 			Detail: map[string]any{"court": cl.Court, "court_case_number": cl.CourtCaseNumber, "basis": cl.Basis, "claim_minor": cl.ClaimMinor}})
 		return err
@@ -180,10 +186,25 @@ func (s *Service) AddHearing(ctx context.Context, actor authz.Actor, caseID int6
 		if err := tx.Create(&h).Error; err != nil {
 			return err
 		}
+		if err := hearingStep(tx, caseID, actor, clock.DateOf(on, time.UTC), s.today(), s.loc); err != nil {
+			return err
+		}
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "claim.hearing", ObjectType: "case", ObjectID: c.Reference,
 			Detail: map[string]any{"held_on": heldOn, "note": h.Note}})
 		return err
 	})
+}
+
+// hearingStep: a hearing set for today or later is a day staff must be
+// ready for (reminded before it; overdue if it passes with no outcome and
+// no next hearing); one recorded after it was held closes that wait.
+func hearingStep(tx *gorm.DB, caseID int64, actor authz.Actor, on, today clock.Date, loc *time.Location) error {
+	if on.Before(today) {
+		return deadline.MeetTx(tx, deadline.Hearing, caseID)
+	}
+	st := staffStep(deadline.Hearing, caseID, actor)
+	st.Due = deadline.EndOf(on, loc)
+	return deadline.StartTx(tx, st)
 }
 
 // AddPayment records money received from the seller (also after the

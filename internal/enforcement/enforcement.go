@@ -19,6 +19,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/notify"
 	"spotcheck/internal/valid"
@@ -187,6 +188,9 @@ func (s *Service) Refer(ctx context.Context, actor authz.Actor, caseID int64, in
 		if err := tx.Create(&r).Error; err != nil {
 			return err
 		}
+		if err := deadline.StartTx(tx, staffStep(deadline.PoliceAnswer, caseID, actor)); err != nil {
+			return err
+		}
 		if _, err := audit.Append(ctx, tx, audit.Record{Action: "referral.create", ObjectType: "case", ObjectID: c.Reference,
 			Detail: map[string]any{"bureau": r.Bureau, "district": r.District, "letter_number": r.LetterNumber, "referred_on": in.ReferredOn}}); err != nil {
 			return err
@@ -242,10 +246,33 @@ func (s *Service) Progress(ctx context.Context, actor authz.Actor, caseID int64,
 		if res.RowsAffected != 1 {
 			return ErrConflict
 		}
+		if err := referralSteps(tx, caseID, actor, to); err != nil {
+			return err
+		}
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "referral.progress", ObjectType: "case", ObjectID: c.Reference,
 			Detail: map[string]any{"from": r.Status, "to": to, "police_case_number": policeCase}})
 		return err
 	})
+}
+
+// staffStep is a step of the case's enforcement, which staff chase: the
+// police's answer, the referral's next step, a hearing (deadline subjects
+// are the case, which has one referral and one claim).
+func staffStep(k deadline.Kind, caseID int64, actor authz.Actor) deadline.Step {
+	return deadline.Step{Kind: k, CaseID: caseID, SubjectID: caseID, Party: deadline.Staff, PartyID: actor.UserID}
+}
+
+// referralSteps: the police's answer closes its wait; a referral the
+// police took on (accepted, raided, prosecuted) waits on its next step,
+// which each step starts again; a declined one waits on nothing more.
+func referralSteps(tx *gorm.DB, caseID int64, actor authz.Actor, to Status) error {
+	if err := deadline.MeetTx(tx, deadline.PoliceAnswer, caseID); err != nil {
+		return err
+	}
+	if to == Declined {
+		return deadline.MeetTx(tx, deadline.ReferralQuiet, caseID)
+	}
+	return deadline.StartTx(tx, staffStep(deadline.ReferralQuiet, caseID, actor))
 }
 
 // RaidInput is the raid form; Lines are the seizure lines.
@@ -287,6 +314,9 @@ func (s *Service) RecordRaid(ctx context.Context, actor authz.Actor, caseID int6
 			}
 		}
 		raid.Seizures = lines
+		if err := referralSteps(tx, caseID, actor, Raided); err != nil {
+			return err
+		}
 		if err := tx.Model(&Referral{}).Where("id = ?", r.ID).
 			Updates(map[string]any{"status": Raided, "version": gorm.Expr("version + 1"), "updated_at": raid.CreatedAt}).Error; err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
 	"spotcheck/internal/database"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/valid"
 )
@@ -215,15 +216,33 @@ func (s *Service) Accept(ctx context.Context, actor authz.Actor, itemID int64, a
 		if err := s.appendEvent(ctx, tx, it, &ev); err != nil {
 			return err
 		}
-		if len(files) == 0 {
-			return nil
-		}
 		p, ref, err := purchaseOf(tx, it)
 		if err != nil {
 			return err
 		}
+		if err := s.acceptedSteps(tx, p, it, ev); err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			return nil
+		}
 		return s.recordFiles(ctx, tx, actor, p, ref, &ev.ID, files)
 	})
+}
+
+// acceptedSteps: a brand that logs the item in has done its acceptance;
+// an item logged in from the volunteer lets staff approve their
+// reimbursement.
+func (s *Service) acceptedSteps(tx *gorm.DB, p Purchase, it Item, ev CustodyEvent) error {
+	if ev.ToKind == PartyBrand {
+		if err := deadline.MeetTx(tx, deadline.Acceptance, it.ID); err != nil {
+			return err
+		}
+	}
+	if ev.FromKind == PartyVolunteer {
+		return s.awaitApprovalTx(tx, p)
+	}
+	return nil
 }
 
 // purchaseOf loads the purchase an item was bought on and its case's reference.

@@ -19,6 +19,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/notify"
 	"spotcheck/internal/valid"
 )
@@ -207,6 +208,10 @@ func (s *Service) Order(ctx context.Context, actor authz.Actor, caseID int64, in
 		if err := buyerTx(tx, c.ID, p.VolunteerID, now); err != nil {
 			return err
 		}
+		if err := deadline.StartTx(tx, deadline.Step{Kind: deadline.Order, CaseID: c.ID, SubjectID: p.ID,
+			Party: deadline.Volunteer, PartyID: p.VolunteerID, Due: deadline.EndOf(clock.DateOf(due, time.UTC), s.loc)}); err != nil {
+			return err
+		}
 		if _, err := audit.Append(ctx, tx, audit.Record{Action: "purchase.order", ObjectType: "purchase", ObjectID: itoa(p.ID),
 			Detail: map[string]any{"case": c.Reference, "volunteer_id": p.VolunteerID, "persona_id": p.PersonaID,
 				"budget_minor": budget, "currency": in.Currency, "due_on": in.DueOn}}); err != nil {
@@ -271,6 +276,9 @@ func (s *Service) Cancel(ctx context.Context, actor authz.Actor, caseID int64, c
 		if err := s.setStatus(tx, p, Cancelled, map[string]any{"cancel_reason": reason}); err != nil {
 			return err
 		}
+		if err := s.cancelSteps(tx, p); err != nil {
+			return err
+		}
 		if burn {
 			if err := tx.Model(&Persona{}).Where("id = ? AND burned_at IS NULL", p.PersonaID).
 				Updates(map[string]any{"burned_at": s.db.Now(), "burned_reason": reason}).Error; err != nil {
@@ -281,6 +289,35 @@ func (s *Service) Cancel(ctx context.Context, actor authz.Actor, caseID int64, c
 			Detail: map[string]any{"case": c.Reference, "reason": reason, "persona_burned": burn}})
 		return err
 	})
+}
+
+// cancelSteps closes the steps nobody will take on a cancelled purchase;
+// an order already paid for waits on its reimbursement's approval, which
+// the refund settles.
+func (s *Service) cancelSteps(tx *gorm.DB, p Purchase) error {
+	for _, k := range []deadline.Kind{deadline.Order, deadline.Delivery, deadline.Dispatch} {
+		if err := deadline.MeetTx(tx, k, p.ID); err != nil {
+			return err
+		}
+	}
+	if p.Status != Ordered {
+		return nil // not paid (assigned) or delivered: approved once the item is logged in
+	}
+	return s.awaitApprovalTx(tx, p)
+}
+
+// awaitApprovalTx starts the staff's approval of the purchase's
+// reimbursement, if it has one still new.
+func (s *Service) awaitApprovalTx(tx *gorm.DB, p Purchase) error {
+	var r Reimbursement
+	err := tx.Where("purchase_id = ? AND status = ?", p.ID, ReimbursementNew).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return deadline.StartTx(tx, deadline.Step{Kind: deadline.ReimbursementApproval, CaseID: p.CaseID, SubjectID: r.ID,
+		Party: deadline.Staff, PartyID: p.OrderedBy})
 }
 
 // setStatus moves a purchase on if nobody moved it first.

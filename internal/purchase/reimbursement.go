@@ -9,6 +9,7 @@ import (
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
 	"spotcheck/internal/database"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/valid"
 )
 
@@ -155,11 +156,31 @@ func (s *Service) moveReimbursement(ctx context.Context, actor authz.Actor, id i
 		if res.RowsAffected != 1 {
 			return ErrConflict
 		}
+		if err := reimbursementSteps(tx, r, to, actor.UserID); err != nil {
+			return err
+		}
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "reimbursement." + string(to), ObjectType: "reimbursement",
 			ObjectID: itoa(id), Detail: map[string]any{"purchase_id": r.PurchaseID,
 				"refunded_minor": r.RefundedMinor, "total_minor": r.Total(), "currency": r.Currency}})
 		return err
 	})
+}
+
+// reimbursementSteps: an approved reimbursement waits on its payment, a
+// paid one on nothing.
+func reimbursementSteps(tx *gorm.DB, r Reimbursement, to ReimbursementStatus, by int64) error {
+	if to == ReimbursementPaid {
+		return deadline.MeetTx(tx, deadline.ReimbursementPayment, r.ID)
+	}
+	if err := deadline.MeetTx(tx, deadline.ReimbursementApproval, r.ID); err != nil {
+		return err
+	}
+	var caseID int64
+	if err := tx.Raw(`SELECT case_id FROM purchases WHERE id = ?`, r.PurchaseID).Scan(&caseID).Error; err != nil {
+		return err
+	}
+	return deadline.StartTx(tx, deadline.Step{Kind: deadline.ReimbursementPayment, CaseID: caseID, SubjectID: r.ID,
+		Party: deadline.Staff, PartyID: by})
 }
 
 // ReimbursementCase returns the reference of a reimbursement's case.

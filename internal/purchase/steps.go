@@ -10,6 +10,7 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/notify"
 	"spotcheck/internal/valid"
@@ -79,6 +80,9 @@ func (s *Service) RecordOrder(ctx context.Context, actor authz.Actor, id int64, 
 		if err := s.recordFiles(ctx, tx, actor, p, ref, nil, files); err != nil {
 			return err
 		}
+		if err := s.nextStep(tx, p, deadline.Order, deadline.Delivery); err != nil {
+			return err
+		}
 		return s.tellStaff(ctx, tx, p, ref, notify.OrderRecorded)
 	}, "purchase.record_order", map[string]any{"order_number": in.OrderNumber, "amount_paid_minor": paid, "fee_minor": fee})
 }
@@ -119,6 +123,9 @@ func (s *Service) RecordDelivery(ctx context.Context, actor authz.Actor, id int6
 		if err := s.recordFiles(ctx, tx, actor, p, ref, &ev.ID, files); err != nil {
 			return err
 		}
+		if err := s.nextStep(tx, p, deadline.Delivery, deadline.Dispatch); err != nil {
+			return err
+		}
 		return s.tellStaff(ctx, tx, p, ref, notify.DeliveryRecorded)
 	}, "purchase.record_delivery", map[string]any{"delivered_on": in.DeliveredOn, "seal_number": in.SealNumber})
 }
@@ -152,6 +159,9 @@ func (s *Service) Dispatch(ctx context.Context, actor authz.Actor, id int64, in 
 		if err := s.setStatus(tx, p, Dispatched, nil); err != nil {
 			return err
 		}
+		if err := deadline.MeetTx(tx, deadline.Dispatch, p.ID); err != nil {
+			return err
+		}
 		it, err := itemOf(tx, p.ID)
 		if err != nil {
 			return err
@@ -166,6 +176,15 @@ func (s *Service) Dispatch(ctx context.Context, actor authz.Actor, id int64, in 
 		}
 		return s.afterRelease(ctx, tx, actor, p, it, ev, ref)
 	}, "purchase.dispatch", map[string]any{"to": in.To, "carrier": in.Carrier, "tracking": in.Tracking})
+}
+
+// nextStep closes the volunteer's step done and starts the next one's.
+func (s *Service) nextStep(tx *gorm.DB, p Purchase, done, next deadline.Kind) error {
+	if err := deadline.MeetTx(tx, done, p.ID); err != nil {
+		return err
+	}
+	return deadline.StartTx(tx, deadline.Step{Kind: next, CaseID: p.CaseID, SubjectID: p.ID,
+		Party: deadline.Volunteer, PartyID: p.VolunteerID})
 }
 
 // step runs one volunteer step on their own purchase, from status from.
@@ -281,6 +300,22 @@ func (s *Service) afterRelease(ctx context.Context, tx *gorm.DB, actor authz.Act
 		}
 		if _, err := casework.FireTx(ctx, tx, actor, casework.Firing{CaseID: c.ID, Version: c.Version,
 			Event: casework.SendToBrand, Note: it.Number, Owner: p.VolunteerID}); err != nil {
+			return err
+		}
+		// The brand's authentication days run from the item's sending, as
+		// its queue shows them.
+		var days int
+		if err := tx.Raw(`SELECT authentication_days FROM brands WHERE id = ?`, c.BrandID).Scan(&days).Error; err != nil {
+			return err
+		}
+		if err := deadline.StartTx(tx, deadline.Step{Kind: deadline.Verdict, CaseID: c.ID, SubjectID: c.ID,
+			Party: deadline.Brand, PartyID: c.BrandID, Due: ev.At.AddDate(0, 0, days)}); err != nil {
+			return err
+		}
+	}
+	if ev.ToKind == PartyBrand {
+		if err := deadline.StartTx(tx, deadline.Step{Kind: deadline.Acceptance, CaseID: c.ID, SubjectID: it.ID,
+			Party: deadline.Brand, PartyID: c.BrandID, BrandID: c.BrandID}); err != nil {
 			return err
 		}
 	}

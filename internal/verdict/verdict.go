@@ -17,6 +17,7 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/notify"
 	"spotcheck/internal/purchase"
@@ -264,6 +265,9 @@ func (s *Service) Submit(ctx context.Context, actor authz.Actor, caseID int64, i
 		v.Checks = checks
 		if _, err := casework.FireTx(ctx, tx, actor, casework.Firing{CaseID: c.ID, Version: in.CaseVersion, Event: result.event(),
 			Note: v.Notes, Shared: true}); err != nil {
+			return err
+		}
+		if err := deadline.MeetTx(tx, deadline.Verdict, c.ID); err != nil {
 			return err
 		}
 		if _, err := audit.Append(ctx, tx, audit.Record{Action: "verdict.submit", ObjectType: "case", ObjectID: c.Reference,
