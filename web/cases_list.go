@@ -47,7 +47,7 @@ func (s *Server) cases(c echo.Context) error {
 		return err
 	}
 	me := actorOf(c).UserID
-	mine, nobody, err := s.Cases.Queues(ctx, me)
+	mine, nobody, waiting, err := s.Cases.Queues(ctx, me)
 	if err != nil {
 		return err
 	}
@@ -56,6 +56,8 @@ func (s *Server) cases(c echo.Context) error {
 			URL: "/cases?investigator=" + strconv.FormatInt(me, 10) + "&open=1", Current: form.Open != "" && form.Investigator == strconv.FormatInt(me, 10)},
 		{Key: "cases.queue_unassigned", N: nobody, More: nobody >= casework.QueueCap, TestID: "queue-unassigned",
 			URL: "/cases?investigator=" + unassigned + "&open=1", Current: form.Open != "" && form.Investigator == unassigned},
+		{Key: "cases.queue_waiting", N: waiting, More: waiting >= casework.QueueCap, TestID: "queue-waiting",
+			URL: "/cases?waiting=" + waitingOnMe, Current: form.Waiting == waitingOnMe},
 	}
 	for _, st := range casework.States {
 		p.Counts = append(p.Counts, page.StateCount{State: string(st), N: counts[st], URL: withParam("/cases", query, "state", string(st))})
@@ -73,7 +75,7 @@ func (s *Server) cases(c echo.Context) error {
 func caseRow(r casework.Row) page.CaseRow {
 	return page.CaseRow{Reference: r.Reference, State: string(r.State), CloseReason: string(r.CloseReason), RiskScore: r.RiskScore,
 		BrandName: r.BrandName, ShopID: r.ShopID, ShopName: r.ShopName, Platform: r.Platform, Investigator: r.Investigator,
-		OpenedAt: r.OpenedAt, UpdatedAt: r.UpdatedAt}
+		OpenedAt: r.OpenedAt, UpdatedAt: r.UpdatedAt, Overdue: r.Overdue}
 }
 
 func (s *Server) investigatorOptions(c echo.Context) ([]page.PersonOption, error) {

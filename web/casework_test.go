@@ -8,12 +8,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"gorm.io/gorm"
 
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/deadline"
 )
 
 func flagIDs(t *testing.T, a *app, where string) []string {
@@ -380,6 +383,64 @@ func TestWorkQueuesCountAndListTheirCases(t *testing.T) {
 			if id == "queue-unassigned" && (strings.Contains(listed.Text(), cs[0].Reference) || strings.Contains(listed.Text(), cs[3].Reference)) {
 				t.Errorf("the unassigned queue lists an assigned or a closed case: %q", listed.Text())
 			}
+		}
+	})
+}
+
+func TestOverdueStepsShowOnTheCaseListAndInTheWaitingOnMeQueue(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.ingestNDJSON(t, flagJSON("o1", "o-1", "Aurora Timepieces", 0.9), flagJSON("o2", "o-2", "Aurora Timepieces", 0.9),
+			flagJSON("o3", "o-3", "Aurora Timepieces", 0.9))
+		var cs []struct {
+			ID        int64
+			Reference string
+			Version   int
+		}
+		if err := a.db.Gorm.Raw("SELECT id, reference, version FROM cases ORDER BY id").Scan(&cs).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) != 3 {
+			t.Fatalf("%d cases", len(cs))
+		}
+		ctx := t.Context()
+		me := a.accounts["staff"]
+		if _, err := a.cases.Assign(ctx, me.Actor(), cs[0].ID, cs[0].Version, me.ID); err != nil {
+			t.Fatal(err)
+		}
+		now := a.db.Now()
+		// Mine and past due; nobody's and past due; mine and not yet due.
+		if err := a.db.InTx(ctx, func(tx *gorm.DB) error {
+			for i, due := range []time.Time{now.Add(-time.Hour), now.Add(-time.Hour), now.Add(48 * time.Hour)} {
+				if err := deadline.StartTx(tx, deadline.Step{Kind: deadline.Verdict, CaseID: cs[i].ID, SubjectID: cs[i].ID,
+					Party: deadline.Brand, PartyID: 1, Due: due}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		staff := a.as("staff")
+		home := staff.get("/cases").doc(t)
+		if n := home.Find("[data-testid=overdue-badge]").Length(); n != 2 {
+			t.Errorf("%d overdue badges on the list, want 2", n)
+		}
+		q := home.Find("[data-testid=queue-waiting]")
+		if got := strings.TrimSpace(q.Find(".badge").Text()); got != "1" {
+			t.Errorf("waiting on me counts %q, want 1", got)
+		}
+		href, _ := q.Attr("href")
+		listed := staff.get(href).doc(t).Find("[data-testid=case-row]")
+		if listed.Length() != 1 || !strings.Contains(listed.Text(), cs[0].Reference) {
+			t.Errorf("waiting on me (%s) lists %d: %q, want %s only", href, listed.Length(), listed.Text(), cs[0].Reference)
+		}
+		overdue := staff.get("/cases?overdue=1").doc(t).Find("[data-testid=case-row]")
+		if overdue.Length() != 2 || strings.Contains(overdue.Text(), cs[2].Reference) {
+			t.Errorf("the overdue filter lists %d: %q, want the two past due", overdue.Length(), overdue.Text())
+		}
+		if staff.get("/cases?waiting=everyone").doc(t).Find("[data-testid=filter-error-waiting]").Length() != 1 {
+			t.Error("an unknown waiting queue was not refused with a message")
 		}
 	})
 }

@@ -59,18 +59,29 @@ func parseID(v, field string, errs map[string]string) int64 {
 // unassigned is the investigator filter's value for the cases nobody works.
 const unassigned = "none"
 
+// waitingOnMe is the waiting filter's one value: steps past due that the
+// signed-in staff member must move.
+const waitingOnMe = "me"
+
 func (s *Server) caseFilter(c echo.Context) (casework.Filter, page.CaseFilter, map[string]string) {
 	q := c.QueryParams()
 	form := page.CaseFilter{State: q.Get("state"), Brand: q.Get("brand"), Shop: q.Get("shop"), Investigator: q.Get("investigator"),
 		MinScore: q.Get("min"), MaxScore: q.Get("max"), From: q.Get("from"), To: q.Get("to"), Q: q.Get("q"), Sort: q.Get("sort"),
-		Open: q.Get("open")}
+		Open: q.Get("open"), Overdue: q.Get("overdue"), Waiting: q.Get("waiting")}
 	errs := map[string]string{}
 	f := casework.Filter{BrandID: parseID(form.Brand, "brand", errs), ShopID: parseID(form.Shop, "shop", errs),
-		Unassigned: form.Investigator == unassigned, Open: form.Open != "", Q: form.Q, After: q.Get("after"),
+		Unassigned: form.Investigator == unassigned, Open: form.Open != "", Overdue: form.Overdue != "", Q: form.Q, After: q.Get("after"),
 		MinScore: parseScore(form.MinScore, "min", errs), MaxScore: parseScore(form.MaxScore, "max", errs),
 		From: parseDay(form.From, "from", s.Config.Location, false, errs), To: parseDay(form.To, "to", s.Config.Location, true, errs)}
 	if !f.Unassigned {
 		f.InvestigatorID = parseID(form.Investigator, "investigator", errs)
+	}
+	switch form.Waiting {
+	case "":
+	case waitingOnMe:
+		f.WaitingOn = actorOf(c).UserID
+	default:
+		errs["waiting"] = "error.waiting_filter"
 	}
 	if form.State != "" {
 		st, err := casework.ParseState(form.State)

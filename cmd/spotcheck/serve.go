@@ -16,6 +16,7 @@ import (
 
 	"spotcheck/internal/bundle"
 	"spotcheck/internal/config"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/evidence"
 	flagging "spotcheck/internal/flag"
 	"spotcheck/internal/job"
@@ -47,12 +48,15 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) (err err
 	river.AddWorker(workers, &notify.MailWorker{DB: a.db, Mailer: mailer, Logger: logger})
 	river.AddWorker(workers, &bundle.Worker{DB: a.db, Store: a.evidence, Logger: logger})
 	river.AddWorker(workers, &evidence.IntegrityWorker{Checker: &evidence.Checker{DB: a.db, Store: a.evidence, Logger: logger}})
+	sweeper := &deadline.Sweeper{DB: a.db, Logger: logger}
+	river.AddWorker(workers, &deadline.SweepWorker{Sweeper: sweeper})
 	queue, err := job.New(a.db, job.Config{Workers: workers, Logger: logger, Work: true,
-		Periodic: []*river.PeriodicJob{job.PurgeEvery(10 * time.Minute), evidence.IntegrityEvery(24 * time.Hour)}})
+		Periodic: []*river.PeriodicJob{job.PurgeEvery(10 * time.Minute), evidence.IntegrityEvery(24 * time.Hour),
+			deadline.SweepEvery(5 * time.Minute)}})
 	if err != nil {
 		return err
 	}
-	notifier.Queue = queue
+	notifier.Queue, sweeper.Queue = queue, queue
 	if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"spotcheck/internal/authz"
 	"spotcheck/internal/database"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/valid"
 )
 
@@ -28,8 +29,10 @@ type Filter struct {
 	BrandID        int64
 	ShopID         int64
 	InvestigatorID int64
-	Unassigned     bool // no investigator (InvestigatorID is then ignored)
-	Open           bool // not closed
+	Unassigned     bool  // no investigator (InvestigatorID is then ignored)
+	Open           bool  // not closed
+	Overdue        bool  // with a step open and past due
+	WaitingOn      int64 // with a step past due that this staff member must move (deadline.WaitingOnIn)
 	MinScore       *float64
 	MaxScore       *float64
 	From           *time.Time // opened at or after
@@ -57,6 +60,7 @@ type Row struct {
 	Investigator   string
 	OpenedAt       time.Time
 	UpdatedAt      time.Time
+	Overdue        bool `gorm:"-"` // a step of the case is open and past due
 }
 
 // List returns one page of the cases the actor may see, and the cursor of
@@ -81,6 +85,17 @@ func (s *Service) List(ctx context.Context, actor authz.Actor, f Filter) ([]Row,
 	if len(rows) > f.Limit {
 		rows = rows[:f.Limit]
 		next = cursorOf(f.Sort, rows[len(rows)-1])
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	late, err := deadline.OverdueOf(s.db.Gorm.WithContext(ctx), s.db.Now(), ids)
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range rows {
+		rows[i].Overdue = late[rows[i].ID]
 	}
 	return rows, next, nil
 }
@@ -115,10 +130,11 @@ func (s *Service) Each(ctx context.Context, actor authz.Actor, f Filter, fn func
 const QueueCap = 1000
 
 // Queues are the counts of the staff's work queues: the open cases the
-// investigator works, and the open cases nobody does (both at most
-// QueueCap). Each reads an index of the cases concerned only
-// (cases_investigator_idx, cases_unassigned_idx).
-func (s *Service) Queues(ctx context.Context, investigatorID int64) (mine, unassigned int64, err error) {
+// investigator works, the open cases nobody does, and the cases with a
+// step past due that the investigator must move (each at most QueueCap).
+// Each reads an index of the cases or steps concerned only
+// (cases_investigator_idx, cases_unassigned_idx, deadlines_open_due_idx).
+func (s *Service) Queues(ctx context.Context, investigatorID int64) (mine, unassigned, waiting int64, err error) {
 	db := s.db.Gorm.WithContext(ctx)
 	capped := func(where string, args ...any) (int64, error) {
 		var n int64
@@ -127,10 +143,14 @@ func (s *Service) Queues(ctx context.Context, investigatorID int64) (mine, unass
 		return n, err
 	}
 	if mine, err = capped("investigator_id = ?", investigatorID); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	unassigned, err = capped("investigator_id IS NULL")
-	return mine, unassigned, err
+	if unassigned, err = capped("investigator_id IS NULL"); err != nil {
+		return 0, 0, 0, err
+	}
+	q := deadline.WaitingOnIn(db.Table("cases").Select("1"), "cases.id", s.db.Now(), investigatorID).Limit(QueueCap)
+	err = db.Raw("SELECT count(*) FROM (?) q", q).Scan(&waiting).Error
+	return mine, unassigned, waiting, err
 }
 
 // ListSQL is the list query for f as SQL with its arguments, so that the
@@ -171,6 +191,12 @@ func (s *Service) query(ctx context.Context, f Filter) (*gorm.DB, error) {
 	}
 	if f.Open {
 		q = q.Where("c.state <> ?", Closed)
+	}
+	if f.Overdue {
+		q = deadline.OverdueIn(q, "c.id", s.db.Now())
+	}
+	if f.WaitingOn != 0 {
+		q = deadline.WaitingOnIn(q, "c.id", s.db.Now(), f.WaitingOn)
 	}
 	if f.MinScore != nil {
 		q = q.Where("c.risk_score >= ?", *f.MinScore)

@@ -152,18 +152,36 @@ func durationTx(tx *gorm.DB, k Kind, brandID int64) (int, error) {
 	return days, nil
 }
 
-// OverdueIn is the condition, on a query of cases, that the case has a
-// step open and past due at now: a read of the open-deadline index.
-func OverdueIn(q *gorm.DB, now time.Time) *gorm.DB {
-	return q.Where("cases.id IN (SELECT case_id FROM deadlines WHERE done_at IS NULL AND due_at < ?)", now)
+// OverdueIn is the condition, on a query of cases whose id is the column
+// caseID, that the case has a step open and past due at now: a read of the
+// open-deadline index.
+func OverdueIn(q *gorm.DB, caseID string, now time.Time) *gorm.DB {
+	return q.Where(caseID+" IN (SELECT case_id FROM deadlines WHERE done_at IS NULL AND due_at < ?)", now)
+}
+
+// OverdueOf returns which of the cases have a step open and past due.
+func OverdueOf(tx *gorm.DB, now time.Time, caseIDs []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if len(caseIDs) == 0 {
+		return out, nil
+	}
+	var ids []int64
+	if err := tx.Raw(`SELECT DISTINCT case_id FROM deadlines WHERE done_at IS NULL AND due_at < ? AND case_id IN ?`, now, caseIDs).
+		Scan(&ids).Error; err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // WaitingOnIn is the condition that the case has a step open and past due
 // at now that staff member userID must move: as the case's investigator
 // (the first to hear of an overdue step) or as the one who started a step
 // staff must do.
-func WaitingOnIn(q *gorm.DB, now time.Time, userID int64) *gorm.DB {
-	return q.Where(`cases.id IN (SELECT d.case_id FROM deadlines d JOIN cases dc ON dc.id = d.case_id
+func WaitingOnIn(q *gorm.DB, caseID string, now time.Time, userID int64) *gorm.DB {
+	return q.Where(caseID+` IN (SELECT d.case_id FROM deadlines d JOIN cases dc ON dc.id = d.case_id
 		WHERE d.done_at IS NULL AND d.due_at < ? AND (dc.investigator_id = ? OR (d.party = 'staff' AND d.party_id = ?)))`,
 		now, userID, userID)
 }

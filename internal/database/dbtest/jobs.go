@@ -29,3 +29,12 @@ func (j *Jobs) Args() []river.JobArgs {
 	defer j.mu.Unlock()
 	return append([]river.JobArgs(nil), j.args...)
 }
+
+// Take returns the jobs recorded since the last Take and forgets them.
+func (j *Jobs) Take() []river.JobArgs {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := j.args
+	j.args = nil
+	return out
+}
