@@ -15,11 +15,23 @@ const ctxAssignment = "spotcheck.assignment"
 
 // assignments is the volunteer home: their own purchases, newest first.
 func (s *Server) assignments(c echo.Context) error {
-	as, err := s.Purchases.Mine(c.Request().Context(), actorOf(c))
+	ctx := c.Request().Context()
+	as, err := s.Purchases.Mine(ctx, actorOf(c))
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, page.Assignments(as))
+	ds, err := s.Deadlines.Mine(ctx, actorOf(c))
+	if err != nil {
+		return err
+	}
+	next := map[int64]page.DeadlineRow{}
+	now := s.Clock.Now()
+	for _, d := range ds { // soonest first: the first of a purchase is its next
+		if _, seen := next[d.SubjectID]; !seen {
+			next[d.SubjectID] = deadlineRow(d, now)
+		}
+	}
+	return s.render(c, http.StatusOK, page.Assignments(as, next))
 }
 
 // loadAssignment is the load-and-authorize middleware of

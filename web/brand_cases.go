@@ -23,7 +23,17 @@ func (s *Server) brandCases(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := page.BrandCasesPage{Rows: rows, Filter: f}
+	ds, err := s.Deadlines.Mine(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	p := page.BrandCasesPage{Rows: rows, Filter: f, Due: map[int64]page.DeadlineRow{}}
+	now := s.Clock.Now()
+	for _, d := range ds { // soonest first: the first of a case is its next
+		if _, seen := p.Due[d.CaseID]; !seen {
+			p.Due[d.CaseID] = deadlineRow(d, now)
+		}
+	}
 	if more {
 		p.Next = rows[len(rows)-1].ID
 	}

@@ -3,11 +3,13 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/verdict"
 	"spotcheck/web/view/page"
 )
@@ -77,6 +79,9 @@ func (s *Server) renderCaseWith(c echo.Context, status int, cs casework.Case, f 
 	p.Verdict = verdict.Current(p.Verdicts)
 	p.EnforceForm = f.Enforce
 	if err := s.enforcementPanel(c, cs, &p); err != nil {
+		return err
+	}
+	if err := s.deadlinePanel(c, cs, b.Name, &p); err != nil {
 		return err
 	}
 	if cs.InvestigatorID != nil {
@@ -249,4 +254,47 @@ func (s *Server) openLinkedCase(c echo.Context) error {
 		return s.refusedBack(c, err, "/cases/"+cs.Reference)
 	}
 	return s.redirect(c, "/cases/"+opened.Reference, "success", "case.linked_opened")
+}
+
+// deadlinePanel fills the case page's deadlines: each step with who must
+// act, named (the staff's page: a volunteer's name is staff-side).
+func (s *Server) deadlinePanel(c echo.Context, cs casework.Case, brandName string, p *page.CasePage) error {
+	ctx := c.Request().Context()
+	open, done, err := s.Deadlines.ForCase(ctx, actorOf(c), cs.Subject(), cs.ID)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, d := range append(append([]deadline.Deadline(nil), open...), done...) {
+		if d.Party != deadline.Brand {
+			ids = append(ids, d.PartyID)
+		}
+	}
+	names, err := s.Users.Names(ctx, ids)
+	if err != nil {
+		return err
+	}
+	now := s.Clock.Now()
+	row := func(d deadline.Deadline) page.DeadlineRow {
+		r := deadlineRow(d, now)
+		if d.Party == deadline.Brand {
+			r.Who = brandName
+		} else {
+			r.Who = names[d.PartyID]
+		}
+		return r
+	}
+	for _, d := range open {
+		p.Deadlines = append(p.Deadlines, row(d))
+	}
+	for _, d := range done {
+		p.DeadlinesDone = append(p.DeadlinesDone, row(d))
+	}
+	return nil
+}
+
+// deadlineRow is a deadline as every table of them shows it.
+func deadlineRow(d deadline.Deadline, now time.Time) page.DeadlineRow {
+	return page.DeadlineRow{Kind: string(d.Kind), Party: string(d.Party), DueAt: d.DueAt, DoneAt: d.DoneAt,
+		Overdue: d.Overdue(now), Stage: int(d.Stage)}
 }

@@ -444,3 +444,61 @@ func TestOverdueStepsShowOnTheCaseListAndInTheWaitingOnMeQueue(t *testing.T) {
 		}
 	})
 }
+
+func TestTheCasePageShowsItsStepsDueTimesAndWhoMustAct(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.ingestNDJSON(t, flagJSON("d1", "d-1", "Aurora Timepieces", 0.9), flagJSON("d2", "d-2", "Aurora Timepieces", 0.9))
+		var cs []struct {
+			ID        int64
+			Reference string
+			BrandID   int64
+		}
+		if err := a.db.Gorm.Raw("SELECT id, reference, brand_id FROM cases ORDER BY id").Scan(&cs).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) != 2 {
+			t.Fatalf("%d cases", len(cs))
+		}
+		ctx := t.Context()
+		now := a.db.Now()
+		if err := a.db.InTx(ctx, func(tx *gorm.DB) error {
+			for i, due := range []time.Time{now.Add(-time.Hour), now.Add(48 * time.Hour)} {
+				if err := deadline.StartTx(tx, deadline.Step{Kind: deadline.Verdict, CaseID: cs[i].ID, SubjectID: cs[i].ID,
+					Party: deadline.Brand, PartyID: cs[i].BrandID, Due: due}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		staff := a.as("staff")
+		for i, wantOverdue := range []bool{true, false} {
+			rows := staff.get("/cases/" + cs[i].Reference).doc(t).Find("[data-testid=case-deadlines] [data-testid=deadline-row]")
+			if rows.Length() != 1 {
+				t.Fatalf("case %s shows %d deadlines, want 1", cs[i].Reference, rows.Length())
+			}
+			text := rows.Text()
+			if kind, _ := rows.Attr("data-kind"); kind != "verdict" || !strings.Contains(text, "Sign the verdict") ||
+				!strings.Contains(text, "Aurora Timepieces") {
+				t.Errorf("case %s deadline %q (%s), want the brand's verdict, naming the brand", cs[i].Reference, text, kind)
+			}
+			if got := rows.Find("[data-testid=overdue-badge]").Length() == 1; got != wantOverdue {
+				t.Errorf("case %s overdue shown %v, want %v: %q", cs[i].Reference, got, wantOverdue, text)
+			}
+		}
+		if err := a.db.InTx(ctx, func(tx *gorm.DB) error { return deadline.MeetTx(tx, deadline.Verdict, cs[1].ID) }); err != nil {
+			t.Fatal(err)
+		}
+		doc := staff.get("/cases/" + cs[1].Reference).doc(t)
+		if doc.Find("[data-testid=deadlines-none]").Length() != 1 || doc.Find("[data-testid=case-deadlines-done] [data-testid=deadline-row]").Length() != 1 {
+			t.Errorf("a met deadline is not listed as done: %q", doc.Find("#deadlines").Text())
+		}
+		staff.header.Set("Accept-Language", "zh-CN,zh;q=0.9")
+		zh := staff.get("/cases/" + cs[0].Reference).doc(t).Find("#deadlines").Text()
+		if !strings.Contains(zh, "签署鉴定结论") || !strings.Contains(zh, "已逾期") {
+			t.Errorf("the Chinese case page's deadlines read %q", zh)
+		}
+	})
+}

@@ -26,6 +26,7 @@ import (
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
@@ -130,6 +131,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 		Enforcement: enforcement.NewService(db, jobs, enforcement.DefaultThresholds, cfg.Location),
 		Sharing:     sharing.NewService(db, a.evidence, a.purchase),
 		Bundles:     bundle.NewService(db, a.evidence, jobs),
+		Deadlines:   deadline.NewService(db),
 		Logger:      slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)

@@ -168,9 +168,12 @@ func matrix() map[string]matrixRow {
 		echo.RouteNotFound + " /shops/:id":   {path: "/shops/{shop}/nothing", want: signInFirst(notFound, notFound, forbid, forbid)},
 		echo.RouteNotFound + " /shops/:id/*": {path: "/shops/{shop}/nothing/else", want: signInFirst(notFound, notFound, forbid, forbid)},
 
-		"GET /admin/brands":        {path: "/admin/brands", want: signInFirst(ok, forbid, forbid, forbid)},
-		"POST /admin/brands":       {path: "/admin/brands", form: url.Values{"name": {""}}, want: signInFirst(invalid, forbid, forbid, forbid)},
-		echo.RouteNotFound + " /*": {path: "/no/such/page", want: all(notFound)},
+		"GET /admin/deadlines":             {path: "/admin/deadlines", want: signInFirst(ok, forbid, forbid, forbid)},
+		"POST /admin/deadlines":            {path: "/admin/deadlines", form: url.Values{"delivery": {"0"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		"POST /admin/deadlines/brands/:id": {path: "/admin/deadlines/brands/{brand}", form: url.Values{"authentication_days": {"x"}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		"GET /admin/brands":                {path: "/admin/brands", want: signInFirst(ok, forbid, forbid, forbid)},
+		"POST /admin/brands":               {path: "/admin/brands", form: url.Values{"name": {""}}, want: signInFirst(invalid, forbid, forbid, forbid)},
+		echo.RouteNotFound + " /*":         {path: "/no/such/page", want: all(notFound)},
 		// Echo registers a not-found route per group so that the group's
 		// guards run before the 404: nothing below /admin is revealed to
 		// anyone but an admin.

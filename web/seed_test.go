@@ -65,6 +65,11 @@ func seedObjects(t testing.TB, a *app) map[string]string {
 		"import": strconv.FormatInt(imp.ID, 10)}
 	maps.Copy(objs, a.seedPurchase(t, "shop-buy", purchase.Received))
 	objs["volunteer"] = strconv.FormatInt(a.accounts["volunteer"].ID, 10)
+	var brandID int64
+	if err := a.db.Gorm.Raw("SELECT brand_id FROM cases WHERE reference = ?", ref).Row().Scan(&brandID); err != nil {
+		t.Fatal(err)
+	}
+	objs["brand"] = strconv.FormatInt(brandID, 10)
 	objs["brandcase"] = a.seedPurchase(t, "shop-brandcase", purchase.Dispatched)["purchase_case"]
 	return objs
 }

@@ -18,6 +18,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/clock"
 	"spotcheck/internal/config"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
@@ -59,6 +60,7 @@ type Deps struct {
 	Enforcement   *enforcement.Service
 	Sharing       *sharing.Service
 	Bundles       *bundle.Service
+	Deadlines     *deadline.Service
 }
 
 // Server holds the handlers' dependencies.

@@ -22,6 +22,7 @@ import (
 	"spotcheck/internal/clock"
 	"spotcheck/internal/config"
 	"spotcheck/internal/database"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	flagging "spotcheck/internal/flag"
@@ -138,6 +139,7 @@ type app struct {
 	enforcement   *enforcement.Service
 	sharing       *sharing.Service
 	bundles       *bundle.Service
+	deadlines     *deadline.Service
 }
 
 func (a *app) close() error {
@@ -181,6 +183,7 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		purchases:     purchases,
 		sharing:       sharing.NewService(db, store, purchases),
 		bundles:       bundle.NewService(db, store, jobs),
+		deadlines:     deadline.NewService(db),
 		notifications: notify.NewService(db),
 		verdicts:      verdict.NewService(db, jobs),
 		enforcement:   enforcement.NewService(db, jobs, thresholds(cfg), cfg.Location),

@@ -10,6 +10,7 @@ import (
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
 	"spotcheck/internal/database"
+	"spotcheck/internal/role"
 	"spotcheck/internal/valid"
 )
 
@@ -97,8 +98,12 @@ func (s *Service) Save(ctx context.Context, actor authz.Actor, typed map[string]
 }
 
 // ForCase lists a case's open deadlines, soonest first, and its last
-// closed ones (up to ten), for the case page.
-func (s *Service) ForCase(ctx context.Context, caseID int64) (open, done []Deadline, err error) {
+// closed ones (up to ten), for the staff's case page: who must act is
+// staff-side knowledge (a volunteer's user id).
+func (s *Service) ForCase(ctx context.Context, actor authz.Actor, c authz.Subject, caseID int64) (open, done []Deadline, err error) {
+	if !authz.Can(actor, authz.ViewCase, c) {
+		return nil, nil, database.ErrNotFound
+	}
 	db := s.db.Gorm.WithContext(ctx)
 	if err = db.Where("case_id = ? AND done_at IS NULL", caseID).Order("due_at, id").Find(&open).Error; err != nil {
 		return nil, nil, err
@@ -107,14 +112,87 @@ func (s *Service) ForCase(ctx context.Context, caseID int64) (open, done []Deadl
 	return open, done, err
 }
 
-// OfParty lists the open deadlines of one party (a volunteer's steps, a
-// brand's), soonest first: what is due next on their own screens.
-func (s *Service) OfParty(ctx context.Context, p Party, ids []int64) ([]Deadline, error) {
-	if len(ids) == 0 {
+// Mine lists the open deadlines the actor's own side must meet, soonest
+// first, for their own screens: a volunteer's steps, a brand user's
+// brands' steps. Staff have the case list's queue instead.
+func (s *Service) Mine(ctx context.Context, actor authz.Actor) ([]Deadline, error) {
+	q := s.db.Gorm.WithContext(ctx).Where("done_at IS NULL")
+	switch {
+	case actor.Role == role.Volunteer:
+		q = q.Where("party = ? AND party_id = ?", Volunteer, actor.UserID)
+	case actor.Role == role.Brand && len(actor.BrandIDs) > 0:
+		q = q.Where("party = ? AND party_id IN ?", Brand, actor.BrandIDs)
+	default:
 		return nil, nil
 	}
 	var ds []Deadline
-	err := s.db.Gorm.WithContext(ctx).Where("party = ? AND party_id IN ? AND done_at IS NULL", p, ids).
-		Order("due_at, id").Limit(500).Find(&ds).Error
+	err := q.Order("due_at, id").Limit(500).Find(&ds).Error
 	return ds, err
+}
+
+// BrandDays is a brand's own durations: where the brand is the one waited
+// on, its setting decides.
+type BrandDays struct {
+	ID                 int64
+	Name               string
+	AuthenticationDays int  // from an item's sending to the verdict
+	AcceptanceDays     *int // to log a sent item in; nil: the global setting
+}
+
+// Brands lists every brand's own durations, by name.
+func (s *Service) Brands(ctx context.Context, actor authz.Actor) ([]BrandDays, error) {
+	if !authz.Can(actor, authz.ManageDeadlines, authz.Subject{}) {
+		return nil, database.ErrNotFound
+	}
+	var bs []BrandDays
+	err := s.db.Gorm.WithContext(ctx).Table("brands").Select("id, name, authentication_days, acceptance_days").
+		Order("name, id").Find(&bs).Error
+	return bs, err
+}
+
+// SaveBrand sets one brand's durations as an admin typed them (acceptance
+// left empty: the global setting), audited with what changed.
+func (s *Service) SaveBrand(ctx context.Context, actor authz.Actor, brandID int64, authentication, acceptance string) error {
+	if !authz.Can(actor, authz.ManageDeadlines, authz.Subject{}) {
+		return database.ErrNotFound
+	}
+	errs := valid.Errors{}
+	auth, err := strconv.Atoi(strings.TrimSpace(authentication))
+	if err != nil || auth < 1 || auth > MaxDays {
+		errs.Add("authentication_days", "error.days")
+	}
+	var accept *int
+	if a := strings.TrimSpace(acceptance); a != "" {
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 1 || n > MaxDays {
+			errs.Add("acceptance_days", "error.days")
+		}
+		accept = &n
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *gorm.DB) error {
+		var before BrandDays
+		if err := tx.Table("brands").Select("id, name, authentication_days, acceptance_days").Where("id = ?", brandID).
+			Take(&before).Error; err != nil {
+			return database.NotFound(err)
+		}
+		changed := map[string]any{}
+		if before.AuthenticationDays != auth {
+			changed["authentication_days"] = map[string]int{"from": before.AuthenticationDays, "to": auth}
+		}
+		if (before.AcceptanceDays == nil) != (accept == nil) || (accept != nil && *before.AcceptanceDays != *accept) {
+			changed["acceptance_days"] = map[string]*int{"from": before.AcceptanceDays, "to": accept}
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		if err := tx.Exec(`UPDATE brands SET authentication_days = ?, acceptance_days = ? WHERE id = ?`, auth, accept, brandID).Error; err != nil {
+			return err
+		}
+		_, err := audit.Append(ctx, tx, audit.Record{Action: "deadlines.brand", ObjectType: "brand",
+			ObjectID: strconv.FormatInt(brandID, 10), Detail: changed})
+		return err
+	})
 }

@@ -2,6 +2,7 @@ package deadline
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
@@ -86,8 +87,8 @@ func (s *Sweeper) settings(ctx context.Context) (map[string]int, error) {
 		return nil, err
 	}
 	for _, k := range []string{RemindBefore, EscalateAfter} {
-		if set[k] == 0 {
-			set[k] = map[string]int{RemindBefore: 2, EscalateAfter: 3}[k]
+		if set[k] < 1 { // the migration stores both and Save keeps them ≥ 1
+			return nil, fmt.Errorf("deadline: no setting for %q", k)
 		}
 	}
 	return set, nil

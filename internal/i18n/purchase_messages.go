@@ -86,6 +86,7 @@ var purchaseMessages = map[string][2]string{
 	"hint.files":               {"JPEG, PNG, WebP, HEIC or PDF, up to %s MB each; several at once.", "JPEG、PNG、WebP、HEIC 或 PDF，每个不超过 %s MB，可多选。"},
 	"hint.seal_number":         {"The number on the seal you put on the parcel, or on the evidence bag.", "您封在包裹或证物袋上的封条编号。"},
 
+	"assignment.next":              {"Next: %s, by ", "下一步：%s，截止 "},
 	"assignment.due":               {"Due %s", "截止 %s"},
 	"assignment.what_to_buy":       {"What to buy", "购买内容"},
 	"assignment.persona":           {"Buy as", "购买身份"},

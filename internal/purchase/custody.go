@@ -371,7 +371,11 @@ type Awaiting struct {
 }
 
 // Due is when the brand's authentication is expected.
-func (a Awaiting) Due() time.Time { return a.SentAt.AddDate(0, 0, a.AuthenticationDays) }
+func (a Awaiting) Due() time.Time { return verdictDue(a.SentAt, a.AuthenticationDays) }
+
+// verdictDue is the one rule of the brand's authentication days: they run
+// from the item's sending.
+func verdictDue(sentAt time.Time, days int) time.Time { return sentAt.AddDate(0, 0, days) }
 
 // Queue lists the items on their way to, or held by, the actor's brands
 // whose case is still with the brand (authenticating, or confirmed while

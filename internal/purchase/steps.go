@@ -302,14 +302,12 @@ func (s *Service) afterRelease(ctx context.Context, tx *gorm.DB, actor authz.Act
 			Event: casework.SendToBrand, Note: it.Number, Owner: p.VolunteerID}); err != nil {
 			return err
 		}
-		// The brand's authentication days run from the item's sending, as
-		// its queue shows them.
 		var days int
 		if err := tx.Raw(`SELECT authentication_days FROM brands WHERE id = ?`, c.BrandID).Scan(&days).Error; err != nil {
 			return err
 		}
 		if err := deadline.StartTx(tx, deadline.Step{Kind: deadline.Verdict, CaseID: c.ID, SubjectID: c.ID,
-			Party: deadline.Brand, PartyID: c.BrandID, Due: ev.At.AddDate(0, 0, days)}); err != nil {
+			Party: deadline.Brand, PartyID: c.BrandID, Due: verdictDue(ev.At, days)}); err != nil {
 			return err
 		}
 	}

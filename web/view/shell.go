@@ -116,3 +116,10 @@ func ISOInstant(ctx context.Context, t time.Time) string {
 func Money(ctx context.Context, minor int64, currency string) string {
 	return i18n.From(ctx).Money(minor, currency)
 }
+
+// EndOfDay reports whether t is a midnight in the configured zone: the end
+// of the day before, as a due time.
+func EndOfDay(ctx context.Context, t time.Time) bool {
+	l := t.In(ShellFrom(ctx).Location)
+	return l.Hour() == 0 && l.Minute() == 0 && l.Second() == 0 && l.Nanosecond() == 0
+}
