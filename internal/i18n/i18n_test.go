@@ -52,6 +52,11 @@ func TestEveryKeyUsedInTheCodeIsInTheCatalog(t *testing.T) {
 				continue
 			}
 			found++
+			// A prefix a value completes ("deadline.kind_" + kind): its
+			// keys are listed in TestKeysBuiltAtRunTimeAreInTheCatalog.
+			if strings.HasSuffix(m[1], "_") {
+				continue
+			}
 			if !Has(m[1]) {
 				t.Errorf("%s uses %q, which is not in the catalog", p, m[1])
 			}

@@ -1,0 +1,46 @@
+package i18n_test
+
+import (
+	"strconv"
+	"testing"
+
+	"spotcheck/internal/casework"
+	"spotcheck/internal/deadline"
+	"spotcheck/internal/i18n"
+)
+
+// TestKeysBuiltAtRunTimeAreInTheCatalog lists the message keys the screens
+// build from a value (a prefix ending in "_" or "." and the value), which
+// the source scan cannot see whole, and checks every one of them exists.
+func TestKeysBuiltAtRunTimeAreInTheCatalog(t *testing.T) {
+	var keys []string
+	for _, s := range casework.States {
+		keys = append(keys, "state."+string(s))
+	}
+	for _, tr := range casework.Table {
+		keys = append(keys, "event."+string(tr.Event))
+	}
+	for _, r := range casework.CloseReasons {
+		keys = append(keys, "reason."+string(r))
+	}
+	for _, k := range deadline.Kinds {
+		keys = append(keys, "deadline.kind_"+string(k))
+	}
+	for _, p := range deadline.Parties {
+		keys = append(keys, "deadline.party_"+string(p))
+	}
+	for st := deadline.Reminded; st <= deadline.Admins; st++ {
+		keys = append(keys, "deadline.stage_"+strconv.Itoa(int(st)))
+	}
+	for _, k := range deadline.SettingKeys {
+		keys = append(keys, "deadline.setting_"+k)
+	}
+	for _, e := range []string{string(deadline.EventDueSoon), string(deadline.EventOverdue), string(deadline.EventEscalated)} {
+		keys = append(keys, "notify."+e)
+	}
+	for _, k := range keys {
+		if !i18n.Has(k) {
+			t.Errorf("%s is not in the catalog", k)
+		}
+	}
+}
