@@ -42,7 +42,7 @@ func (s *Server) cases(c echo.Context) error {
 	if isHTMX(c) {
 		return s.render(c, http.StatusOK, page.CaseResults(p))
 	}
-	counts, err := s.Cases.Counts(ctx)
+	counts, err := s.Cases.Counts(ctx, 0)
 	if err != nil {
 		return err
 	}

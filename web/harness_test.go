@@ -36,6 +36,7 @@ import (
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/sharing"
 	"spotcheck/internal/shop"
+	"spotcheck/internal/stats"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
 	"spotcheck/internal/verdict"
@@ -132,6 +133,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 		Sharing:     sharing.NewService(db, a.evidence, a.purchase),
 		Bundles:     bundle.NewService(db, a.evidence, jobs),
 		Deadlines:   deadline.NewService(db),
+		Stats:       stats.NewReader(db),
 		Logger:      slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)

@@ -68,6 +68,7 @@ func (s *Server) routes(e *echo.Echo) {
 	signedIn.POST("/items/:id/accept", s.acceptItem)
 
 	staff := signedIn.Group("", s.require(authz.ViewCases))
+	staff.GET("/dashboard", s.dashboard)
 	staff.GET("/cases", s.cases)
 	staff.GET("/cases/export.csv", s.exportCases, s.require(authz.ExportCases))
 	oneCase := staff.Group("/cases/:ref", s.loadCase)

@@ -61,6 +61,7 @@ func matrix() map[string]matrixRow {
 		"POST /account/password": {path: "/account/password", form: url.Values{"current": {"wrong"}, "password": {"new password 1"}, "confirm": {"new password 1"}}, want: signInFirst(invalid, invalid, invalid, invalid)},
 
 		"GET /cases":           {path: "/cases", want: signInFirst(ok, ok, forbid, forbid)},
+		"GET /dashboard":       {path: "/dashboard", want: signInFirst(ok, ok, forbid, forbid)},
 		"GET /assignments":     {path: "/assignments", want: signInFirst(forbid, forbid, ok, forbid)},
 		"GET /authentications": {path: "/authentications", want: signInFirst(forbid, forbid, forbid, ok)},
 

@@ -27,6 +27,7 @@ import (
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/sharing"
 	"spotcheck/internal/shop"
+	"spotcheck/internal/stats"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
 	"spotcheck/internal/verdict"
@@ -61,6 +62,7 @@ type Deps struct {
 	Sharing       *sharing.Service
 	Bundles       *bundle.Service
 	Deadlines     *deadline.Service
+	Stats         *stats.Reader
 }
 
 // Server holds the handlers' dependencies.

@@ -209,7 +209,7 @@ func (b *bench) listPhase(ctx context.Context) (err error) {
 	fmt.Printf("\n== Case list: %s cases, GET /cases?state=flagged&brand=<%s> as the staff user ==\n", commas(int64(o.cases)), brandNames[0])
 	fmt.Printf("  seeding: the ingestion's data truncated (same database, same server), then shops and cases by COPY (pgx),\n")
 	fmt.Printf("  secondary indexes of shops and cases dropped for the COPY and rebuilt from their catalogue definitions,\n")
-	fmt.Printf("  foreign keys checked, case_state_counts and the reference counters set from the rows, VACUUM ANALYZE\n")
+	fmt.Printf("  foreign keys checked, case_counts and the reference counters set from the rows, VACUUM ANALYZE\n")
 	st, err := seedCases(ctx, b.pool, o.seed, o.cases, b.brandIDs, b.users, dataBase)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
@@ -224,8 +224,8 @@ func (b *bench) listPhase(ctx context.Context) (err error) {
 	fmt.Printf("  states: %s\n", strings.Join(counts, ", "))
 	b.note("seed           %s cases and %s shops by COPY in %.1f s", commas(int64(st.CaseRows)), commas(int64(st.ShopRows)), st.Total.Seconds())
 	var stored int64
-	if err := b.pool.QueryRow(ctx, "SELECT sum(n) FROM case_state_counts").Scan(&stored); err != nil || stored != int64(st.CaseRows) {
-		return fmt.Errorf("case_state_counts sum to %d, not %d (%v)", stored, st.CaseRows, err)
+	if err := b.pool.QueryRow(ctx, "SELECT sum(n) FROM case_counts").Scan(&stored); err != nil || stored != int64(st.CaseRows) {
+		return fmt.Errorf("case_counts sum to %d, not %d (%v)", stored, st.CaseRows, err)
 	}
 
 	state, brand := "flagged", b.brandIDs[0]

@@ -196,7 +196,10 @@ func seedCases(ctx context.Context, pool *pgxpool.Pool, seed uint64, n int, bran
 			return st, err
 		}
 	}
-	if err := exec(`UPDATE case_state_counts s SET n = COALESCE((SELECT count(*) FROM cases c WHERE c.state = s.state), 0)`); err != nil {
+	if err := exec(`DELETE FROM case_counts`); err != nil {
+		return st, err
+	}
+	if err := exec(`INSERT INTO case_counts (brand_id, state, n) SELECT brand_id, state, count(*) FROM cases GROUP BY brand_id, state`); err != nil {
 		return st, err
 	}
 	for year, k := range perYear {
@@ -206,7 +209,7 @@ func seedCases(ctx context.Context, pool *pgxpool.Pool, seed uint64, n int, bran
 		}
 	}
 	t = time.Now()
-	if err := exec(`VACUUM (ANALYZE) shops, cases, case_state_counts, counters`); err != nil {
+	if err := exec(`VACUUM (ANALYZE) shops, cases, case_counts, counters`); err != nil {
 		return st, err
 	}
 	st.Vacuum = time.Since(t)

@@ -102,7 +102,8 @@ SELECT c.id, c.shop_id, p.volunteer_id, p.id, $3, 'assigned', 10000, 'CNY', curr
 	if err != nil {
 		return 0, fmt.Errorf("seed a purchase: %w", err)
 	}
-	_, err = b.pool.Exec(ctx, "UPDATE case_state_counts SET n = n + 1 WHERE state = 'purchasing'")
+	_, err = b.pool.Exec(ctx, `INSERT INTO case_counts (brand_id, state, n) VALUES ($1, 'purchasing', 1)
+		ON CONFLICT (brand_id, state) DO UPDATE SET n = case_counts.n + 1`, b.brandIDs[0])
 	return id, err
 }
 

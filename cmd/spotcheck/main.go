@@ -32,6 +32,7 @@ import (
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/sharing"
 	"spotcheck/internal/shop"
+	"spotcheck/internal/stats"
 	"spotcheck/internal/token"
 	"spotcheck/internal/user"
 	"spotcheck/internal/verdict"
@@ -140,6 +141,7 @@ type app struct {
 	sharing       *sharing.Service
 	bundles       *bundle.Service
 	deadlines     *deadline.Service
+	stats         *stats.Reader
 }
 
 func (a *app) close() error {
@@ -163,6 +165,7 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 	// The program's one clock: services, the functions handed a
 	// transaction and GORM's stamps all read it through db.
 	db.UseClock(clock.Real)
+	db.UseZone(cfg.Location)
 	if err := db.Migrate(ctx); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -184,6 +187,7 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		sharing:       sharing.NewService(db, store, purchases),
 		bundles:       bundle.NewService(db, store, jobs),
 		deadlines:     deadline.NewService(db),
+		stats:         stats.NewReader(db),
 		notifications: notify.NewService(db),
 		verdicts:      verdict.NewService(db, jobs),
 		enforcement:   enforcement.NewService(db, jobs, thresholds(cfg), cfg.Location),

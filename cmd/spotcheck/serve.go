@@ -21,6 +21,7 @@ import (
 	flagging "spotcheck/internal/flag"
 	"spotcheck/internal/job"
 	"spotcheck/internal/notify"
+	"spotcheck/internal/stats"
 	"spotcheck/web"
 )
 
@@ -50,9 +51,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) (err err
 	river.AddWorker(workers, &evidence.IntegrityWorker{Checker: &evidence.Checker{DB: a.db, Store: a.evidence, Logger: logger}})
 	sweeper := &deadline.Sweeper{DB: a.db, Logger: logger}
 	river.AddWorker(workers, &deadline.SweepWorker{Sweeper: sweeper})
+	river.AddWorker(workers, &stats.RollWorker{Roller: &stats.Roller{DB: a.db}})
 	queue, err := job.New(a.db, job.Config{Workers: workers, Logger: logger, Work: true,
 		Periodic: []*river.PeriodicJob{job.PurgeEvery(10 * time.Minute), evidence.IntegrityEvery(24 * time.Hour),
-			deadline.SweepEvery(5 * time.Minute)}})
+			deadline.SweepEvery(5 * time.Minute), stats.RollEvery(time.Minute)}})
 	if err != nil {
 		return err
 	}
@@ -64,7 +66,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) (err err
 	e := web.New(web.Deps{Config: cfg, SessionStore: a.db.Sessions(), Ready: a.db.Ping, Clock: a.db, Users: a.users, Brands: a.brands, Cases: a.cases, Flags: a.flags,
 		Shops: a.shops, Tokens: a.tokens, Jobs: queue, Logger: logger,
 		Purchases: a.purchases, Evidence: a.evidence, Notifications: a.notifications, Verdicts: a.verdicts,
-		Enforcement: a.enforcement, Sharing: a.sharing, Bundles: a.bundles, Deadlines: a.deadlines})
+		Enforcement: a.enforcement, Sharing: a.sharing, Bundles: a.bundles, Deadlines: a.deadlines, Stats: a.stats})
 	srv := web.HTTPServer(cfg.Addr, e)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

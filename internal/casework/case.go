@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"spotcheck/internal/database"
 	"spotcheck/internal/deadline"
 	"spotcheck/internal/role"
+	"spotcheck/internal/stats"
 	"spotcheck/internal/valid"
 )
 
@@ -154,7 +156,10 @@ func FireTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, f Firing) (Case
 	if res.RowsAffected != 1 {
 		return Case{}, ErrConflict
 	}
-	if err := moveCount(tx, c.State, t.To, 1); err != nil {
+	if err := moveCount(tx, c.BrandID, c.State, t.To, 1); err != nil {
+		return Case{}, err
+	}
+	if err := stats.AddTx(tx, now, counted(c.BrandID, t)...); err != nil {
 		return Case{}, err
 	}
 	if t.To == Closed {
@@ -172,6 +177,27 @@ func FireTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, f Firing) (Case
 	}
 	var out Case
 	return out, tx.Take(&out, id).Error
+}
+
+// counted is what a transition adds to the day's figures.
+func counted(brandID int64, t Transition) []stats.Delta {
+	var ms []stats.Metric
+	switch t.Event {
+	case VerdictCounterfeit:
+		ms = []stats.Metric{stats.Verdicts, stats.Counterfeit}
+	case VerdictGenuine, VerdictInconclusive:
+		ms = []stats.Metric{stats.Verdicts}
+	case ReferToPolice:
+		ms = []stats.Metric{stats.Referrals}
+	}
+	if t.To == Closed {
+		ms = append(ms, stats.ClosedAs(string(t.CloseReason)))
+	}
+	ds := make([]stats.Delta, len(ms))
+	for i, m := range ms {
+		ds[i] = stats.Delta{Metric: m, BrandID: brandID, N: 1}
+	}
+	return ds
 }
 
 // guard checks what a transition needs beyond the state.
@@ -292,13 +318,18 @@ func (s *Service) Timeline(ctx context.Context, id int64) ([]Entry, error) {
 	return es, err
 }
 
-// Counts returns how many cases are in each state, from the counter table.
-func (s *Service) Counts(ctx context.Context) (map[State]int64, error) {
+// Counts returns how many cases are in each state, from the counter table:
+// of one brand, or of every brand (brandID 0).
+func (s *Service) Counts(ctx context.Context, brandID int64) (map[State]int64, error) {
 	var rows []struct {
 		State State
 		N     int64
 	}
-	err := s.db.Gorm.WithContext(ctx).Table("case_state_counts").Find(&rows).Error
+	q := s.db.Gorm.WithContext(ctx).Table("case_counts").Select("state, sum(n) AS n").Group("state")
+	if brandID != 0 {
+		q = q.Where("brand_id = ?", brandID)
+	}
+	err := q.Find(&rows).Error
 	m := make(map[State]int64, len(rows))
 	for _, r := range rows {
 		m[r.State] = r.N
@@ -306,7 +337,9 @@ func (s *Service) Counts(ctx context.Context) (map[State]int64, error) {
 	return m, err
 }
 
-func moveCount(tx *gorm.DB, from, to State, n int) error {
+// moveCount moves n of the brand's cases from one state to another in the
+// counter table (from "" for cases just opened).
+func moveCount(tx *gorm.DB, brandID int64, from, to State, n int) error {
 	if from == to || n == 0 {
 		return nil
 	}
@@ -323,7 +356,8 @@ func moveCount(tx *gorm.DB, from, to State, n int) error {
 		if st.state == "" {
 			continue
 		}
-		if err := tx.Exec("UPDATE case_state_counts SET n = n + ? WHERE state = ?", st.delta, st.state).Error; err != nil {
+		if err := tx.Exec(`INSERT INTO case_counts (brand_id, state, n) VALUES (?, ?, ?)
+			ON CONFLICT (brand_id, state) DO UPDATE SET n = case_counts.n + excluded.n`, brandID, st.state, st.delta).Error; err != nil {
 			return err
 		}
 	}
@@ -383,7 +417,21 @@ func OpenTx(tx *gorm.DB, actor authz.Actor, in []NewCase) ([]Case, error) {
 	if err := addEntries(tx, entries); err != nil {
 		return nil, err
 	}
-	return cases, moveCount(tx, "", Flagged, len(cases))
+	// Brands in id order, like the counter rows' states: concurrent
+	// openings take their locks in one order.
+	perBrand := map[int64]int{}
+	for _, c := range cases {
+		perBrand[c.BrandID]++
+	}
+	brands := slices.Sorted(maps.Keys(perBrand))
+	ds := make([]stats.Delta, 0, len(brands))
+	for _, b := range brands {
+		if err := moveCount(tx, b, "", Flagged, perBrand[b]); err != nil {
+			return nil, err
+		}
+		ds = append(ds, stats.Delta{Metric: stats.CasesOpened, BrandID: b, N: int64(perBrand[b])})
+	}
+	return cases, stats.AddTx(tx, now, ds...)
 }
 
 // ErrOpenCaseExists: the shop and brand already have an open case.

@@ -175,9 +175,14 @@ func TestDismissNeedsAReasonAndReopenNeedsAnAdmin(t *testing.T) {
 		if err != nil || open.State != casework.Flagged || open.ClosedAt != nil || open.CloseReason != "" {
 			t.Fatalf("reopened: %+v, %v", open, err)
 		}
-		counts, _ := f.svc.Counts(ctx)
-		if counts[casework.Flagged] != 1 || counts[casework.Closed] != 0 {
-			t.Fatalf("counts = %v", counts)
+		for _, brand := range []int64{0, c.BrandID} {
+			counts, err := f.svc.Counts(ctx, brand)
+			if err != nil || counts[casework.Flagged] != 1 || counts[casework.Closed] != 0 {
+				t.Fatalf("counts of brand %d = %v, %v", brand, counts, err)
+			}
+		}
+		if other, err := f.svc.Counts(ctx, c.BrandID+1000); err != nil || other[casework.Flagged] != 0 {
+			t.Fatalf("another brand counts %v, %v", other, err)
 		}
 		tl, _ := f.svc.Timeline(ctx, c.ID)
 		if len(tl) != 3 || tl[1].Event != "dismiss" || tl[1].Note != "listing removed by the seller" || tl[2].Event != "reopen" {
@@ -240,9 +245,9 @@ func TestConcurrentTransitionsLetExactlyOneWin(t *testing.T) {
 		if wins != 1 {
 			t.Fatalf("%d transitions succeeded, want 1", wins)
 		}
-		counts, _ := f.svc.Counts(context.Background())
-		if counts[casework.Closed] != 1 || counts[casework.Flagged] != 0 {
-			t.Fatalf("counts = %v", counts)
+		counts, err := f.svc.Counts(context.Background(), c.BrandID)
+		if err != nil || counts[casework.Closed] != 1 || counts[casework.Flagged] != 0 {
+			t.Fatalf("counts = %v, %v", counts, err)
 		}
 		tl, _ := f.svc.Timeline(context.Background(), c.ID)
 		if len(tl) != 2 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -195,4 +196,25 @@ func (s *Service) SaveBrand(ctx context.Context, actor authz.Actor, brandID int6
 			ObjectID: strconv.FormatInt(brandID, 10), Detail: changed})
 		return err
 	})
+}
+
+// OverdueCount is how many open steps of a kind, waiting on a party, are
+// past due.
+type OverdueCount struct {
+	Kind  Kind
+	Party Party
+	N     int64
+}
+
+// OverdueCounts counts the open steps past due at now, by kind and party,
+// of one brand's cases or of all (brandID 0): a read of the open-deadline
+// index up to now.
+func (s *Service) OverdueCounts(ctx context.Context, now time.Time, brandID int64) ([]OverdueCount, error) {
+	q := s.db.Gorm.WithContext(ctx).Table("deadlines d").Select("d.kind, d.party, count(*) AS n").
+		Where("d.done_at IS NULL AND d.due_at < ?", now).Group("d.kind, d.party").Order("d.kind, d.party")
+	if brandID != 0 {
+		q = q.Joins("JOIN cases c ON c.id = d.case_id").Where("c.brand_id = ?", brandID)
+	}
+	var out []OverdueCount
+	return out, q.Scan(&out).Error
 }

@@ -16,6 +16,7 @@ import (
 	"spotcheck/internal/database"
 	"spotcheck/internal/deadline"
 	"spotcheck/internal/notify"
+	"spotcheck/internal/stats"
 	"spotcheck/internal/valid"
 )
 
@@ -223,6 +224,9 @@ func (s *Service) AddPayment(ctx context.Context, actor authz.Actor, caseID int6
 		p := Payment{ClaimID: cl.ID, CaseID: caseID, AmountMinor: minor, ReceivedOn: on, Note: strings.TrimSpace(note),
 			CreatedBy: actor.UserID, CreatedAt: s.db.Now()}
 		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		if err := stats.AddOnTx(tx, clock.DateOf(p.ReceivedOn, time.UTC), stats.Delta{Metric: stats.Collected, BrandID: c.BrandID, N: minor}); err != nil {
 			return err
 		}
 		if _, err := audit.Append(ctx, tx, audit.Record{Action: "claim.payment", ObjectType: "case", ObjectID: c.Reference,

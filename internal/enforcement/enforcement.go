@@ -22,6 +22,7 @@ import (
 	"spotcheck/internal/deadline"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/notify"
+	"spotcheck/internal/stats"
 	"spotcheck/internal/valid"
 )
 
@@ -314,6 +315,14 @@ func (s *Service) RecordRaid(ctx context.Context, actor authz.Actor, caseID int6
 			}
 		}
 		raid.Seizures = lines
+		var seized int64
+		for _, l := range lines {
+			seized += l.Value()
+		}
+		if err := stats.AddOnTx(tx, clock.DateOf(raid.RaidedOn, time.UTC), stats.Delta{Metric: stats.Raids, BrandID: c.BrandID, N: 1},
+			stats.Delta{Metric: stats.Seized, BrandID: c.BrandID, N: seized}); err != nil {
+			return err
+		}
 		if err := referralSteps(tx, caseID, actor, Raided); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
+	"spotcheck/internal/stats"
 )
 
 // Flag is one stored signal.
@@ -264,7 +265,15 @@ func (s *Service) store(tx *gorm.DB, actor authz.Actor, ch channel, cs []checked
 		n, g, err := s.place(tx, actor, cs, shopIDs, listingIDs, now)
 		switch {
 		case err == nil && n == len(cs):
-			return n, g, changes, nil
+			perBrand := map[int64]int64{}
+			for _, c := range cs {
+				perBrand[c.brandID]++
+			}
+			ds := make([]stats.Delta, 0, len(perBrand))
+			for b, k := range perBrand {
+				ds = append(ds, stats.Delta{Metric: stats.FlagsReceived, BrandID: b, N: k})
+			}
+			return n, g, changes, stats.AddTx(tx, now, ds...)
 		case err != nil && !errors.Is(err, casework.ErrOpenCaseExists):
 			return 0, g, nil, err
 		case attempt == 5:

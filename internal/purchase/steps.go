@@ -13,6 +13,7 @@ import (
 	"spotcheck/internal/deadline"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/notify"
+	"spotcheck/internal/stats"
 	"spotcheck/internal/valid"
 )
 
@@ -81,6 +82,17 @@ func (s *Service) RecordOrder(ctx context.Context, actor authz.Actor, id int64, 
 			return err
 		}
 		if err := s.nextStep(tx, p, deadline.Order, deadline.Delivery); err != nil {
+			return err
+		}
+		var brandID int64
+		if err := tx.Raw(`SELECT brand_id FROM cases WHERE id = ?`, p.CaseID).Scan(&brandID).Error; err != nil {
+			return err
+		}
+		ds := []stats.Delta{{Metric: stats.PurchasesOrdered, BrandID: brandID, N: 1}}
+		if p.Currency == stats.Currency { // the money figures are in the platform's currency only
+			ds = append(ds, stats.Delta{Metric: stats.Spend, BrandID: brandID, N: paid}, stats.Delta{Metric: stats.Fees, BrandID: brandID, N: fee})
+		}
+		if err := stats.AddTx(tx, database.Now(tx), ds...); err != nil {
 			return err
 		}
 		return s.tellStaff(ctx, tx, p, ref, notify.OrderRecorded)

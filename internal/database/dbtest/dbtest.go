@@ -47,6 +47,7 @@ func SQLite(t testing.TB) *database.DB {
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate sqlite: %v", err)
 	}
+	db.UseZone(Zone)
 	return db
 }
 
@@ -62,8 +63,19 @@ func Postgres(t testing.TB) *database.DB {
 		t.Fatalf("open test database: %v", err)
 	}
 	Close(t, db)
+	db.UseZone(Zone)
 	return db
 }
+
+// Zone is the platform's zone of every test database: the configuration's
+// default, whose days start eight hours before UTC's.
+var Zone = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
 
 // PostgresSuperuser connects to the same database as db with the server's
 // admin role, for tests that must act as an attacker with full rights

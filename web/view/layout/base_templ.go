@@ -663,9 +663,9 @@ type navItem struct{ href, key string }
 func navItems(r role.Role) []navItem {
 	switch r {
 	case role.Admin:
-		return []navItem{{"/admin/users", "nav.users"}, {"/admin/brands", "nav.brands"}, {"/admin/tokens", "nav.tokens"}, {"/admin/deadlines", "nav.deadlines"}, {"/cases", "nav.cases"}, {"/flags", "nav.inbox"}, {"/volunteers", "nav.volunteers"}, {"/reports/recoveries", "nav.reports"}}
+		return []navItem{{"/admin/users", "nav.users"}, {"/admin/brands", "nav.brands"}, {"/admin/tokens", "nav.tokens"}, {"/admin/deadlines", "nav.deadlines"}, {"/dashboard", "nav.dashboard"}, {"/cases", "nav.cases"}, {"/flags", "nav.inbox"}, {"/volunteers", "nav.volunteers"}, {"/reports/recoveries", "nav.reports"}}
 	case role.Staff:
-		return []navItem{{"/cases", "nav.cases"}, {"/flags", "nav.inbox"}, {"/volunteers", "nav.volunteers"}, {"/reports/recoveries", "nav.reports"}}
+		return []navItem{{"/dashboard", "nav.dashboard"}, {"/cases", "nav.cases"}, {"/flags", "nav.inbox"}, {"/volunteers", "nav.volunteers"}, {"/reports/recoveries", "nav.reports"}}
 	case role.Volunteer:
 		return []navItem{{"/assignments", "nav.assignments"}, {"/reimbursements", "nav.reimbursements"}}
 	case role.Brand:

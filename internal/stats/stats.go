@@ -1,0 +1,243 @@
+// Package stats keeps the dashboard's figures current in the transactions
+// that change them: what happened each calendar day, per brand and for all
+// brands, and the cases per brand and state (see casework). A request reads
+// about one row per day and figure; it never counts cases or events.
+package stats
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+
+	"spotcheck/internal/authz"
+	"spotcheck/internal/clock"
+	"spotcheck/internal/database"
+)
+
+// Metric is one thing counted per day.
+type Metric string
+
+const (
+	FlagsReceived    Metric = "flags_received"    // flags stored (a resend is not counted)
+	CasesOpened      Metric = "cases_opened"      // cases opened, by a flag or a follow-up
+	PurchasesOrdered Metric = "purchases_ordered" // orders a volunteer placed
+	Verdicts         Metric = "verdicts"          // verdicts signed (a superseding one too)
+	Counterfeit      Metric = "counterfeit"       // of which counterfeit: confirmed fakes
+	Referrals        Metric = "referrals"         // cases referred to the police
+	Raids            Metric = "raids"             // raids recorded
+	// Money, in minor units of the platform's currency (Currency); sums
+	// in other currencies are not counted.
+	Spend     Metric = "spend"     // what volunteers paid for test purchases
+	Fees      Metric = "fees"      // the fees of test purchases (postage, notary)
+	Seized    Metric = "seized"    // the value of what raids seized
+	Claimed   Metric = "claimed"   // the damages claims asked for when filed
+	Awarded   Metric = "awarded"   // what judgments and settlements awarded
+	Collected Metric = "collected" // what was received from sellers
+)
+
+// Currency is the currency of the money figures.
+const Currency = "CNY"
+
+// ClosedAs is the metric of cases closed for a reason.
+func ClosedAs(reason string) Metric { return Metric("closed_" + reason) }
+
+// All is the brand id of the rows that count every brand.
+const All = 0
+
+// Delta is one addition: n more of metric on brand's day.
+type Delta struct {
+	Metric  Metric
+	BrandID int64
+	N       int64
+}
+
+// AddTx adds the deltas to the day of at, in the platform's zone, inside
+// the caller's transaction: each appends a row for its brand and one for
+// all brands (zero deltas are left out). It never updates a row, so
+// concurrent transactions do not wait on each other here.
+func AddTx(tx *gorm.DB, at time.Time, ds ...Delta) error {
+	return AddOnTx(tx, clock.DateOf(at, database.Zone(tx)), ds...)
+}
+
+// AddOnTx adds the deltas to a calendar day the step itself carries (the
+// day of a raid, of a payment's receipt).
+func AddOnTx(tx *gorm.DB, on clock.Date, ds ...Delta) error {
+	day := on.Time()
+	type row struct {
+		Metric  Metric
+		BrandID int64
+		Day     time.Time
+		N       int64
+	}
+	sum := map[[2]any]int64{}
+	for _, d := range ds {
+		if d.N == 0 {
+			continue
+		}
+		sum[[2]any{d.Metric, d.BrandID}] += d.N
+		if d.BrandID != All {
+			sum[[2]any{d.Metric, int64(All)}] += d.N
+		}
+	}
+	if len(sum) == 0 {
+		return nil
+	}
+	rows := make([]row, 0, len(sum))
+	for k, n := range sum {
+		rows = append(rows, row{Metric: k[0].(Metric), BrandID: k[1].(int64), Day: day, N: n})
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Metric != rows[j].Metric {
+			return rows[i].Metric < rows[j].Metric
+		}
+		return rows[i].BrandID < rows[j].BrandID
+	})
+	return tx.Table("daily_counts").Create(&rows).Error
+}
+
+// Roller rolls the rows appended since its last run into one row per
+// metric, brand and day. Safe in any number of processes at once: the
+// delete that takes the rows returns exactly the rows it removed, and a
+// row appended meanwhile is left for the next run.
+type Roller struct {
+	DB    *database.DB
+	Batch int // keys per transaction (default 500)
+}
+
+// Roll runs until no new rows are left and returns how many keys it rolled.
+func (r *Roller) Roll(ctx context.Context) (int, error) {
+	size := r.Batch
+	if size <= 0 {
+		size = 500
+	}
+	total := 0
+	for {
+		n, err := r.batch(ctx, size)
+		total += n
+		if err != nil || n < size {
+			return total, err
+		}
+	}
+}
+
+type key struct {
+	Metric  string
+	BrandID int64
+	Day     time.Time
+}
+
+func (r *Roller) batch(ctx context.Context, size int) (int, error) {
+	var n int
+	err := r.DB.InTx(ctx, func(tx *gorm.DB) error {
+		var keys []key
+		if err := tx.Raw(`SELECT DISTINCT metric, brand_id, day FROM daily_counts WHERE NOT rolled LIMIT ?`, size).
+			Scan(&keys).Error; err != nil {
+			return err
+		}
+		n = len(keys)
+		if n == 0 {
+			return nil
+		}
+		tuples := make([][]any, len(keys))
+		for i, k := range keys {
+			tuples[i] = []any{k.Metric, k.BrandID, k.Day}
+		}
+		var gone []struct {
+			Metric  string
+			BrandID int64
+			Day     time.Time
+			N       int64
+		}
+		if err := tx.Raw(`DELETE FROM daily_counts WHERE (metric, brand_id, day) IN ? RETURNING metric, brand_id, day, n`, tuples).
+			Scan(&gone).Error; err != nil {
+			return err
+		}
+		sums := map[key]int64{}
+		for _, g := range gone {
+			sums[key{g.Metric, g.BrandID, g.Day.UTC()}] += g.N
+		}
+		rows := make([]map[string]any, 0, len(sums))
+		for k, s := range sums {
+			rows = append(rows, map[string]any{"metric": k.Metric, "brand_id": k.BrandID, "day": k.Day, "n": s, "rolled": true})
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		return tx.Table("daily_counts").Create(rows).Error
+	})
+	return n, err
+}
+
+// Series are a metric's figures, one per bucket (a week, a month).
+type Series map[Metric][]int64
+
+// Sum reads the metrics per bucket: buckets[i] is the first day of bucket
+// i, and a bucket runs to the next one's first day (the last to end,
+// exclusive). brandID All is every brand.
+func Sum(ctx context.Context, db *gorm.DB, brandID int64, buckets []clock.Date, end clock.Date, ms ...Metric) (Series, error) {
+	out := Series{}
+	for _, m := range ms {
+		out[m] = make([]int64, len(buckets))
+	}
+	if len(buckets) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		Metric Metric
+		Day    time.Time
+		N      int64
+	}
+	if err := db.WithContext(ctx).Raw(`SELECT metric, day, sum(n) AS n FROM daily_counts
+		WHERE brand_id = ? AND day >= ? AND day < ? AND metric IN ? GROUP BY metric, day`,
+		brandID, buckets[0].Time(), end.Time(), ms).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		d := clock.DateOf(r.Day.UTC(), time.UTC)
+		i := sort.Search(len(buckets), func(i int) bool { return buckets[i].After(d) }) - 1
+		if i < 0 || out[r.Metric] == nil {
+			return nil, fmt.Errorf("stats: day %s outside the buckets", d)
+		}
+		out[r.Metric][i] += r.N
+	}
+	return out, nil
+}
+
+// RollArgs runs the roller; River schedules it on the leader only.
+type RollArgs struct{}
+
+func (RollArgs) Kind() string { return "stats.roll" }
+
+// RollWorker runs RollArgs.
+type RollWorker struct {
+	river.WorkerDefaults[RollArgs]
+	Roller *Roller
+}
+
+func (w *RollWorker) Work(ctx context.Context, _ *river.Job[RollArgs]) error {
+	_, err := w.Roller.Roll(ctx)
+	return err
+}
+
+// RollEvery schedules the roller.
+func RollEvery(d time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(d),
+		func() (river.JobArgs, *river.InsertOpts) { return RollArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})
+}
+
+// Reader reads the figures for the dashboard.
+type Reader struct{ db *database.DB }
+
+func NewReader(db *database.DB) *Reader { return &Reader{db: db} }
+
+// Weekly sums the metrics per bucket (see Sum) for staff: the dashboard.
+func (r *Reader) Weekly(ctx context.Context, actor authz.Actor, brandID int64, buckets []clock.Date, end clock.Date, ms ...Metric) (Series, error) {
+	if !authz.Can(actor, authz.ViewCases, authz.Subject{}) {
+		return nil, database.ErrNotFound
+	}
+	return Sum(ctx, r.db.Gorm, brandID, buckets, end, ms...)
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
+	"spotcheck/internal/stats"
+	"spotcheck/web/view/page"
+)
+
+// dashboardWeeks is how many weeks the flow charts show.
+const dashboardWeeks = 12
+
+// flowMetrics are the weekly flow charts, in road order.
+var flowMetrics = []stats.Metric{stats.FlagsReceived, stats.CasesOpened, stats.PurchasesOrdered, stats.Counterfeit,
+	stats.Referrals, stats.Raids}
+
+// moneyMetrics are the weekly money charts.
+var moneyMetrics = []stats.Metric{stats.Spend, stats.Fees, stats.Seized, stats.Collected}
+
+// dashboard is the staff's view of the operation: the pipeline now, the
+// overdue steps now, and the weeks ending at ?to= (default today), of all
+// brands or of ?brand=. Every figure is read from a counter kept by the
+// transactions (case_counts, daily_counts) or the open-deadline index.
+func (s *Server) dashboard(c echo.Context) error {
+	ctx := c.Request().Context()
+	loc := s.Config.Location
+	errs := map[string]string{}
+	brandID := parseID(c.QueryParam("brand"), "brand", errs)
+	today := clock.Today(s.Clock, loc)
+	end, typed := today, c.QueryParam("to")
+	if typed != "" {
+		if d, err := clock.ParseDate(typed); err != nil {
+			errs["to"] = "error.date"
+		} else {
+			end = d
+		}
+	}
+	p := page.DashboardPage{BrandID: brandID, To: end.String(), Errors: errs}
+	if errs["to"] != "" {
+		p.To = typed
+	}
+	var err error
+	if p.Brands, err = s.brandOptions(c, nil); err != nil {
+		return err
+	}
+	brandQ := url.Values{}
+	if brandID != 0 {
+		brandQ.Set("brand", strconv.FormatInt(brandID, 10))
+	}
+	counts, err := s.Cases.Counts(ctx, brandID)
+	if err != nil {
+		return err
+	}
+	for _, st := range casework.States {
+		p.Pipeline = append(p.Pipeline, page.Figure{Key: "state." + string(st), N: counts[st],
+			URL: withParam("/cases", brandQ, "state", string(st))})
+	}
+	overdue, err := s.Deadlines.OverdueCounts(ctx, s.Clock.Now(), brandID)
+	if err != nil {
+		return err
+	}
+	for _, o := range overdue {
+		p.Overdue = append(p.Overdue, page.OverdueFigure{Kind: string(o.Kind), Party: string(o.Party), N: o.N,
+			URL: withParam("/cases", brandQ, "overdue", "1")})
+	}
+	// Weeks start on Monday; the last is the one holding end.
+	last := end.AddDays(-((int(end.Time().Weekday()) + 6) % 7))
+	weeks := make([]clock.Date, dashboardWeeks)
+	for i := range weeks {
+		weeks[i] = last.AddDays(-7 * (dashboardWeeks - 1 - i))
+		p.Weeks = append(p.Weeks, weeks[i].String())
+	}
+	series, err := s.Stats.Weekly(ctx, actorOf(c), brandID, weeks, last.AddDays(7),
+		append(append([]stats.Metric{stats.Verdicts}, flowMetrics...), moneyMetrics...)...)
+	if err != nil {
+		return err
+	}
+	for _, m := range flowMetrics {
+		fs := page.FlowSeries{Key: "dashboard." + string(m), Values: series[m]}
+		if m == stats.CasesOpened { // the case list filters on the day a case was opened
+			for _, w := range weeks {
+				q := url.Values{"from": {w.String()}, "to": {w.AddDays(6).String()}}
+				if brandID != 0 {
+					q.Set("brand", strconv.FormatInt(brandID, 10))
+				}
+				fs.URLs = append(fs.URLs, "/cases?"+q.Encode())
+			}
+		}
+		p.Flow = append(p.Flow, fs)
+	}
+	for _, m := range moneyMetrics {
+		p.Money = append(p.Money, page.FlowSeries{Key: "dashboard." + string(m), Values: series[m], Money: true})
+	}
+	for i := range weeks {
+		p.Counterfeit += series[stats.Counterfeit][i]
+		p.Verdicts += series[stats.Verdicts][i]
+	}
+	status := http.StatusOK
+	if len(errs) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	return s.render(c, status, page.Dashboard(p))
+}

@@ -1,0 +1,148 @@
+package web_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"gorm.io/gorm"
+
+	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
+	"spotcheck/internal/database"
+	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/deadline"
+	"spotcheck/internal/stats"
+)
+
+// TestTheDashboardsFiguresEqualCountsOfTheRows builds a random, seeded
+// dataset over several weeks (flags for two brands, cases dismissed, steps
+// past due) through the services, then reads the dashboard for all brands
+// and for each brand and compares every figure with a count of the rows
+// made here; the figures link to case lists that list that many cases.
+func TestTheDashboardsFiguresEqualCountsOfTheRows(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		ctx := t.Context()
+		fixed := clock.NewFixed(time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC))
+		db.UseClock(fixed)
+		rng := rand.New(rand.NewPCG(11, 4))
+		staff := a.accounts["staff"].Actor()
+		for day := 0; day < 30; day++ {
+			for range rng.IntN(3) {
+				brand := []string{"Aurora Timepieces", "Other Brand"}[rng.IntN(2)]
+				a.ingestNDJSON(t, flagJSON(fmt.Sprintf("dash-%d-%d", day, rng.IntN(1e6)), fmt.Sprintf("dash-shop-%d", rng.IntN(40)), brand, 0.9))
+			}
+			var open []casework.Case
+			if err := db.Gorm.Where("state = ?", casework.Flagged).Find(&open).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(open) > 0 && rng.IntN(3) == 0 {
+				c := open[rng.IntN(len(open))]
+				if _, err := a.cases.Fire(ctx, staff, c.ID, c.Version, casework.Dismiss, "not a fake"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if day == 15 {
+				if _, err := (&stats.Roller{DB: db}).Roll(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fixed.Add(24*time.Hour + 17*time.Minute)
+		}
+		// Some steps are past due, one is not, one was met.
+		var ids []struct{ ID, BrandID int64 }
+		if err := db.Gorm.Raw("SELECT id, brand_id FROM cases WHERE state = 'flagged' ORDER BY id LIMIT 4").Scan(&ids).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) < 4 {
+			t.Fatalf("the dataset has %d open cases", len(ids))
+		}
+		now := db.Now()
+		if err := db.InTx(ctx, func(tx *gorm.DB) error {
+			for i, due := range []time.Duration{-time.Hour, -48 * time.Hour, time.Hour, -time.Hour} {
+				if err := deadline.StartTx(tx, deadline.Step{Kind: deadline.Verdict, CaseID: ids[i].ID, SubjectID: ids[i].ID,
+					Party: deadline.Brand, PartyID: ids[i].BrandID, Due: now.Add(due)}); err != nil {
+					return err
+				}
+			}
+			return deadline.MeetTx(tx, deadline.Verdict, ids[3].ID)
+		}); err != nil {
+			t.Fatal(err)
+		}
+
+		admin := a.as("admin")
+		today := clock.DateOf(now, dbtest.Zone)
+		last := today.AddDays(-((int(today.Time().Weekday()) + 6) % 7))
+		for _, b := range []int64{0, a.brand.ID, a.other.ID} {
+			path := "/dashboard"
+			where, args := "1 = 1", []any{}
+			if b != 0 {
+				path += "?brand=" + strconv.FormatInt(b, 10)
+				where, args = "brand_id = ?", []any{b}
+			}
+			d := admin.get(path).doc(t)
+			for _, st := range casework.States {
+				var want int64
+				if err := db.Gorm.Raw("SELECT count(*) FROM cases WHERE state = ? AND "+where, append([]any{st}, args...)...).Row().Scan(&want); err != nil {
+					t.Fatal(err)
+				}
+				link := d.Find("[data-testid='pipeline-state." + string(st) + "']")
+				if got := strings.TrimSpace(link.Text()); got != strconv.FormatInt(want, 10) {
+					t.Errorf("%s: %s shows %q cases, the rows %d", path, st, got, want)
+				}
+				href, _ := link.Attr("href")
+				if want > 0 && want <= 50 {
+					if n := admin.get(href).doc(t).Find("[data-testid=case-row]").Length(); int64(n) != want {
+						t.Errorf("%s: %s links to %s, which lists %d cases, not %d", path, st, href, n, want)
+					}
+				}
+			}
+			var overdue int64
+			q := "SELECT count(*) FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE d.done_at IS NULL AND d.due_at < ?"
+			oargs := []any{now}
+			if b != 0 {
+				q += " AND c.brand_id = ?"
+				oargs = append(oargs, b)
+			}
+			if err := db.Gorm.Raw(q, oargs...).Row().Scan(&overdue); err != nil {
+				t.Fatal(err)
+			}
+			var shown int64
+			d.Find("[data-testid=overdue-figure] a").Each(func(_ int, s *goquery.Selection) {
+				n, _ := strconv.ParseInt(strings.TrimSpace(s.Text()), 10, 64)
+				shown += n
+			})
+			if shown != overdue {
+				t.Errorf("%s: %d overdue steps shown, the rows %d", path, shown, overdue)
+			}
+			for i := range 12 {
+				w := last.AddDays(-7 * (11 - i))
+				from, to := w.Start(dbtest.Zone).UTC(), w.AddDays(7).Start(dbtest.Zone).UTC()
+				for testid, sql := range map[string]string{
+					"dashboard.cases_opened":   "SELECT count(*) FROM cases WHERE opened_at >= ? AND opened_at < ? AND ",
+					"dashboard.flags_received": "SELECT count(*) FROM flags WHERE received_at >= ? AND received_at < ? AND ",
+				} {
+					var want int64
+					if err := db.Gorm.Raw(sql+where, append([]any{from, to}, args...)...).Row().Scan(&want); err != nil {
+						t.Fatal(err)
+					}
+					if got := strings.TrimSpace(d.Find("[data-testid='" + testid + "-" + strconv.Itoa(i) + "']").Text()); got != strconv.FormatInt(want, 10) {
+						t.Errorf("%s: %s in the week of %s shows %q, the rows %d", path, testid, w, got, want)
+					}
+				}
+			}
+		}
+		if d := admin.get("/dashboard?to=yesterday"); d.StatusCode != invalid || d.doc(t).Find("[data-testid=error-to]").Length() != 1 {
+			t.Errorf("a bad date: status %d without its message", d.StatusCode)
+		}
+		admin.header.Set("Accept-Language", "zh-CN,zh;q=0.9")
+		if h := admin.get("/dashboard").doc(t).Find("[data-testid=home-title]").Text(); h != "工作概览" {
+			t.Errorf("the Chinese dashboard is titled %q", h)
+		}
+	})
+}
