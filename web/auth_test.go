@@ -17,7 +17,7 @@ import (
 func TestEachRoleLandsOnItsHome(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		a := newApp(t, db)
-		homes := map[string]string{"admin": "/admin/users", "staff": "/cases", "volunteer": "/assignments", "brand": "/authentications"}
+		homes := map[string]string{"admin": "/admin/users", "staff": "/dashboard", "volunteer": "/assignments", "brand": "/authentications"}
 		for r, home := range homes {
 			c := a.client()
 			res := c.signIn(r+"@test.spotcheck.test", testPassword)

@@ -18,7 +18,8 @@ import (
 // of a purchase, and a case that has travelled the whole road: purchase,
 // delivery, verdict, referral, raid, claim), its folded parts unfolded,
 // and fails on any page that scrolls sideways, naming it, its language and
-// its widest element. The staff's case list and page of that case come too.
+// its widest element. The staff's dashboard, case list and page of that
+// case come too.
 func TestBrowserPhoneScreensFitAndReadInBothLanguages(t *testing.T) {
 	chromiumPath(t) // before any database is made
 	a, _ := newPurchaseApp(t, dbtest.SQLite(t))
@@ -47,7 +48,7 @@ func TestBrowserPhoneScreensFitAndReadInBothLanguages(t *testing.T) {
 	}{
 		{"volunteer@demo.spotcheck.test", 3, nil}, {"volunteer2@demo.spotcheck.test", 3, nil}, {"volunteer3@demo.spotcheck.test", 3, nil},
 		{"brand@demo.spotcheck.test", 4, nil},
-		{"staff@demo.spotcheck.test", 2, []string{"/cases", "/cases/" + road}}, // the list with its work queues, the whole road
+		{"staff@demo.spotcheck.test", 2, []string{"/dashboard", "/cases", "/cases/" + road}}, // the dashboard, the list with its work queues, the whole road
 	} {
 		t.Run(strings.TrimSuffix(who.email, "@demo.spotcheck.test"), func(t *testing.T) {
 			// The screens: what answers this user 200 with a page (not

@@ -302,7 +302,7 @@ func TestBrowserEachRoleSignsInAndLandsOnItsHome(t *testing.T) {
 	b.serve(a)
 	for _, tc := range []struct{ role, home, title string }{
 		{"admin", "/admin/users", "Users"},
-		{"staff", "/cases", "Cases"},
+		{"staff", "/dashboard", "How the work is going"},
 		{"volunteer", "/assignments", "My assignments"},
 		{"brand", "/authentications", "Awaiting authentication"},
 	} {
@@ -335,8 +335,8 @@ func TestBrowserSwitchesToChinese(t *testing.T) {
 		staff := a.accounts["staff"]
 
 		b.signIn(staff.Email, testPassword)
-		if got := b.text("[data-testid=home-title]"); got != "Cases" || b.lang() != "en" {
-			t.Fatalf("before switching: heading %q, lang %q; want Cases in en", got, b.lang())
+		if got := b.text("[data-testid=home-title]"); got != "How the work is going" || b.lang() != "en" {
+			t.Fatalf("before switching: heading %q, lang %q; want the dashboard in en", got, b.lang())
 		}
 
 		b.choose("#lang-select", "zh")
@@ -344,16 +344,16 @@ func TestBrowserSwitchesToChinese(t *testing.T) {
 		if res.Status != 200 {
 			t.Fatalf("the page after switching answered %d", res.Status)
 		}
-		if p := b.path(); p != "/cases" {
-			t.Fatalf("switching the language led to %s, want back to /cases", p)
+		if p := b.path(); p != "/dashboard" {
+			t.Fatalf("switching the language led to %s, want back to /dashboard", p)
 		}
 		assertChinese := func(when string) {
 			t.Helper()
 			if l := b.lang(); l != "zh-CN" {
 				t.Fatalf("%s: html lang %q, want zh-CN", when, l)
 			}
-			if h := b.text("[data-testid=home-title]"); h != "案件" {
-				t.Fatalf("%s: heading %q, want 案件", when, h)
+			if h := b.text("[data-testid=home-title]"); h != "工作概览" {
+				t.Fatalf("%s: heading %q, want 工作概览", when, h)
 			}
 			if s := b.text(signOutButton); s != "退出登录" {
 				t.Fatalf("%s: sign-out button %q, want 退出登录", when, s)
@@ -377,8 +377,8 @@ func TestBrowserSwitchesToChinese(t *testing.T) {
 			t.Fatalf("signing out led to %s, want /login", p)
 		}
 		b.signIn(staff.Email, testPassword)
-		if p := b.path(); p != "/cases" {
-			t.Fatalf("signing in again led to %s, want /cases", p)
+		if p := b.path(); p != "/dashboard" {
+			t.Fatalf("signing in again led to %s, want /dashboard", p)
 		}
 		assertChinese("after signing out and in again")
 	})

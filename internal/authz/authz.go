@@ -149,7 +149,7 @@ func Home(a Actor) string {
 	case role.Admin:
 		return "/admin/users"
 	case role.Staff:
-		return "/cases"
+		return "/dashboard"
 	case role.Volunteer:
 		return "/assignments"
 	case role.Brand:
