@@ -21,7 +21,7 @@ var flowMetrics = []stats.Metric{stats.FlagsReceived, stats.CasesOpened, stats.P
 	stats.Referrals, stats.Raids}
 
 // moneyMetrics are the weekly money charts.
-var moneyMetrics = []stats.Metric{stats.Spend, stats.Fees, stats.Seized, stats.Collected}
+var moneyMetrics = []stats.Metric{stats.Spend, stats.Fees, stats.Seized, stats.Claimed, stats.Awarded, stats.Collected}
 
 // dashboard is the staff's view of the operation: the pipeline now, the
 // overdue steps now, and the weeks ending at ?to= (default today), of all

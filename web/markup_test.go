@@ -240,6 +240,7 @@ func demoValues(t *testing.T, a *app) map[string][]string {
 		"evidence":      ids("SELECT CAST(id AS TEXT) FROM evidence ORDER BY id LIMIT 1"),
 		"item":          ids("SELECT CAST(id AS TEXT) FROM items ORDER BY id LIMIT 1"),
 		"reimbursement": ids("SELECT CAST(id AS TEXT) FROM reimbursements ORDER BY id LIMIT 1"),
+		"brand":         ids("SELECT CAST(id AS TEXT) FROM brands ORDER BY id"),
 		"import":        {strconv.FormatInt(imp.ID, 10)},
 		"token":         {strconv.FormatInt(tok.ID, 10)},
 	}

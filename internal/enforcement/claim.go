@@ -124,6 +124,9 @@ func (s *Service) FileClaim(ctx context.Context, actor authz.Actor, caseID int64
 		if err := tx.Create(&cl).Error; err != nil {
 			return err
 		}
+		if err := stats.AddOnTx(tx, clock.DateOf(cl.FiledOn, time.UTC), stats.Delta{Metric: stats.Claimed, BrandID: c.BrandID, N: cl.ClaimMinor}); err != nil {
+			return err
+		}
 		// The claim goes on in court: the referral no longer waits.
 		if err := deadline.MeetTx(tx, deadline.ReferralQuiet, caseID); err != nil {
 			return err
@@ -165,6 +168,9 @@ func (s *Service) RecordOutcome(ctx context.Context, actor authz.Actor, caseID i
 		}
 		if err := tx.Model(&Claim{}).Where("id = ?", cl.ID).
 			Updates(map[string]any{"outcome": in.Outcome, "outcome_minor": amount, "outcome_on": on}).Error; err != nil {
+			return err
+		}
+		if err := stats.AddOnTx(tx, clock.DateOf(on, time.UTC), stats.Delta{Metric: stats.Awarded, BrandID: c.BrandID, N: amount}); err != nil {
 			return err
 		}
 		if _, err := audit.Append(ctx, tx, audit.Record{Action: "claim." + in.Outcome, ObjectType: "case", ObjectID: c.Reference,

@@ -11,10 +11,12 @@ import (
 
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/role"
+	"spotcheck/internal/stats"
 	"spotcheck/internal/valid"
 )
 
@@ -167,6 +169,20 @@ func TestThePoliceRoadAndTheThresholds(t *testing.T) {
 		if err := svc.Progress(ctx, staff, c.ID, rec.Referral.Version, enforcement.Prosecuted, ""); err != nil {
 			t.Fatal(err)
 		}
+		// Raids count on the day typed; the referral on the day it was
+		// made where the platform is.
+		typed := clock.DateOf(time.Now().UTC(), time.UTC)
+		got, err := stats.Sum(ctx, db.Gorm, c.BrandID, []clock.Date{typed}, typed.AddDays(1), stats.Raids, stats.Seized)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[stats.Raids][0] != 2 || got[stats.Seized][0] != m.Unsold {
+			t.Errorf("the day's figures %v, want 2 raids and %d seized", got, m.Unsold)
+		}
+		local := clock.DateOf(db.Now(), dbtest.Zone)
+		if got, err = stats.Sum(ctx, db.Gorm, c.BrandID, []clock.Date{local}, local.AddDays(1), stats.Referrals); err != nil || got[stats.Referrals][0] != 1 {
+			t.Errorf("referrals of the day %v (%v), want 1", got, err)
+		}
 	})
 }
 
@@ -234,6 +250,17 @@ func TestTheClaimClosesTheCaseAsRecoveredAndTheLedgerAddsUp(t *testing.T) {
 		cl, _ := svc.ClaimOf(ctx, c.ID)
 		if len(cl.Hearings) != 1 || cl.Collected() != 20_000_000 {
 			t.Fatalf("claim %+v", cl)
+		}
+		// The dashboard's money figures of the day equal the ledger's sums.
+		day := clock.DateOf(now, time.UTC)
+		for _, b := range []int64{stats.All, c.BrandID} {
+			got, err := stats.Sum(ctx, db.Gorm, b, []clock.Date{day}, day.AddDays(1), stats.Claimed, stats.Awarded, stats.Collected)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[stats.Claimed][0] != want.Claimed || got[stats.Awarded][0] != want.Awarded || got[stats.Collected][0] != want.Collected {
+				t.Errorf("brand %d: the day's figures %v, the ledger %+v", b, got, want)
+			}
 		}
 	})
 }

@@ -30,5 +30,7 @@ var dashboardMessages = map[string][2]string{
 	"dashboard.spend":             {"Test-purchase spend", "测试购买支出"},
 	"dashboard.fees":              {"Test-purchase fees", "测试购买费用"},
 	"dashboard.seized":            {"Seized value", "查扣货值"},
+	"dashboard.claimed":           {"Damages claimed", "起诉索赔额"},
+	"dashboard.awarded":           {"Awarded or agreed", "判决或和解金额"},
 	"dashboard.collected":         {"Collected from sellers", "向卖家追回"},
 }

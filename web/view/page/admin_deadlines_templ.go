@@ -98,9 +98,9 @@ func Deadlines(p DeadlineSettings) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			for _, k := range p.Keys {
-				templ_7745c5c3_Err = component.Field(component.Input{Name: k, Label: "deadline.setting_" + k, Type: "number", Value: p.Values[k],
+				templ_7745c5c3_Err = component.Field(component.Input{Name: k, Label: "deadline.setting_" + k, Value: p.Values[k],
 					Required: true, Error: p.Errors[k], Hint: "deadline.days_hint",
-					Attrs: templ.Attributes{"min": "1", "max": "365", "inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
+					Attrs: templ.Attributes{"inputmode": "numeric", "pattern": "[0-9]{1,3}"}}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -201,14 +201,14 @@ func Deadlines(p DeadlineSettings) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = component.Field(component.Input{Name: "authentication_days", Label: "deadline.brand_authentication",
-					Type: "number", Value: b.Authentication, Required: true, Error: b.Errors["authentication_days"],
-					Suffix: "-" + strconv.FormatInt(b.ID, 10), Attrs: templ.Attributes{"min": "1", "max": "365", "inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
+					Value: b.Authentication, Required: true, Error: b.Errors["authentication_days"],
+					Suffix: "-" + strconv.FormatInt(b.ID, 10), Attrs: templ.Attributes{"inputmode": "numeric", "pattern": "[0-9]{1,3}"}}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = component.Field(component.Input{Name: "acceptance_days", Label: "deadline.brand_acceptance",
-					Type: "number", Value: b.Acceptance, Error: b.Errors["acceptance_days"], Hint: "deadline.brand_acceptance_hint",
-					Suffix: "-" + strconv.FormatInt(b.ID, 10), Attrs: templ.Attributes{"min": "1", "max": "365", "inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
+					Value: b.Acceptance, Error: b.Errors["acceptance_days"], Hint: "deadline.brand_acceptance_hint",
+					Suffix: "-" + strconv.FormatInt(b.ID, 10), Attrs: templ.Attributes{"inputmode": "numeric", "pattern": "[0-9]{1,3}"}}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
