@@ -20,7 +20,7 @@ import (
 func TestTheDailyFiguresSumWhatWasAddedRolledOrNot(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := t.Context()
-		rng := rand.New(rand.NewPCG(7, 12)) // #nosec G404 -- seeded on purpose: the test data must be the same on every run
+		rng := rand.New(rand.NewPCG(7, 12))                            // #nosec G404 -- seeded on purpose: the test data must be the same on every run
 		start := clock.Date{Year: 2026, Month: time.September, Day: 7} // a Monday
 		weeks := make([]clock.Date, 12)
 		for i := range weeks {
