@@ -152,7 +152,8 @@ func (s *Service) releaseTx(ctx context.Context, tx *gorm.DB, actor authz.Actor,
 		return CustodyEvent{}, ErrInTransit
 	}
 	if h.ToKind == PartyBrand {
-		if err := scalar(tx, &h.ToID, "SELECT brand_id FROM cases WHERE id = ?", it.CaseID); err != nil {
+		var err error
+		if h.ToID, err = caseBrand(tx, it.CaseID); err != nil {
 			return CustodyEvent{}, err
 		}
 		// A cancelled purchase's item is not the brand's: it goes back to

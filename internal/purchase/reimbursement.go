@@ -8,8 +8,10 @@ import (
 
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/deadline"
+	"spotcheck/internal/stats"
 	"spotcheck/internal/valid"
 )
 
@@ -159,11 +161,37 @@ func (s *Service) moveReimbursement(ctx context.Context, actor authz.Actor, id i
 		if err := reimbursementSteps(tx, r, to, actor.UserID); err != nil {
 			return err
 		}
+		if to == ReimbursementApproved && r.RefundedMinor > 0 {
+			if err := refundCounted(tx, r); err != nil {
+				return err
+			}
+		}
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "reimbursement." + string(to), ObjectType: "reimbursement",
 			ObjectID: itoa(id), Detail: map[string]any{"purchase_id": r.PurchaseID,
 				"refunded_minor": r.RefundedMinor, "total_minor": r.Total(), "currency": r.Currency}})
 		return err
 	})
+}
+
+// refundCounted takes a refund off the dashboard's spend and fees, on the
+// order's day: off the amount paid first, then off the fee — the rule the
+// recoveries ledger applies in SQL (enforcement/ledger.go), held to it by
+// TestAPurchaseCancelledInTransitIsSettledOnTheRefund.
+func refundCounted(tx *gorm.DB, r Reimbursement) error {
+	var p Purchase
+	if err := tx.Take(&p, r.PurchaseID).Error; err != nil {
+		return err
+	}
+	if p.OrderDate == nil {
+		return nil
+	}
+	brandID, err := caseBrand(tx, p.CaseID)
+	if err != nil {
+		return err
+	}
+	offPaid := min(r.RefundedMinor, r.AmountMinor)
+	return stats.AddOnTx(tx, clock.DateOf(*p.OrderDate, time.UTC), stats.Delta{Metric: stats.Spend, BrandID: brandID, N: -offPaid},
+		stats.Delta{Metric: stats.Fees, BrandID: brandID, N: -(r.RefundedMinor - offPaid)})
 }
 
 // reimbursementSteps: an approved reimbursement waits on its payment, a

@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/enforcement"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/purchase"
+	"spotcheck/internal/stats"
 )
 
 func TestACancelledPurchasesItemGoesBackToStaffAndTheBuyerIsPaid(t *testing.T) {
@@ -233,6 +235,12 @@ func TestAPurchaseCancelledInTransitIsSettledOnTheRefund(t *testing.T) {
 		l, err := enforcement.NewService(db, &dbtest.Jobs{}, enforcement.DefaultThresholds, time.UTC).CaseLedger(ctx, f.cases["a"].ID)
 		if err != nil || l.Spend != 0 || l.Fees != 500 {
 			t.Fatalf("ledger %+v %v, want spend 0 and fees 5.00 after a 195.00 refund of 188.00 + 12.00", l, err)
+		}
+		// The dashboard's figures of the order's day say the same.
+		day := clock.DateOf(time.Now().UTC(), time.UTC)
+		got2, err := stats.Sum(ctx, db.Gorm, f.cases["a"].BrandID, []clock.Date{day}, day.AddDays(1), stats.Spend, stats.Fees, stats.PurchasesOrdered)
+		if err != nil || got2[stats.Spend][0] != l.Spend || got2[stats.Fees][0] != l.Fees || got2[stats.PurchasesOrdered][0] != 1 {
+			t.Fatalf("the dashboard's day %v %v, the ledger %+v", got2, err, l)
 		}
 	})
 }

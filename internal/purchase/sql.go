@@ -21,3 +21,9 @@ func scalar(db *gorm.DB, dest any, query string, args ...any) error {
 
 // caseRef is the reference of case id.
 func caseRef(db *gorm.DB, id int64) (string, error) { return casework.Reference(db, id) }
+
+// caseBrand is the brand of case id.
+func caseBrand(db *gorm.DB, id int64) (int64, error) {
+	var brandID int64
+	return brandID, scalar(db, &brandID, "SELECT brand_id FROM cases WHERE id = ?", id)
+}

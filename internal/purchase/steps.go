@@ -3,12 +3,14 @@ package purchase
 import (
 	"context"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
 	"spotcheck/internal/audit"
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/deadline"
 	"spotcheck/internal/evidence"
@@ -84,15 +86,13 @@ func (s *Service) RecordOrder(ctx context.Context, actor authz.Actor, id int64, 
 		if err := s.nextStep(tx, p, deadline.Order, deadline.Delivery); err != nil {
 			return err
 		}
-		var brandID int64
-		if err := tx.Raw(`SELECT brand_id FROM cases WHERE id = ?`, p.CaseID).Scan(&brandID).Error; err != nil {
+		brandID, err := caseBrand(tx, p.CaseID)
+		if err != nil {
 			return err
 		}
-		ds := []stats.Delta{{Metric: stats.PurchasesOrdered, BrandID: brandID, N: 1}}
-		if p.Currency == stats.Currency { // the money figures are in the platform's currency only
-			ds = append(ds, stats.Delta{Metric: stats.Spend, BrandID: brandID, N: paid}, stats.Delta{Metric: stats.Fees, BrandID: brandID, N: fee})
-		}
-		if err := stats.AddTx(tx, database.Now(tx), ds...); err != nil {
+		// On the order's own day, as the recoveries ledger dates it.
+		if err := stats.AddOnTx(tx, clock.DateOf(date, time.UTC), stats.Delta{Metric: stats.PurchasesOrdered, BrandID: brandID, N: 1},
+			stats.Delta{Metric: stats.Spend, BrandID: brandID, N: paid}, stats.Delta{Metric: stats.Fees, BrandID: brandID, N: fee}); err != nil {
 			return err
 		}
 		return s.tellStaff(ctx, tx, p, ref, notify.OrderRecorded)

@@ -29,8 +29,10 @@ const (
 	Counterfeit      Metric = "counterfeit"       // of which counterfeit: confirmed fakes
 	Referrals        Metric = "referrals"         // cases referred to the police
 	Raids            Metric = "raids"             // raids recorded
-	// Money, in minor units of the platform's currency (Currency); sums
-	// in other currencies are not counted.
+	// Money, in minor units, with the recoveries ledger's rules and days
+	// (enforcement.Ledger): spend and fees net of refunds, on the order's
+	// day; seized on the raid's; claimed, awarded and collected on the
+	// filing's, the outcome's and the payment's.
 	Spend     Metric = "spend"     // what volunteers paid for test purchases
 	Fees      Metric = "fees"      // the fees of test purchases (postage, notary)
 	Seized    Metric = "seized"    // the value of what raids seized
@@ -39,7 +41,8 @@ const (
 	Collected Metric = "collected" // what was received from sellers
 )
 
-// Currency is the currency of the money figures.
+// Currency is the currency the money figures are shown in, as the
+// recoveries report shows the ledger.
 const Currency = "CNY"
 
 // ClosedAs is the metric of cases closed for a reason.
