@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/purchase"
 	"spotcheck/web/view/page"
@@ -20,17 +21,15 @@ func (s *Server) assignments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ds, err := s.Deadlines.Mine(ctx, actorOf(c))
+	ids := make([]int64, len(as))
+	for i, a := range as {
+		ids[i] = a.CaseID
+	}
+	ds, err := s.Deadlines.Next(ctx, actorOf(c), ids)
 	if err != nil {
 		return err
 	}
-	next := map[int64]page.DeadlineRow{}
-	now := s.Clock.Now()
-	for _, d := range ds { // soonest first: the first of a purchase is its next
-		if _, seen := next[d.SubjectID]; !seen {
-			next[d.SubjectID] = deadlineRow(d, now)
-		}
-	}
+	next := s.firstDue(ds, func(d deadline.Deadline) int64 { return d.SubjectID }) // a volunteer's steps are on their purchase
 	return s.render(c, http.StatusOK, page.Assignments(as, next))
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/casework"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/sharing"
 	"spotcheck/web/view/page"
 )
@@ -23,17 +24,15 @@ func (s *Server) brandCases(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ds, err := s.Deadlines.Mine(c.Request().Context(), actorOf(c))
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	ds, err := s.Deadlines.Next(c.Request().Context(), actorOf(c), ids)
 	if err != nil {
 		return err
 	}
-	p := page.BrandCasesPage{Rows: rows, Filter: f, Due: map[int64]page.DeadlineRow{}}
-	now := s.Clock.Now()
-	for _, d := range ds { // soonest first: the first of a case is its next
-		if _, seen := p.Due[d.CaseID]; !seen {
-			p.Due[d.CaseID] = deadlineRow(d, now)
-		}
-	}
+	p := page.BrandCasesPage{Rows: rows, Filter: f, Due: s.firstDue(ds, func(d deadline.Deadline) int64 { return d.CaseID })}
 	if more {
 		p.Next = rows[len(rows)-1].ID
 	}

@@ -293,6 +293,19 @@ func (s *Server) deadlinePanel(c echo.Context, cs casework.Case, brandName strin
 	return nil
 }
 
+// firstDue keys deadlines listed soonest first by what a screen shows them
+// on (a case, a purchase): the first of each is its next step.
+func (s *Server) firstDue(ds []deadline.Deadline, key func(deadline.Deadline) int64) map[int64]page.DeadlineRow {
+	out := map[int64]page.DeadlineRow{}
+	now := s.Clock.Now()
+	for _, d := range ds {
+		if _, seen := out[key(d)]; !seen {
+			out[key(d)] = deadlineRow(d, now)
+		}
+	}
+	return out
+}
+
 // deadlineRow is a deadline as every table of them shows it.
 func deadlineRow(d deadline.Deadline, now time.Time) page.DeadlineRow {
 	return page.DeadlineRow{Kind: string(d.Kind), Party: string(d.Party), DueAt: d.DueAt, DoneAt: d.DoneAt,

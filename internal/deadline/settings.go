@@ -113,11 +113,15 @@ func (s *Service) ForCase(ctx context.Context, actor authz.Actor, c authz.Subjec
 	return open, done, err
 }
 
-// Mine lists the open deadlines the actor's own side must meet, soonest
-// first, for their own screens: a volunteer's steps, a brand user's
-// brands' steps. Staff have the case list's queue instead.
-func (s *Service) Mine(ctx context.Context, actor authz.Actor) ([]Deadline, error) {
-	q := s.db.Gorm.WithContext(ctx).Where("done_at IS NULL")
+// Next lists, soonest first, the open deadlines on the cases a screen
+// shows that the actor's own side must meet: a volunteer's own steps, a
+// brand user's brands' steps; nothing for anyone else (staff have the case
+// list's queues). Another party's steps on the same case stay with staff.
+func (s *Service) Next(ctx context.Context, actor authz.Actor, caseIDs []int64) ([]Deadline, error) {
+	if len(caseIDs) == 0 {
+		return nil, nil
+	}
+	q := s.db.Gorm.WithContext(ctx).Where("case_id IN ? AND done_at IS NULL", caseIDs)
 	switch {
 	case actor.Role == role.Volunteer:
 		q = q.Where("party = ? AND party_id = ?", Volunteer, actor.UserID)
@@ -127,7 +131,7 @@ func (s *Service) Mine(ctx context.Context, actor authz.Actor) ([]Deadline, erro
 		return nil, nil
 	}
 	var ds []Deadline
-	err := q.Order("due_at, id").Limit(500).Find(&ds).Error
+	err := q.Order("due_at, id").Find(&ds).Error
 	return ds, err
 }
 
