@@ -16,13 +16,6 @@ import (
 // dashboardWeeks is how many weeks the flow charts show.
 const dashboardWeeks = 12
 
-// flowMetrics are the weekly flow charts, in road order.
-var flowMetrics = []stats.Metric{stats.FlagsReceived, stats.CasesOpened, stats.PurchasesOrdered, stats.Counterfeit,
-	stats.Referrals, stats.Raids}
-
-// moneyMetrics are the weekly money charts.
-var moneyMetrics = []stats.Metric{stats.Spend, stats.Fees, stats.Seized, stats.Claimed, stats.Awarded, stats.Collected}
-
 // dashboard is the staff's view of the operation: the pipeline now, the
 // overdue steps now, and the weeks ending at ?to= (default today), of all
 // brands or of ?brand=. Every figure is read from a counter kept by the
@@ -77,24 +70,21 @@ func (s *Server) dashboard(c echo.Context) error {
 		p.Weeks = append(p.Weeks, weeks[i].String())
 	}
 	series, err := s.Stats.Weekly(ctx, actorOf(c), brandID, weeks, last.AddDays(7),
-		append(append([]stats.Metric{stats.Verdicts}, flowMetrics...), moneyMetrics...)...)
+		append(append([]stats.Metric{stats.Verdicts}, stats.Flow...), stats.Money...)...)
 	if err != nil {
 		return err
 	}
-	for _, m := range flowMetrics {
+	for _, m := range stats.Flow {
 		fs := page.FlowSeries{Key: "dashboard." + string(m), Values: series[m]}
 		if m == stats.CasesOpened { // the case list filters on the day a case was opened
 			for _, w := range weeks {
-				q := url.Values{"from": {w.String()}, "to": {w.AddDays(6).String()}}
-				if brandID != 0 {
-					q.Set("brand", strconv.FormatInt(brandID, 10))
-				}
+				q := url.Values{"from": {w.String()}, "to": {w.AddDays(6).String()}, "brand": brandQ["brand"]}
 				fs.URLs = append(fs.URLs, "/cases?"+q.Encode())
 			}
 		}
 		p.Flow = append(p.Flow, fs)
 	}
-	for _, m := range moneyMetrics {
+	for _, m := range stats.Money {
 		p.Money = append(p.Money, page.FlowSeries{Key: "dashboard." + string(m), Values: series[m], Money: true})
 	}
 	for i := range weeks {

@@ -137,8 +137,11 @@ func TestTheDashboardsFiguresEqualCountsOfTheRows(t *testing.T) {
 				}
 			}
 		}
-		if d := admin.get("/dashboard?to=yesterday"); d.StatusCode != invalid || d.doc(t).Find("[data-testid=error-to]").Length() != 1 {
-			t.Errorf("a bad date: status %d without its message", d.StatusCode)
+		for path, field := range map[string]string{"/dashboard?to=yesterday": "to", "/dashboard?brand=aurora": "brand"} {
+			d := admin.get(path)
+			if d.StatusCode != invalid || d.doc(t).Find("[data-testid=error-"+field+"]").Length() != 1 {
+				t.Errorf("%s: status %d without a message next to %s", path, d.StatusCode, field)
+			}
 		}
 		admin.header.Set("Accept-Language", "zh-CN,zh;q=0.9")
 		if h := admin.get("/dashboard").doc(t).Find("[data-testid=home-title]").Text(); h != "工作概览" {

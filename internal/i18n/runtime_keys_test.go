@@ -7,6 +7,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/deadline"
 	"spotcheck/internal/i18n"
+	"spotcheck/internal/stats"
 )
 
 // TestKeysBuiltAtRunTimeAreInTheCatalog lists the message keys the screens
@@ -37,6 +38,9 @@ func TestKeysBuiltAtRunTimeAreInTheCatalog(t *testing.T) {
 	}
 	for _, e := range []string{string(deadline.EventDueSoon), string(deadline.EventOverdue), string(deadline.EventEscalated)} {
 		keys = append(keys, "notify."+e)
+	}
+	for _, m := range append(append([]stats.Metric{}, stats.Flow...), stats.Money...) {
+		keys = append(keys, "dashboard."+string(m))
 	}
 	for _, k := range keys {
 		if !i18n.Has(k) {

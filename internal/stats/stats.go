@@ -41,6 +41,12 @@ const (
 	Collected Metric = "collected" // what was received from sellers
 )
 
+// Flow and Money are the dashboard's weekly figures, in road order.
+var (
+	Flow  = []Metric{FlagsReceived, CasesOpened, PurchasesOrdered, Counterfeit, Referrals, Raids}
+	Money = []Metric{Spend, Fees, Seized, Claimed, Awarded, Collected}
+)
+
 // Currency is the currency the money figures are shown in, as the
 // recoveries report shows the ledger.
 const Currency = "CNY"
