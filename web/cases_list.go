@@ -42,7 +42,7 @@ func (s *Server) cases(c echo.Context) error {
 	if isHTMX(c) {
 		return s.render(c, http.StatusOK, page.CaseResults(p))
 	}
-	counts, err := s.Cases.Counts(ctx, 0)
+	counts, err := s.Cases.Counts(ctx, f.BrandID) // the tabs keep the brand: they count its cases
 	if err != nil {
 		return err
 	}

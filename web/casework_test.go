@@ -502,3 +502,25 @@ func TestTheCasePageShowsItsStepsDueTimesAndWhoMustAct(t *testing.T) {
 		}
 	})
 }
+
+// TestTheStateTabsCountTheBrandTheListIsFilteredOn: a tab links to the
+// list with the brand kept, so its number counts that brand's cases.
+func TestTheStateTabsCountTheBrandTheListIsFilteredOn(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.ingestNDJSON(t, flagJSON("tab-1", "tab-1", "Aurora Timepieces", 0.9), flagJSON("tab-2", "tab-2", "Aurora Timepieces", 0.9),
+			flagJSON("tab-3", "tab-3", "Other Brand", 0.9))
+		staff := a.as("staff")
+		for brand, want := range map[string]string{"": "3", itoa(a.brand.ID): "2", itoa(a.other.ID): "1"} {
+			doc := staff.get("/cases?brand=" + brand).doc(t)
+			tab := doc.Find("[data-testid=count-flagged]")
+			if got := strings.TrimSpace(tab.Find(".badge").Text()); got != want {
+				t.Errorf("brand %q: the flagged tab counts %q, want %s", brand, got, want)
+			}
+			href, _ := tab.Attr("href")
+			if n := strconv.Itoa(staff.get(href).doc(t).Find("[data-testid=case-row]").Length()); n != want {
+				t.Errorf("brand %q: the tab links to %s, which lists %s", brand, href, n)
+			}
+		}
+	})
+}
