@@ -30,6 +30,26 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// MigrateTo moves the schema up or down to version (Spotcheck's own
+// migrations only): for an upgrade tested from an earlier release's schema
+// with data in it, or an operator stepping back one release.
+func (db *DB) MigrateTo(ctx context.Context, version int64) error {
+	p, err := db.goose()
+	if err != nil {
+		return err
+	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if version >= current {
+		_, err = p.UpTo(ctx, version)
+	} else {
+		_, err = p.DownTo(ctx, version)
+	}
+	return err
+}
+
 // MigrationStatus writes one line per schema migration to w.
 func (db *DB) MigrationStatus(ctx context.Context, w io.Writer) error {
 	p, err := db.goose()

@@ -67,6 +67,30 @@ func Postgres(t testing.TB) *database.DB {
 	return db
 }
 
+// EachEmpty runs fn against an empty SQLite and an empty PostgreSQL
+// database, no migration applied: for upgrade tests.
+func EachEmpty(t *testing.T, fn func(t *testing.T, db *database.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		db, err := database.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "empty.db"))
+		if err != nil {
+			t.Fatalf("open sqlite: %v", err)
+		}
+		Close(t, db)
+		db.UseZone(Zone)
+		fn(t, db)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		cfg := pgtestdb.Custom(t, serverConfig(t), pgtestdb.NoopMigrator{})
+		db, err := database.OpenPostgres(context.Background(), cfg.URL(), database.Limits{})
+		if err != nil {
+			t.Fatalf("open test database: %v", err)
+		}
+		Close(t, db)
+		db.UseZone(Zone)
+		fn(t, db)
+	})
+}
+
 // Zone is the platform's zone of every test database: the configuration's
 // default, whose days start eight hours before UTC's.
 var Zone = func() *time.Location {
