@@ -19,7 +19,7 @@ import (
 // delivery, verdict, referral, raid, claim), its folded parts unfolded,
 // and fails on any page that scrolls sideways, naming it, its language and
 // its widest element. The staff's dashboard, case list and page of that
-// case come too.
+// case come too, and the admin's deadline settings.
 func TestBrowserPhoneScreensFitAndReadInBothLanguages(t *testing.T) {
 	chromiumPath(t) // before any database is made
 	a, _ := newPurchaseApp(t, dbtest.SQLite(t))
@@ -49,6 +49,7 @@ func TestBrowserPhoneScreensFitAndReadInBothLanguages(t *testing.T) {
 		{"volunteer@demo.spotcheck.test", 3, nil}, {"volunteer2@demo.spotcheck.test", 3, nil}, {"volunteer3@demo.spotcheck.test", 3, nil},
 		{"brand@demo.spotcheck.test", 4, nil},
 		{"staff@demo.spotcheck.test", 2, []string{"/dashboard", "/cases", "/cases/" + road}}, // the dashboard, the list with its work queues, the whole road
+		{"admin@demo.spotcheck.test", 1, []string{"/admin/deadlines"}},                       // every kind's days and each brand's
 	} {
 		t.Run(strings.TrimSuffix(who.email, "@demo.spotcheck.test"), func(t *testing.T) {
 			// The screens: what answers this user 200 with a page (not
