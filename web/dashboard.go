@@ -13,8 +13,23 @@ import (
 	"spotcheck/web/view/page"
 )
 
-// dashboardWeeks is how many weeks the flow charts show.
-const dashboardWeeks = 12
+// dashboardWeeks is how many weeks the flow charts show, and
+// dashboardOldest how many of the cases longest in a state it names.
+const (
+	dashboardWeeks  = 12
+	dashboardOldest = 3
+)
+
+// openStates are the states a case can wait in, as strings.
+func openStates() []string {
+	var out []string
+	for _, st := range casework.States {
+		if st.Open() {
+			out = append(out, string(st))
+		}
+	}
+	return out
+}
 
 // dashboard is the staff's view of the operation: the pipeline now, the
 // overdue steps now, and the weeks ending at ?to= (default today), of all
@@ -25,7 +40,8 @@ func (s *Server) dashboard(c echo.Context) error {
 	loc := s.Config.Location
 	errs := map[string]string{}
 	brandID := parseID(c.QueryParam("brand"), "brand", errs)
-	today := clock.Today(s.Clock, loc)
+	now := s.Clock.Now()
+	today := clock.DateOf(now, loc)
 	end, typed := today, c.QueryParam("to")
 	if typed != "" {
 		if d, err := clock.ParseDate(typed); err != nil {
@@ -54,13 +70,35 @@ func (s *Server) dashboard(c echo.Context) error {
 		p.Pipeline = append(p.Pipeline, page.Figure{Key: "state." + string(st), N: counts[st],
 			URL: withParam("/cases", brandQ, "state", string(st))})
 	}
-	overdue, err := s.Deadlines.OverdueCounts(ctx, s.Clock.Now(), brandID)
+	overdue, err := s.Deadlines.OverdueCounts(ctx, now, brandID)
 	if err != nil {
 		return err
 	}
 	for _, o := range overdue {
 		p.Overdue = append(p.Overdue, page.OverdueFigure{Kind: string(o.Kind), Party: string(o.Party), N: o.N,
 			URL: withParam("/cases", brandQ, "overdue", "1")})
+	}
+	ages, err := s.Stats.Ages(ctx, actorOf(c), brandID, stats.AgeDay(now), openStates()...)
+	if err != nil {
+		return err
+	}
+	oldest, err := s.Cases.Oldest(ctx, actorOf(c), brandID, dashboardOldest)
+	if err != nil {
+		return err
+	}
+	for _, st := range casework.States {
+		if !st.Open() {
+			continue
+		}
+		a := ages[string(st)]
+		f := page.AgeFigure{State: string(st), N: a.N, Median: a.Median, P90: a.P90, URL: withParam("/cases", brandQ, "state", string(st))}
+		for _, o := range oldest {
+			if o.State == st {
+				f.Oldest = append(f.Oldest, page.OldCase{Reference: o.Reference, URL: "/cases/" + strconv.FormatInt(o.ID, 10),
+					Days: stats.AgeDays(o.StateSince, now)})
+			}
+		}
+		p.Ageing = append(p.Ageing, f)
 	}
 	// Weeks start on Monday; the last is the one holding end.
 	last := end.AddDays(-((int(end.Time().Weekday()) + 6) % 7))

@@ -1,8 +1,12 @@
 package web_test
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +21,7 @@ import (
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/deadline"
 	"spotcheck/internal/stats"
+	"spotcheck/internal/valid"
 )
 
 // TestTheDashboardsFiguresEqualCountsOfTheRows builds a random, seeded
@@ -47,6 +52,35 @@ func TestTheDashboardsFiguresEqualCountsOfTheRows(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// Cases move on, so that states hold cases of several ages.
+			if err := db.Gorm.Where("state = ?", casework.Flagged).Find(&open).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(open) > 1 && rng.IntN(3) == 0 {
+				c := open[rng.IntN(len(open))]
+				{
+					if err := db.InTx(ctx, func(tx *gorm.DB) error {
+						c2, err := casework.FireTx(ctx, tx, staff, casework.Firing{CaseID: c.ID, Version: c.Version, Event: casework.OrderPurchase})
+						if err == nil && rng.IntN(2) == 0 {
+							_, err = casework.FireTx(ctx, tx, staff, casework.Firing{CaseID: c2.ID, Version: c2.Version, Event: casework.SendToBrand})
+						}
+						return err
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			var closed []casework.Case
+			if err := db.Gorm.Where("state = ?", casework.Closed).Find(&closed).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(closed) > 0 && rng.IntN(4) == 0 {
+				c := closed[rng.IntN(len(closed))]
+				var refused valid.Errors // a newer open case of the shop and brand
+				if _, err := a.cases.Fire(ctx, a.accounts["admin"].Actor(), c.ID, c.Version, casework.Reopen, "a new lead"); err != nil && !errors.As(err, &refused) {
+					t.Fatal(err)
+				}
+			}
 			if day == 15 {
 				if _, err := (&stats.Roller{DB: db}).Roll(ctx); err != nil {
 					t.Fatal(err)
@@ -56,7 +90,7 @@ func TestTheDashboardsFiguresEqualCountsOfTheRows(t *testing.T) {
 		}
 		// Some steps are past due, one is not, one was met.
 		var ids []struct{ ID, BrandID int64 }
-		if err := db.Gorm.Raw("SELECT id, brand_id FROM cases WHERE state = 'flagged' ORDER BY id LIMIT 4").Scan(&ids).Error; err != nil {
+		if err := db.Gorm.Raw("SELECT id, brand_id FROM cases WHERE state <> 'closed' ORDER BY id LIMIT 4").Scan(&ids).Error; err != nil {
 			t.Fatal(err)
 		}
 		if len(ids) < 4 {
@@ -102,6 +136,51 @@ func TestTheDashboardsFiguresEqualCountsOfTheRows(t *testing.T) {
 					}
 				}
 			}
+			// Ageing: the median and 90th percentile (nearest rank) of the
+			// whole days each open case has been in its state, and the three
+			// longest in it.
+			for _, st := range casework.States {
+				if !st.Open() {
+					continue
+				}
+				var rows []struct {
+					Reference  string
+					StateSince time.Time
+				}
+				if err := db.Gorm.Raw("SELECT reference, state_since FROM cases WHERE state = ? AND "+where+" ORDER BY state_since, id",
+					append([]any{st}, args...)...).Scan(&rows).Error; err != nil {
+					t.Fatal(err)
+				}
+				row := d.Find("[data-testid=age-figure][data-state=" + string(st) + "]")
+				if got := strings.TrimSpace(row.Find("[data-testid=age-n]").Text()); got != strconv.Itoa(len(rows)) {
+					t.Errorf("%s: %s ageing counts %q cases, the rows %d", path, st, got, len(rows))
+				}
+				if len(rows) == 0 {
+					continue
+				}
+				ages := make([]int, len(rows))
+				for i, r := range rows {
+					utcDay := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+					ages[i] = int(utcDay(now).Sub(utcDay(r.StateSince)).Hours() / 24)
+				}
+				slices.Sort(ages)
+				nearest := func(p float64) string { return strconv.Itoa(ages[int(math.Ceil(p*float64(len(ages))))-1]) }
+				if got := row.Find("[data-testid=age-median]").Text(); got != nearest(0.5) {
+					t.Errorf("%s: %s median %s days, the rows %s (ages %v)", path, st, got, nearest(0.5), ages)
+				}
+				if got := row.Find("[data-testid=age-p90]").Text(); got != nearest(0.9) {
+					t.Errorf("%s: %s 90th percentile %s days, the rows %s (ages %v)", path, st, got, nearest(0.9), ages)
+				}
+				var oldest []string
+				row.Find("[data-testid=age-oldest]").Each(func(_ int, s *goquery.Selection) { oldest = append(oldest, s.Text()) })
+				var want []string
+				for _, r := range rows[:min(3, len(rows))] {
+					want = append(want, r.Reference)
+				}
+				if !slices.Equal(oldest, want) {
+					t.Errorf("%s: %s longest waiting %v, the rows %v", path, st, oldest, want)
+				}
+			}
 			var overdue int64
 			q := "SELECT count(*) FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE d.done_at IS NULL AND d.due_at < ?"
 			oargs := []any{now}
@@ -135,6 +214,32 @@ func TestTheDashboardsFiguresEqualCountsOfTheRows(t *testing.T) {
 						t.Errorf("%s: %s in the week of %s shows %q, the rows %d", path, testid, w, got, want)
 					}
 				}
+			}
+		}
+		// The bulk loaders' recount agrees with what the transactions kept.
+		var states []string
+		for _, st := range casework.States {
+			if st.Open() {
+				states = append(states, string(st))
+			}
+		}
+		kept := map[int64]map[string]stats.Age{}
+		for _, b := range []int64{0, a.brand.ID, a.other.ID} {
+			var err error
+			if kept[b], err = stats.Ages(ctx, db.Gorm, b, stats.AgeDay(now), states...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.InTx(ctx, casework.RecountTx); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range []int64{0, a.brand.ID, a.other.ID} {
+			recounted, err := stats.Ages(ctx, db.Gorm, b, stats.AgeDay(now), states...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(kept[b], recounted) {
+				t.Errorf("brand %d: kept %v, recounted %v", b, kept[b], recounted)
 			}
 		}
 		for path, field := range map[string]string{"/dashboard?to=yesterday": "to", "/dashboard?brand=aurora": "brand"} {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"spotcheck/internal/casework"
 )
 
 // The list phase's data: cases over shops and the four brands, seeded
@@ -110,7 +112,7 @@ func seedCases(ctx context.Context, pool *pgxpool.Pool, seed uint64, n int, bran
 	i = 0
 	got, err = conn.CopyFrom(ctx, pgx.Identifier{"cases"},
 		[]string{"id", "reference", "shop_id", "brand_id", "state", "close_reason", "priority", "risk_score", "investigator_id",
-			"estimated_value_minor", "search_text", "version", "opened_at", "updated_at", "closed_at"},
+			"estimated_value_minor", "search_text", "version", "opened_at", "updated_at", "closed_at", "state_since"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if i == n {
 				return nil, nil
@@ -168,7 +170,7 @@ func seedCases(ctx context.Context, pool *pgxpool.Pool, seed uint64, n int, bran
 			st.States[seedStates[state]]++
 			return []any{int64(i), ref, int64(shop + 1), brandIDs[brand], seedStates[state], reason, int32(r.IntN(4)), // #nosec G115 -- IntN(4) is below 4
 				float64(int(score*10000)) / 10000, inv, int64(r.IntN(500000)) * 100, search, int32(1 + r.IntN(6)), // #nosec G115 -- 1+IntN(6) is at most 6
-				opened, updated, closedAt}, nil
+				opened, updated, closedAt, updated}, nil
 		}))
 	if err != nil {
 		return st, fmt.Errorf("COPY cases: %w", err)
@@ -196,11 +198,10 @@ func seedCases(ctx context.Context, pool *pgxpool.Pool, seed uint64, n int, bran
 			return st, err
 		}
 	}
-	if err := exec(`DELETE FROM case_counts`); err != nil {
-		return st, err
-	}
-	if err := exec(`INSERT INTO case_counts (brand_id, state, n) SELECT brand_id, state, count(*) FROM cases GROUP BY brand_id, state`); err != nil {
-		return st, err
+	for _, q := range casework.RecountSQL(true) {
+		if err := exec(q); err != nil {
+			return st, err
+		}
 	}
 	for year, k := range perYear {
 		if err := exec(`INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
@@ -209,7 +210,7 @@ func seedCases(ctx context.Context, pool *pgxpool.Pool, seed uint64, n int, bran
 		}
 	}
 	t = time.Now()
-	if err := exec(`VACUUM (ANALYZE) shops, cases, case_counts, counters`); err != nil {
+	if err := exec(`VACUUM (ANALYZE) shops, cases, case_counts, counters, daily_counts`); err != nil {
 		return st, err
 	}
 	st.Vacuum = time.Since(t)

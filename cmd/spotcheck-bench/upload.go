@@ -93,7 +93,7 @@ func (b *bench) seedPurchase(ctx context.Context) (int64, error) {
 	err := b.pool.QueryRow(ctx, `
 WITH u AS (SELECT id FROM users WHERE email = $1),
      sh AS (INSERT INTO shops (platform, platform_shop_id, name, created_at, updated_at) VALUES ('taobao', 'bench-upload', 'Bench Upload Shop', now(), now()) RETURNING id),
-     c AS (INSERT INTO cases (reference, shop_id, brand_id, state, opened_at, updated_at) SELECT 'SC-1999-000001', sh.id, $2, 'purchasing', now(), now() FROM sh RETURNING id, shop_id),
+     c AS (INSERT INTO cases (reference, shop_id, brand_id, state, opened_at, updated_at, state_since) SELECT 'SC-1999-000001', sh.id, $2, 'purchasing', now(), now(), now() FROM sh RETURNING id, shop_id),
      v AS (INSERT INTO volunteers (user_id, pseudonym, created_at) SELECT id, 'Buyer B-BNCH', now() FROM u RETURNING user_id),
      p AS (INSERT INTO personas (volunteer_id, platform_account, address_alias, phone, payment_instrument, created_at) SELECT user_id, 'bench', 'bench', 'bench', 'bench', now() FROM v RETURNING id, volunteer_id)
 INSERT INTO purchases (case_id, shop_id, volunteer_id, persona_id, ordered_by, status, budget_minor, currency, due_on, created_at, updated_at)

@@ -1,6 +1,7 @@
 package casework
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -38,6 +39,7 @@ type Case struct {
 	OpenedAt            time.Time
 	UpdatedAt           time.Time
 	ClosedAt            *time.Time
+	StateSince          time.Time // when it entered its state
 }
 
 // Subject describes the case to the policy.
@@ -146,6 +148,9 @@ func FireTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, f Firing) (Case
 	} else {
 		updates["closed_at"] = nil
 	}
+	if t.To != c.State {
+		updates["state_since"] = now
+	}
 	res := tx.Model(&Case{}).Where("id = ? AND version = ?", id, version).Updates(updates)
 	if database.IsUniqueViolation(res.Error) {
 		return Case{}, valid.Errors{"event": "error.open_case_exists"}
@@ -160,6 +165,9 @@ func FireTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, f Firing) (Case
 		return Case{}, err
 	}
 	if err := stats.AddTx(tx, now, counted(c.BrandID, t)...); err != nil {
+		return Case{}, err
+	}
+	if err := moveAge(tx, c, t.To, now); err != nil {
 		return Case{}, err
 	}
 	if t.To == Closed {
@@ -364,6 +372,24 @@ func moveCount(tx *gorm.DB, brandID int64, from, to State, n int) error {
 	return nil
 }
 
+// moveAge moves the case in the ageing histogram (stats.InState): out of
+// its old state's entry day, into today's of the new state. Closed cases
+// are not counted there.
+func moveAge(tx *gorm.DB, c Case, to State, now time.Time) error {
+	if c.State == to {
+		return nil
+	}
+	if c.State != Closed {
+		if err := stats.AddOnTx(tx, stats.AgeDay(c.StateSince), stats.Delta{Metric: stats.InState(string(c.State)), BrandID: c.BrandID, N: -1}); err != nil {
+			return err
+		}
+	}
+	if to == Closed {
+		return nil
+	}
+	return stats.AddOnTx(tx, stats.AgeDay(now), stats.Delta{Metric: stats.InState(string(to)), BrandID: c.BrandID, N: 1})
+}
+
 func addEntry(tx *gorm.DB, e Entry) error { return tx.Create(&e).Error }
 
 func actorID(a authz.Actor) *int64 {
@@ -397,7 +423,7 @@ func OpenTx(tx *gorm.DB, actor authz.Actor, in []NewCase) ([]Case, error) {
 	cases := make([]Case, len(in))
 	for i, nc := range in {
 		cases[i] = Case{Reference: refs[i], ShopID: nc.ShopID, BrandID: nc.BrandID, State: Flagged, RiskScore: nc.RiskScore,
-			SearchText: strings.ToLower(refs[i] + " " + nc.SearchText), Version: 1, OpenedAt: now, UpdatedAt: now}
+			SearchText: strings.ToLower(refs[i] + " " + nc.SearchText), Version: 1, OpenedAt: now, UpdatedAt: now, StateSince: now}
 	}
 	if database.IsPostgres(tx) {
 		err = pgInsertCases(tx, cases)
@@ -425,11 +451,16 @@ func OpenTx(tx *gorm.DB, actor authz.Actor, in []NewCase) ([]Case, error) {
 	}
 	brands := slices.Sorted(maps.Keys(perBrand))
 	ds := make([]stats.Delta, 0, len(brands))
+	ages := make([]stats.Delta, 0, len(brands))
 	for _, b := range brands {
 		if err := moveCount(tx, b, "", Flagged, perBrand[b]); err != nil {
 			return nil, err
 		}
 		ds = append(ds, stats.Delta{Metric: stats.CasesOpened, BrandID: b, N: int64(perBrand[b])})
+		ages = append(ages, stats.Delta{Metric: stats.InState(string(Flagged)), BrandID: b, N: int64(perBrand[b])})
+	}
+	if err := stats.AddOnTx(tx, stats.AgeDay(now), ages...); err != nil {
+		return nil, err
 	}
 	return cases, stats.AddTx(tx, now, ds...)
 }
@@ -533,4 +564,80 @@ func Reference(db *gorm.DB, id int64) (string, error) {
 // Reference is the reference of case id.
 func (s *Service) Reference(ctx context.Context, id int64) (string, error) {
 	return Reference(s.db.Gorm.WithContext(ctx), id)
+}
+
+// Waiting is an open case that has been long in its state.
+type Waiting struct {
+	ID         int64
+	Reference  string
+	State      State
+	StateSince time.Time
+}
+
+// Oldest returns, for each open state, the n cases longest in it, of a
+// brand or of all (0), longest first: n rows per state read from
+// cases_state_since_idx or cases_brand_state_since_idx. Staff only.
+func (s *Service) Oldest(ctx context.Context, actor authz.Actor, brandID int64, n int) ([]Waiting, error) {
+	if !authz.Can(actor, authz.ViewCases, authz.Subject{}) {
+		return nil, database.ErrNotFound
+	}
+	var parts []string
+	var args []any
+	for _, st := range States {
+		if !st.Open() {
+			continue
+		}
+		where := "state = ?"
+		args = append(args, st)
+		if brandID != 0 {
+			where = "brand_id = ? AND " + where
+			args = append(args[:len(args)-1], brandID, st)
+		}
+		parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT id, reference, state, state_since FROM cases
+			WHERE %s AND state <> 'closed' ORDER BY state_since, id LIMIT %d) AS s%d`, where, n, len(parts)))
+	}
+	var out []Waiting
+	if err := s.db.Gorm.WithContext(ctx).Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&out).Error; err != nil {
+		return nil, err
+	}
+	// UNION ALL promises no order.
+	slices.SortFunc(out, func(a, b Waiting) int {
+		if c := a.StateSince.Compare(b.StateSince); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// RecountTx rebuilds what the transactions keep about the cases — the
+// counts per brand and state, and the ageing histogram — from the cases
+// themselves: for data loaded in bulk (the bench's seed, the demo's
+// volume), not for a request.
+func RecountTx(tx *gorm.DB) error {
+	for _, q := range RecountSQL(database.IsPostgres(tx)) {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecountSQL is RecountTx's statements, for a loader that holds a bare
+// PostgreSQL connection (the bench).
+func RecountSQL(postgres bool) []string {
+	day := "date(state_since) || ' 00:00:00+00:00'" // as the driver writes a midnight UTC time.Time
+	if postgres {
+		day = "(state_since AT TIME ZONE 'UTC')::date"
+	}
+	return []string{
+		`DELETE FROM case_counts`,
+		`INSERT INTO case_counts (brand_id, state, n) SELECT brand_id, state, count(*) FROM cases GROUP BY brand_id, state`,
+		`DELETE FROM daily_counts WHERE metric LIKE 'in!_%' ESCAPE '!'`,
+		`INSERT INTO daily_counts (metric, brand_id, day, n, rolled)
+		SELECT 'in_' || state, b, d, count(*), true FROM (
+			SELECT state, brand_id AS b, ` + day + ` AS d FROM cases WHERE state <> 'closed'
+			UNION ALL SELECT state, 0, ` + day + ` FROM cases WHERE state <> 'closed') AS o
+		GROUP BY state, b, d`,
+	}
 }

@@ -59,8 +59,8 @@ func pgInsertCases(tx *gorm.DB, cases []Case) error {
 		ref[i], shop[i], brand[i], score[i], text[i] = c.Reference, c.ShopID, c.BrandID, c.RiskScore, c.SearchText
 	}
 	c0 := cases[0] // state, version and times are the same for all
-	rows, err := stx.QueryContext(tx.Statement.Context, `INSERT INTO cases (reference, shop_id, brand_id, state, risk_score, search_text, version, opened_at, updated_at)
-		SELECT reference, shop_id, brand_id, $6, risk_score, search_text, $7, $8, $9
+	rows, err := stx.QueryContext(tx.Statement.Context, `INSERT INTO cases (reference, shop_id, brand_id, state, risk_score, search_text, version, opened_at, updated_at, state_since)
+		SELECT reference, shop_id, brand_id, $6, risk_score, search_text, $7, $8, $9, $8
 		FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::float8[], $5::text[]) AS u(reference, shop_id, brand_id, risk_score, search_text)
 		RETURNING id, reference`, ref, shop, brand, score, text, string(c0.State), c0.Version, c0.OpenedAt, c0.UpdatedAt)
 	if err != nil {

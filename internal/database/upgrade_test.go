@@ -2,11 +2,14 @@ package database_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/stats"
 )
 
 // TestUpgradingToPerBrandCountsKeepsTheCounts upgrades a database at the
@@ -92,5 +95,109 @@ func TestUpgradingToPerBrandCountsKeepsTheCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("upgraded again")
+	})
+}
+
+// TestUpgradingToAgeingFillsTheHistogram upgrades cases of two brands at
+// 00020 to the ageing schema (00021): each case entered its state at its
+// last transition, or its opening without one; the histogram holds the
+// open cases by the day they entered their state, in the form the
+// transactions write (a move out of a backfilled day rolls into its row);
+// and the step back and up again work.
+func TestUpgradingToAgeingFillsTheHistogram(t *testing.T) {
+	dbtest.EachEmpty(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		if err := db.MigrateTo(ctx, 20); err != nil {
+			t.Fatal(err)
+		}
+		day := func(d int) time.Time { return time.Date(2026, 11, d, 9, 30, 0, 0, time.UTC) }
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if err := db.Gorm.Exec(q, args...).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		exec(`INSERT INTO brands (id, name, created_at) VALUES (1, 'Aurora', ?), (2, 'Other', ?)`, day(1), day(1))
+		cases := []struct {
+			brand    int64
+			state    string
+			opened   time.Time
+			lastMove time.Time // zero: none since the opening
+		}{
+			{1, "flagged", day(1), time.Time{}},
+			{1, "flagged", day(3), time.Time{}},
+			{1, "purchasing", day(2), day(5)},
+			{1, "closed", day(2), day(4)},
+			{2, "flagged", day(1), day(6)},
+			{2, "purchasing", day(1), day(5)},
+		}
+		for i, c := range cases {
+			exec(`INSERT INTO shops (id, platform, platform_shop_id, name, created_at, updated_at) VALUES (?, 'taobao', ?, 'Shop', ?, ?)`,
+				i+1, fmt.Sprintf("age-%d", i), c.opened, c.opened)
+			exec(`INSERT INTO cases (id, reference, shop_id, brand_id, state, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				i+1, fmt.Sprintf("SC-2026-%06d", i+1), i+1, c.brand, c.state, c.opened, c.opened)
+			exec(`INSERT INTO case_events (case_id, at, kind, event, to_state, note) VALUES (?, ?, 'transition', 'open', 'flagged', '')`, i+1, c.opened)
+			exec(`INSERT INTO case_events (case_id, at, kind, note) VALUES (?, ?, 'comment', 'a later comment')`, i+1, day(20))
+			if !c.lastMove.IsZero() {
+				exec(`INSERT INTO case_events (case_id, at, kind, event, to_state, note) VALUES (?, ?, 'transition', 'x', ?, '')`, i+1, c.lastMove, c.state)
+			}
+		}
+		if err := db.MigrateTo(ctx, 21); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range cases {
+			want := c.lastMove
+			if want.IsZero() {
+				want = c.opened
+			}
+			var got time.Time
+			if err := db.Gorm.Raw(`SELECT state_since FROM cases WHERE id = ?`, i+1).Row().Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equal(want) {
+				t.Errorf("case %d entered %s at %s, want %s", i+1, c.state, got, want)
+			}
+		}
+		today := clock.DateOf(day(11), time.UTC)
+		for brand, want := range map[int64]map[string]stats.Age{
+			1:         {"flagged": {N: 2, Median: 8, P90: 10}, "purchasing": {N: 1, Median: 6, P90: 6}},
+			2:         {"flagged": {N: 1, Median: 5, P90: 5}, "purchasing": {N: 1, Median: 6, P90: 6}},
+			stats.All: {"flagged": {N: 3, Median: 8, P90: 10}, "purchasing": {N: 2, Median: 6, P90: 6}},
+		} {
+			got, err := stats.Ages(ctx, db.Gorm, brand, today, "flagged", "purchasing", "confirmed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want["confirmed"] = stats.Age{}
+			for st, w := range want {
+				if got[st] != w {
+					t.Errorf("brand %d, %s: %+v, want %+v", brand, st, got[st], w)
+				}
+			}
+		}
+		// Case 2 leaves flagged as a transaction would write it; rolled, its
+		// backfilled day is gone (the sums meet on one row and are zero).
+		if err := stats.AddOnTx(db.Gorm, stats.AgeDay(day(3)), stats.Delta{Metric: stats.InState("flagged"), BrandID: 1, N: -1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (&stats.Roller{DB: db}).Roll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var rows int64
+		if err := db.Gorm.Raw(`SELECT count(*) FROM daily_counts WHERE metric = 'in_flagged' AND brand_id = 1`).Row().Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		if rows != 1 {
+			t.Errorf("brand 1 has %d flagged days after case 2 left, want 1 (day 1)", rows)
+		}
+		if err := db.MigrateTo(ctx, 20); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Gorm.Raw(`SELECT count(*) FROM daily_counts WHERE metric LIKE 'in%'`).Row().Scan(&rows); err != nil || rows != 0 {
+			t.Errorf("stepped back: %d histogram rows left (%v)", rows, err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
 	})
 }

@@ -54,6 +54,25 @@ const Currency = "CNY"
 // ClosedAs is the metric of cases closed for a reason.
 func ClosedAs(reason string) Metric { return Metric("closed_" + reason) }
 
+// InState is the ageing histogram's metric of a state: the open cases in
+// it, counted on the day (AgeDay) they entered it. casework keeps it.
+func InState(state string) Metric { return Metric("in_" + state) }
+
+// AgeDay is the histogram's day of an instant: its UTC day, so that the
+// migration that filled the histogram in SQL and the transactions that
+// move cases agree. An age is a number of days, not a date anyone reads.
+func AgeDay(t time.Time) clock.Date { return clock.DateOf(t, time.UTC) }
+
+// AgeDays is how many whole days a case that entered its state at since
+// has waited in it at now, as the histogram counts them.
+func AgeDays(since, now time.Time) int { return daysBetween(AgeDay(since), AgeDay(now)) }
+
+// daysBetween counts the days from one day to a later one; a day "after"
+// today (a clock set back) is zero days ago.
+func daysBetween(from, to clock.Date) int {
+	return max(int(to.Time().Sub(from.Time())/(24*time.Hour)), 0)
+}
+
 // All is the brand id of the rows that count every brand.
 const All = 0
 
@@ -171,6 +190,9 @@ func (r *Roller) batch(ctx context.Context, size int) (int, error) {
 		}
 		rows := make([]map[string]any, 0, len(sums))
 		for k, s := range sums {
+			if s == 0 { // a histogram's case that came and went
+				continue
+			}
 			rows = append(rows, map[string]any{"metric": k.Metric, "brand_id": k.BrandID, "day": k.Day, "n": s, "rolled": true})
 		}
 		if len(rows) == 0 {
@@ -216,6 +238,76 @@ func Sum(ctx context.Context, db *gorm.DB, brandID int64, buckets []clock.Date, 
 	return out, nil
 }
 
+// Age is how long the open cases of a state have waited in it, in whole
+// days: how many, the median and the 90th percentile (nearest rank).
+type Age struct {
+	N           int64
+	Median, P90 int
+}
+
+// Ages reads the histograms of the given states (InState) of a brand, or of
+// all (All), as ages on day today. It reads one row per state and entry
+// day, through the (brand_id, metric, day) index; never the cases.
+func Ages(ctx context.Context, db *gorm.DB, brandID int64, today clock.Date, states ...string) (map[string]Age, error) {
+	ms := make([]Metric, len(states))
+	for i, st := range states {
+		ms[i] = InState(st)
+	}
+	var rows []struct {
+		Metric Metric
+		Day    time.Time
+		N      int64
+	}
+	if err := db.WithContext(ctx).Raw(`SELECT metric, day, sum(n) AS n FROM daily_counts
+		WHERE brand_id = ? AND metric IN ? GROUP BY metric, day`, brandID, ms).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	hist := map[Metric]map[int]int64{}
+	for _, r := range rows {
+		if r.N == 0 {
+			continue
+		}
+		if hist[r.Metric] == nil {
+			hist[r.Metric] = map[int]int64{}
+		}
+		age := daysBetween(clock.DateOf(r.Day.UTC(), time.UTC), today)
+		hist[r.Metric][age] += r.N
+	}
+	out := make(map[string]Age, len(states))
+	for i, st := range states {
+		out[st] = percentiles(hist[ms[i]])
+	}
+	return out, nil
+}
+
+// percentiles reads the median and 90th percentile of a histogram of ages
+// by nearest rank: the value of the ceil(p·N)-th youngest case.
+func percentiles(h map[int]int64) Age {
+	var a Age
+	ages := make([]int, 0, len(h))
+	for age, n := range h {
+		if n > 0 {
+			a.N += n
+			ages = append(ages, age)
+		}
+	}
+	sort.Ints(ages)
+	rank := func(num, den int64) int {
+		r := (a.N*num + den - 1) / den // ceil(N·p)
+		var seen int64
+		for _, age := range ages {
+			if seen += h[age]; seen >= r {
+				return age
+			}
+		}
+		return 0
+	}
+	if a.N > 0 {
+		a.Median, a.P90 = rank(1, 2), rank(9, 10)
+	}
+	return a
+}
+
 // RollArgs runs the roller; River schedules it on the leader only.
 type RollArgs struct{}
 
@@ -242,6 +334,14 @@ func RollEvery(d time.Duration) *river.PeriodicJob {
 type Reader struct{ db *database.DB }
 
 func NewReader(db *database.DB) *Reader { return &Reader{db: db} }
+
+// Ages reads the ageing of the given states (see Ages) for staff.
+func (r *Reader) Ages(ctx context.Context, actor authz.Actor, brandID int64, today clock.Date, states ...string) (map[string]Age, error) {
+	if !authz.Can(actor, authz.ViewCases, authz.Subject{}) {
+		return nil, database.ErrNotFound
+	}
+	return Ages(ctx, r.db.Gorm, brandID, today, states...)
+}
 
 // Weekly sums the metrics per bucket (see Sum) for staff: the dashboard.
 func (r *Reader) Weekly(ctx context.Context, actor authz.Actor, brandID int64, buckets []clock.Date, end clock.Date, ms ...Metric) (Series, error) {
