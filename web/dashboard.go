@@ -125,6 +125,15 @@ func (s *Server) dashboard(c echo.Context) error {
 	for _, m := range stats.Money {
 		p.Money = append(p.Money, page.FlowSeries{Key: "dashboard." + string(m), Values: series[m], Money: true})
 	}
+	// The volunteer pool is every brand's.
+	if p.Pool, err = s.Purchases.Figures(ctx, actorOf(c)); err != nil {
+		return err
+	}
+	burned, err := s.Stats.Weekly(ctx, actorOf(c), stats.All, weeks[:1], last.AddDays(7), stats.PersonasBurned)
+	if err != nil {
+		return err
+	}
+	p.PersonasBurned = burned[stats.PersonasBurned][0]
 	for i := range weeks {
 		p.Counterfeit += series[stats.Counterfeit][i]
 		p.Verdicts += series[stats.Verdicts][i]

@@ -20,7 +20,9 @@ import (
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/deadline"
+	"spotcheck/internal/purchase"
 	"spotcheck/internal/stats"
+	"spotcheck/internal/user"
 	"spotcheck/internal/valid"
 )
 
@@ -109,6 +111,48 @@ func TestTheDashboardsFiguresEqualCountsOfTheRows(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// The pool: three volunteers more, one paused, one disabled; two
+		// personas burned in the weeks, one long before.
+		for i, v := range []string{"vol-a", "vol-b", "vol-c"} {
+			u, err := a.users.Create(ctx, user.New{Email: v + "@test.spotcheck.test", Name: v, Role: "volunteer", Password: testPassword})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.purchase.UpdateVolunteer(ctx, staff, u.ID, "Zhejiang", i == 0); err != nil {
+				t.Fatal(err)
+			}
+			if i == 2 {
+				if err := db.Gorm.Exec("UPDATE users SET disabled_at = ? WHERE id = ?", now, u.ID).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			p, err := a.purchase.AddPersona(ctx, staff, u.ID, purchase.NewPersona{PlatformAccount: v, AddressAlias: "a", Phone: "1", PaymentInstrument: "p"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 1 {
+				fixed.Add(-200 * 24 * time.Hour)
+			}
+			if err := a.purchase.BurnPersona(ctx, staff, u.ID, p.ID, "spotted"); err != nil {
+				t.Fatal(err)
+			}
+			if i == 1 {
+				fixed.Add(200 * 24 * time.Hour)
+				// and buys for a case with a fresh persona: a purchase under way.
+				fresh, err := a.purchase.AddPersona(ctx, staff, u.ID, purchase.NewPersona{PlatformAccount: v + "-2", AddressAlias: "a", Phone: "1", PaymentInstrument: "p"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var c casework.Case
+				if err := db.Gorm.Where("state = ?", casework.Flagged).Order("id").Take(&c).Error; err != nil {
+					t.Fatal(err)
+				}
+				if _, err := a.purchase.Order(ctx, staff, c.ID, purchase.OrderInput{CaseVersion: c.Version, VolunteerID: u.ID, PersonaID: fresh.ID,
+					Budget: "99.00", Currency: "CNY", ShipTo: "the office", DueOn: clock.DateOf(now, dbtest.Zone).AddDays(3).String()}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		admin := a.as("admin")
 		today := clock.DateOf(now, dbtest.Zone)
 		last := today.AddDays(-((int(today.Time().Weekday()) + 6) % 7))
@@ -180,6 +224,23 @@ func TestTheDashboardsFiguresEqualCountsOfTheRows(t *testing.T) {
 				if !slices.Equal(oldest, want) {
 					t.Errorf("%s: %s longest waiting %v, the rows %v", path, st, oldest, want)
 				}
+			}
+			var pool struct{ Active, Paused, Live, Burned int64 }
+			if err := db.Gorm.Raw(`SELECT
+				(SELECT count(*) FROM users u LEFT JOIN volunteers v ON v.user_id = u.id WHERE u.role = 'volunteer' AND u.disabled_at IS NULL AND v.paused_at IS NULL) AS active,
+				(SELECT count(*) FROM users u JOIN volunteers v ON v.user_id = u.id WHERE u.role = 'volunteer' AND u.disabled_at IS NULL AND v.paused_at IS NOT NULL) AS paused,
+				(SELECT count(*) FROM purchases WHERE status IN ('assigned', 'ordered', 'received')) AS live,
+				(SELECT count(*) FROM personas WHERE burned_at >= ? AND burned_at < ?) AS burned`,
+				last.AddDays(-77).Start(dbtest.Zone), last.AddDays(7).Start(dbtest.Zone)).Scan(&pool).Error; err != nil {
+				t.Fatal(err)
+			}
+			for id, want := range map[string]int64{"pool-active": pool.Active, "pool-paused": pool.Paused, "pool-in-progress": pool.Live, "pool-burned": pool.Burned} {
+				if got := d.Find("[data-testid=" + id + "]").Text(); got != strconv.FormatInt(want, 10) {
+					t.Errorf("%s: %s shows %q, the rows %d", path, id, got, want)
+				}
+			}
+			if pool.Active < 2 || pool.Paused != 1 || pool.Burned != 2 || pool.Live != 1 {
+				t.Errorf("the dataset's pool is not what it was built to be: %+v", pool)
 			}
 			var overdue int64
 			q := "SELECT count(*) FROM deadlines d JOIN cases c ON c.id = d.case_id WHERE d.done_at IS NULL AND d.due_at < ?"

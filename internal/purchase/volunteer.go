@@ -13,6 +13,7 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/database"
 	"spotcheck/internal/role"
+	"spotcheck/internal/stats"
 	"spotcheck/internal/valid"
 )
 
@@ -125,6 +126,31 @@ WHERE u.role = ? ORDER BY u.name, u.id`, role.Volunteer).Scan(&out).Error
 	return out, err
 }
 
+// PoolFigures is the volunteer pool now, for the dashboard: volunteers
+// who may be given purchases, volunteers paused, and purchases under way
+// (assigned, ordered or received). Disabled accounts are in neither.
+type PoolFigures struct {
+	Active, Paused, InProgress int64
+}
+
+// Figures counts the pool: the volunteer accounts (thousands at most) and
+// the live purchases, through purchases_one_live_idx. Staff only.
+func (s *Service) Figures(ctx context.Context, actor authz.Actor) (PoolFigures, error) {
+	var f PoolFigures
+	if !authz.Can(actor, authz.ManageVolunteers, authz.Subject{}) {
+		return f, ErrNotAllowed
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	if err := db.Raw(`SELECT COALESCE(sum(CASE WHEN v.paused_at IS NULL THEN 1 ELSE 0 END), 0) AS active,
+		COALESCE(sum(CASE WHEN v.paused_at IS NULL THEN 0 ELSE 1 END), 0) AS paused
+		FROM users u LEFT JOIN volunteers v ON v.user_id = u.id
+		WHERE u.role = ? AND u.disabled_at IS NULL`, role.Volunteer).Scan(&f).Error; err != nil {
+		return f, err
+	}
+	err := db.Raw(`SELECT count(*) FROM purchases WHERE status IN ('assigned', 'ordered', 'received')`).Row().Scan(&f.InProgress)
+	return f, err
+}
+
 // Profile is one volunteer with their personas.
 type Profile struct {
 	Volunteer Volunteer
@@ -234,13 +260,18 @@ func (s *Service) BurnPersona(ctx context.Context, actor authz.Actor, userID, pe
 		return valid.Errors{"reason": "error.reason_required"}
 	}
 	return s.staffTx(ctx, actor, func(tx *gorm.DB) error {
+		now := s.db.Now()
 		res := tx.Model(&Persona{}).Where("id = ? AND volunteer_id = ? AND burned_at IS NULL", personaID, userID).
-			Updates(map[string]any{"burned_at": s.db.Now(), "burned_reason": reason})
+			Updates(map[string]any{"burned_at": now, "burned_reason": reason})
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected != 1 {
 			return database.ErrNotFound
+		}
+		// A persona is nobody's brand's: it counts for all brands only.
+		if err := stats.AddTx(tx, now, stats.Delta{Metric: stats.PersonasBurned, BrandID: stats.All, N: 1}); err != nil {
+			return err
 		}
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "persona.burn", ObjectType: "persona", ObjectID: itoa(personaID),
 			Detail: map[string]any{"reason": reason}})

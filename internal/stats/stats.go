@@ -29,6 +29,7 @@ const (
 	Counterfeit      Metric = "counterfeit"       // of which counterfeit: confirmed fakes
 	Referrals        Metric = "referrals"         // cases referred to the police
 	Raids            Metric = "raids"             // raids recorded
+	PersonasBurned   Metric = "personas_burned"   // buyer identities a seller spotted (all brands only)
 	// Money, in minor units, with the recoveries ledger's rules and days
 	// (enforcement.Ledger): spend and fees net of refunds, on the order's
 	// day; seized on the raid's; claimed, awarded and collected on the
