@@ -20,8 +20,13 @@ func BenchmarkPages(b *testing.B) {
 	sess := staff.cookie("spotcheck_session")
 	for name, req := range map[string]func() *http.Request{
 		"login_anonymous": func() *http.Request { return httptest.NewRequest(http.MethodGet, "/login", nil) },
-		"staff_home": func() *http.Request {
+		"case_list": func() *http.Request {
 			r := httptest.NewRequest(http.MethodGet, "/cases", nil)
+			r.AddCookie(sess)
+			return r
+		},
+		"dashboard": func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/dashboard", nil)
 			r.AddCookie(sess)
 			return r
 		},

@@ -85,8 +85,8 @@ func signIn(ctx context.Context, client *http.Client, addr, email, password stri
 	if err := res.Body.Close(); err != nil {
 		return err
 	}
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cases" {
-		return fmt.Errorf("POST /login: %d → %q (want 303 → /cases)", res.StatusCode, res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
+		return fmt.Errorf("POST /login: %d → %q (want 303 → /dashboard)", res.StatusCode, res.Header.Get("Location"))
 	}
 	for _, c := range client.Jar.Cookies(base) {
 		if c.Name == "spotcheck_session" {

@@ -384,7 +384,11 @@ func (b *bench) listPhase(ctx context.Context) (err error) {
 	for _, l := range generic {
 		fmt.Printf("    %s\n", l)
 	}
-	return nil
+	list := map[int]loadResult{}
+	for _, p := range pairs {
+		list[p.app.Conns] = p.app
+	}
+	return b.dashboardRuns(ctx, appClients, list)
 }
 
 func (b *bench) printLoad(name string, r loadResult) {

@@ -372,22 +372,21 @@ func moveCount(tx *gorm.DB, brandID int64, from, to State, n int) error {
 	return nil
 }
 
-// moveAge moves the case in the ageing histogram (stats.InState): out of
+// moveAge moves the case in the ageing histogram (stats.AgeTx): out of
 // its old state's entry day, into today's of the new state. Closed cases
 // are not counted there.
 func moveAge(tx *gorm.DB, c Case, to State, now time.Time) error {
 	if c.State == to {
 		return nil
 	}
+	var ms []stats.AgeMove
 	if c.State != Closed {
-		if err := stats.AddOnTx(tx, stats.AgeDay(c.StateSince), stats.Delta{Metric: stats.InState(string(c.State)), BrandID: c.BrandID, N: -1}); err != nil {
-			return err
-		}
+		ms = append(ms, stats.AgeMove{State: string(c.State), BrandID: c.BrandID, Since: c.StateSince, N: -1})
 	}
-	if to == Closed {
-		return nil
+	if to != Closed {
+		ms = append(ms, stats.AgeMove{State: string(to), BrandID: c.BrandID, Since: now, N: 1})
 	}
-	return stats.AddOnTx(tx, stats.AgeDay(now), stats.Delta{Metric: stats.InState(string(to)), BrandID: c.BrandID, N: 1})
+	return stats.AgeTx(tx, ms...)
 }
 
 func addEntry(tx *gorm.DB, e Entry) error { return tx.Create(&e).Error }
@@ -451,15 +450,15 @@ func OpenTx(tx *gorm.DB, actor authz.Actor, in []NewCase) ([]Case, error) {
 	}
 	brands := slices.Sorted(maps.Keys(perBrand))
 	ds := make([]stats.Delta, 0, len(brands))
-	ages := make([]stats.Delta, 0, len(brands))
+	ages := make([]stats.AgeMove, 0, len(brands))
 	for _, b := range brands {
 		if err := moveCount(tx, b, "", Flagged, perBrand[b]); err != nil {
 			return nil, err
 		}
 		ds = append(ds, stats.Delta{Metric: stats.CasesOpened, BrandID: b, N: int64(perBrand[b])})
-		ages = append(ages, stats.Delta{Metric: stats.InState(string(Flagged)), BrandID: b, N: int64(perBrand[b])})
+		ages = append(ages, stats.AgeMove{State: string(Flagged), BrandID: b, Since: now, N: int64(perBrand[b])})
 	}
-	if err := stats.AddOnTx(tx, stats.AgeDay(now), ages...); err != nil {
+	if err := stats.AgeTx(tx, ages...); err != nil {
 		return nil, err
 	}
 	return cases, stats.AddTx(tx, now, ds...)
@@ -626,18 +625,24 @@ func RecountTx(tx *gorm.DB) error {
 // RecountSQL is RecountTx's statements, for a loader that holds a bare
 // PostgreSQL connection (the bench).
 func RecountSQL(postgres bool) []string {
-	day := "date(state_since) || ' 00:00:00+00:00'" // as the driver writes a midnight UTC time.Time
+	// The UTC day and its month's first day, as the driver writes a
+	// midnight UTC time.Time on SQLite.
+	day, month := "date(state_since) || ' 00:00:00+00:00'", "strftime('%Y-%m-01', state_since) || ' 00:00:00+00:00'"
 	if postgres {
-		day = "(state_since AT TIME ZONE 'UTC')::date"
+		day, month = "(state_since AT TIME ZONE 'UTC')::date", "date_trunc('month', state_since AT TIME ZONE 'UTC')::date"
+	}
+	hist := func(prefix, on string) string {
+		return `INSERT INTO daily_counts (metric, brand_id, day, n, rolled)
+		SELECT '` + prefix + `' || state, b, d, count(*), true FROM (
+			SELECT state, brand_id AS b, ` + on + ` AS d FROM cases WHERE state <> 'closed'
+			UNION ALL SELECT state, 0, ` + on + ` FROM cases WHERE state <> 'closed') AS o
+		GROUP BY state, b, d`
 	}
 	return []string{
 		`DELETE FROM case_counts`,
 		`INSERT INTO case_counts (brand_id, state, n) SELECT brand_id, state, count(*) FROM cases GROUP BY brand_id, state`,
-		`DELETE FROM daily_counts WHERE metric LIKE 'in!_%' ESCAPE '!'`,
-		`INSERT INTO daily_counts (metric, brand_id, day, n, rolled)
-		SELECT 'in_' || state, b, d, count(*), true FROM (
-			SELECT state, brand_id AS b, ` + day + ` AS d FROM cases WHERE state <> 'closed'
-			UNION ALL SELECT state, 0, ` + day + ` FROM cases WHERE state <> 'closed') AS o
-		GROUP BY state, b, d`,
+		`DELETE FROM daily_counts WHERE metric LIKE 'in!_%' ESCAPE '!' OR metric LIKE 'inm!_%' ESCAPE '!'`,
+		hist("in_", day),
+		hist("inm_", month),
 	}
 }

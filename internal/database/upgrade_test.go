@@ -103,6 +103,7 @@ func TestUpgradingToPerBrandCountsKeepsTheCounts(t *testing.T) {
 // last transition, or its opening without one; the histogram holds the
 // open cases by the day they entered their state, in the form the
 // transactions write (a move out of a backfilled day rolls into its row);
+// open steps carry their case's brand;
 // and the step back and up again work.
 func TestUpgradingToAgeingFillsTheHistogram(t *testing.T) {
 	dbtest.EachEmpty(t, func(t *testing.T, db *database.DB) {
@@ -142,8 +143,13 @@ func TestUpgradingToAgeingFillsTheHistogram(t *testing.T) {
 				exec(`INSERT INTO case_events (case_id, at, kind, event, to_state, note) VALUES (?, ?, 'transition', 'x', ?, '')`, i+1, c.lastMove, c.state)
 			}
 		}
+		exec(`INSERT INTO deadlines (case_id, kind, subject_id, party, party_id, started_at, due_at) VALUES (5, 'verdict', 5, 'brand', 2, ?, ?)`, day(6), day(9))
 		if err := db.MigrateTo(ctx, 21); err != nil {
 			t.Fatal(err)
+		}
+		var stepBrand int64
+		if err := db.Gorm.Raw(`SELECT brand_id FROM deadlines WHERE case_id = 5`).Row().Scan(&stepBrand); err != nil || stepBrand != 2 {
+			t.Errorf("the open step of case 5 (brand 2) has brand %d (%v)", stepBrand, err)
 		}
 		for i, c := range cases {
 			want := c.lastMove
@@ -177,7 +183,7 @@ func TestUpgradingToAgeingFillsTheHistogram(t *testing.T) {
 		}
 		// Case 2 leaves flagged as a transaction would write it; rolled, its
 		// backfilled day is gone (the sums meet on one row and are zero).
-		if err := stats.AddOnTx(db.Gorm, stats.AgeDay(day(3)), stats.Delta{Metric: stats.InState("flagged"), BrandID: 1, N: -1}); err != nil {
+		if err := stats.AgeTx(db.Gorm, stats.AgeMove{State: "flagged", BrandID: 1, Since: day(3), N: -1}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := (&stats.Roller{DB: db}).Roll(ctx); err != nil {
@@ -189,6 +195,10 @@ func TestUpgradingToAgeingFillsTheHistogram(t *testing.T) {
 		}
 		if rows != 1 {
 			t.Errorf("brand 1 has %d flagged days after case 2 left, want 1 (day 1)", rows)
+		}
+		var month int64
+		if err := db.Gorm.Raw(`SELECT sum(n) FROM daily_counts WHERE metric = 'inm_flagged' AND brand_id = 1`).Row().Scan(&month); err != nil || month != 1 {
+			t.Errorf("brand 1's flagged month holds %d cases after case 2 left, want 1 (%v)", month, err)
 		}
 		if err := db.MigrateTo(ctx, 20); err != nil {
 			t.Fatal(err)

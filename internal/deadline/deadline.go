@@ -62,6 +62,7 @@ const (
 type Deadline struct {
 	ID        int64
 	CaseID    int64
+	BrandID   int64 // the case's, for the brand's overdue counts
 	Kind      Kind
 	SubjectID int64 // the purchase, reimbursement, referral, claim or case the step is on
 	Party     Party
@@ -113,7 +114,11 @@ func StartTx(tx *gorm.DB, s Step) error {
 	if err := MeetTx(tx, s.Kind, s.SubjectID); err != nil {
 		return err
 	}
-	return tx.Create(&Deadline{CaseID: s.CaseID, Kind: s.Kind, SubjectID: s.SubjectID, Party: s.Party, PartyID: s.PartyID,
+	var brandID int64
+	if err := tx.Raw(`SELECT brand_id FROM cases WHERE id = ?`, s.CaseID).Row().Scan(&brandID); err != nil {
+		return fmt.Errorf("deadline: the case of a %s step: %w", s.Kind, err)
+	}
+	return tx.Create(&Deadline{CaseID: s.CaseID, BrandID: brandID, Kind: s.Kind, SubjectID: s.SubjectID, Party: s.Party, PartyID: s.PartyID,
 		StartedAt: now, DueAt: due.UTC()}).Error
 }
 

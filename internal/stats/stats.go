@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -56,8 +58,36 @@ const Currency = "CNY"
 func ClosedAs(reason string) Metric { return Metric("closed_" + reason) }
 
 // InState is the ageing histogram's metric of a state: the open cases in
-// it, counted on the day (AgeDay) they entered it. casework keeps it.
+// it, counted on the day (AgeDay) they entered it; InStateMonth counts the
+// same cases on the first day of that day's month, so that a percentile
+// is found in two short reads (the month, then its days) rather than one
+// over every day. casework keeps both through AgeTx.
 func InState(state string) Metric { return Metric("in_" + state) }
+
+// InStateMonth: see InState.
+func InStateMonth(state string) Metric { return Metric("inm_" + state) }
+
+// AgeMove is n of a brand's cases entering (n < 0: leaving) a state they
+// entered at since.
+type AgeMove struct {
+	State   string
+	BrandID int64
+	Since   time.Time
+	N       int64
+}
+
+// AgeTx writes the moves into the ageing histograms (InState and
+// InStateMonth, per brand and for all brands) in one statement, inside the
+// caller's transaction.
+func AgeTx(tx *gorm.DB, moves ...AgeMove) error {
+	var rs []dayRow
+	for _, m := range moves {
+		d := AgeDay(m.Since)
+		rs = appendRows(rs, d, Delta{Metric: InState(m.State), BrandID: m.BrandID, N: m.N})
+		rs = appendRows(rs, clock.Date{Year: d.Year, Month: d.Month, Day: 1}, Delta{Metric: InStateMonth(m.State), BrandID: m.BrandID, N: m.N})
+	}
+	return insertRows(tx, rs)
+}
 
 // AgeDay is the histogram's day of an instant: its UTC day, so that the
 // migration that filled the histogram in SQL and the transactions that
@@ -95,35 +125,59 @@ func AddTx(tx *gorm.DB, at time.Time, ds ...Delta) error {
 // AddOnTx adds the deltas to a calendar day the step itself carries (the
 // day of a raid, of a payment's receipt).
 func AddOnTx(tx *gorm.DB, on clock.Date, ds ...Delta) error {
-	day := on.Time()
-	type row struct {
-		Metric  Metric
-		BrandID int64
-		Day     time.Time
-		N       int64
-	}
-	sum := map[[2]any]int64{}
+	return insertRows(tx, appendRows(nil, on, ds...))
+}
+
+// dayRow is one appended row of daily_counts.
+type dayRow struct {
+	Metric  Metric
+	BrandID int64
+	Day     time.Time
+	N       int64
+}
+
+// appendRows adds the deltas on a day to rs: each for its brand and for
+// all brands.
+func appendRows(rs []dayRow, on clock.Date, ds ...Delta) []dayRow {
 	for _, d := range ds {
-		if d.N == 0 {
-			continue
-		}
-		sum[[2]any{d.Metric, d.BrandID}] += d.N
+		rs = append(rs, dayRow{Metric: d.Metric, BrandID: d.BrandID, Day: on.Time(), N: d.N})
 		if d.BrandID != All {
-			sum[[2]any{d.Metric, int64(All)}] += d.N
+			rs = append(rs, dayRow{Metric: d.Metric, BrandID: All, Day: on.Time(), N: d.N})
 		}
 	}
-	if len(sum) == 0 {
+	return rs
+}
+
+// insertRows appends the rows, those of one key summed and zero sums left
+// out, in key order (concurrent writers take no locks on them anyway).
+func insertRows(tx *gorm.DB, rs []dayRow) error {
+	type key struct {
+		m Metric
+		b int64
+		d time.Time
+	}
+	sum := map[key]int64{}
+	for _, r := range rs {
+		sum[key{r.Metric, r.BrandID, r.Day}] += r.N
+	}
+	rows := make([]dayRow, 0, len(sum))
+	for k, n := range sum {
+		if n != 0 {
+			rows = append(rows, dayRow{Metric: k.m, BrandID: k.b, Day: k.d, N: n})
+		}
+	}
+	if len(rows) == 0 {
 		return nil
 	}
-	rows := make([]row, 0, len(sum))
-	for k, n := range sum {
-		rows = append(rows, row{Metric: k[0].(Metric), BrandID: k[1].(int64), Day: day, N: n})
-	}
 	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].Metric != rows[j].Metric {
-			return rows[i].Metric < rows[j].Metric
+		a, b := rows[i], rows[j]
+		if a.Metric != b.Metric {
+			return a.Metric < b.Metric
 		}
-		return rows[i].BrandID < rows[j].BrandID
+		if a.BrandID != b.BrandID {
+			return a.BrandID < b.BrandID
+		}
+		return a.Day.Before(b.Day)
 	})
 	return tx.Table("daily_counts").Create(&rows).Error
 }
@@ -218,23 +272,33 @@ func Sum(ctx context.Context, db *gorm.DB, brandID int64, buckets []clock.Date, 
 	if len(buckets) == 0 {
 		return out, nil
 	}
+	// Each day is put in its bucket in SQL, so a request gets one row per
+	// metric and bucket back, not one per day.
+	bucket := "CASE"
+	args := []any{}
+	for i := 1; i < len(buckets); i++ {
+		bucket += " WHEN day < ? THEN " + strconv.Itoa(i-1)
+		args = append(args, buckets[i].Time())
+	}
+	bucket += " ELSE " + strconv.Itoa(len(buckets)-1) + " END"
+	if len(buckets) == 1 {
+		bucket = "0"
+	}
 	var rows []struct {
 		Metric Metric
-		Day    time.Time
+		Bucket int
 		N      int64
 	}
-	if err := db.WithContext(ctx).Raw(`SELECT metric, day, sum(n) AS n FROM daily_counts
-		WHERE brand_id = ? AND day >= ? AND day < ? AND metric IN ? GROUP BY metric, day`,
-		brandID, buckets[0].Time(), end.Time(), ms).Scan(&rows).Error; err != nil {
+	if err := db.WithContext(ctx).Raw(`SELECT metric, `+bucket+` AS bucket, sum(n) AS n FROM daily_counts
+		WHERE brand_id = ? AND day >= ? AND day < ? AND metric IN ? GROUP BY 1, 2`,
+		append(args, brandID, buckets[0].Time(), end.Time(), ms)...).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
-		d := clock.DateOf(r.Day.UTC(), time.UTC)
-		i := sort.Search(len(buckets), func(i int) bool { return buckets[i].After(d) }) - 1
-		if i < 0 || out[r.Metric] == nil {
-			return nil, fmt.Errorf("stats: day %s outside the buckets", d)
+		if r.Bucket < 0 || r.Bucket >= len(buckets) || out[r.Metric] == nil {
+			return nil, fmt.Errorf("stats: %s in bucket %d of %d", r.Metric, r.Bucket, len(buckets))
 		}
-		out[r.Metric][i] += r.N
+		out[r.Metric][r.Bucket] += r.N
 	}
 	return out, nil
 }
@@ -246,67 +310,125 @@ type Age struct {
 	Median, P90 int
 }
 
-// Ages reads the histograms of the given states (InState) of a brand, or of
-// all (All), as ages on day today. It reads one row per state and entry
-// day, through the (brand_id, metric, day) index; never the cases.
+// Ages reads the histograms of the given states of a brand, or of all
+// (All), as ages on day today: the median and 90th percentile by nearest
+// rank, the entry day of the ceil(p·N)-th youngest case. Two reads through
+// the (brand_id, metric, day) index, never the cases: the months
+// (InStateMonth) find the month that holds each rank, then the days
+// (InState) of those months only.
 func Ages(ctx context.Context, db *gorm.DB, brandID int64, today clock.Date, states ...string) (map[string]Age, error) {
-	ms := make([]Metric, len(states))
+	db = db.WithContext(ctx)
+	monthly := make([]Metric, len(states))
 	for i, st := range states {
-		ms[i] = InState(st)
+		monthly[i] = InStateMonth(st)
 	}
+	months, err := histogram(db, `brand_id = ? AND metric IN ?`, brandID, monthly)
+	if err != nil {
+		return nil, err
+	}
+	// Each state's ranks, and the month holding each, youngest first.
+	type find struct {
+		state string
+		rank  int64 // within its month, from the month's latest day
+		month clock.Date
+		to    *int
+	}
+	out := make(map[string]Age, len(states))
+	ages := make(map[string]*Age, len(states))
+	var finds []find
+	for _, st := range states {
+		h := months[InStateMonth(st)]
+		a := &Age{}
+		ages[st] = a
+		for _, b := range h {
+			a.N += b.n
+		}
+		if a.N == 0 {
+			continue
+		}
+		for _, r := range []struct {
+			rank int64
+			to   *int
+		}{{(a.N + 1) / 2, &a.Median}, {(9*a.N + 9) / 10, &a.P90}} {
+			var seen int64
+			for _, b := range h {
+				if seen+b.n >= r.rank {
+					finds = append(finds, find{state: st, rank: r.rank - seen, month: b.day, to: r.to})
+					break
+				}
+				seen += b.n
+			}
+		}
+	}
+	if len(finds) > 0 {
+		where := make([]string, 0, len(finds))
+		args := []any{brandID}
+		seen := map[[2]any]bool{}
+		for _, f := range finds {
+			k := [2]any{f.state, f.month}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			next := f.month.Time().AddDate(0, 1, 0)
+			where = append(where, "(metric = ? AND day >= ? AND day < ?)")
+			args = append(args, InState(f.state), f.month.Time(), next)
+		}
+		days, err := histogram(db, "brand_id = ? AND ("+strings.Join(where, " OR ")+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range finds {
+			var seen int64
+			found := false
+			for _, b := range days[InState(f.state)] {
+				if b.day.Before(f.month) || !b.day.Before(clock.DateOf(f.month.Time().AddDate(0, 1, 0), time.UTC)) {
+					continue
+				}
+				if seen += b.n; seen >= f.rank {
+					*f.to, found = daysBetween(b.day, today), true
+					break
+				}
+			}
+			if !found { // the days do not add up to their month: a histogram out of step
+				return nil, fmt.Errorf("stats: the days of %s in %s hold fewer than %d cases", f.state, f.month, f.rank)
+			}
+		}
+	}
+	for st, a := range ages {
+		out[st] = *a
+	}
+	return out, nil
+}
+
+// bucket is a histogram's count on a day.
+type bucket struct {
+	day clock.Date
+	n   int64
+}
+
+// histogram sums the rows the condition picks per metric and day, the
+// latest day first, leaving out days that sum to zero.
+func histogram(db *gorm.DB, where string, args ...any) (map[Metric][]bucket, error) {
 	var rows []struct {
 		Metric Metric
 		Day    time.Time
 		N      int64
 	}
-	if err := db.WithContext(ctx).Raw(`SELECT metric, day, sum(n) AS n FROM daily_counts
-		WHERE brand_id = ? AND metric IN ? GROUP BY metric, day`, brandID, ms).Scan(&rows).Error; err != nil {
+	if err := db.Raw(`SELECT metric, day, sum(n) AS n FROM daily_counts WHERE `+where+` GROUP BY metric, day`, args...).
+		Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	hist := map[Metric]map[int]int64{}
+	out := map[Metric][]bucket{}
 	for _, r := range rows {
-		if r.N == 0 {
-			continue
+		if r.N != 0 {
+			out[r.Metric] = append(out[r.Metric], bucket{day: clock.DateOf(r.Day.UTC(), time.UTC), n: r.N})
 		}
-		if hist[r.Metric] == nil {
-			hist[r.Metric] = map[int]int64{}
-		}
-		age := daysBetween(clock.DateOf(r.Day.UTC(), time.UTC), today)
-		hist[r.Metric][age] += r.N
 	}
-	out := make(map[string]Age, len(states))
-	for i, st := range states {
-		out[st] = percentiles(hist[ms[i]])
+	for _, bs := range out {
+		sort.Slice(bs, func(i, j int) bool { return bs[i].day.After(bs[j].day) })
 	}
 	return out, nil
-}
-
-// percentiles reads the median and 90th percentile of a histogram of ages
-// by nearest rank: the value of the ceil(p·N)-th youngest case.
-func percentiles(h map[int]int64) Age {
-	var a Age
-	ages := make([]int, 0, len(h))
-	for age, n := range h {
-		if n > 0 {
-			a.N += n
-			ages = append(ages, age)
-		}
-	}
-	sort.Ints(ages)
-	rank := func(num, den int64) int {
-		r := (a.N*num + den - 1) / den // ceil(N·p)
-		var seen int64
-		for _, age := range ages {
-			if seen += h[age]; seen >= r {
-				return age
-			}
-		}
-		return 0
-	}
-	if a.N > 0 {
-		a.Median, a.P90 = rank(1, 2), rank(9, 10)
-	}
-	return a
 }
 
 // RollArgs runs the roller; River schedules it on the leader only.

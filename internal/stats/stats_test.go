@@ -1,7 +1,9 @@
 package stats_test
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -144,4 +146,70 @@ func TestRollingWhileOthersAddLosesAndDoublesNothing(t *testing.T) {
 	if got[stats.FlagsReceived][0] != 400 {
 		t.Errorf("%d flags counted, want 400", got[stats.FlagsReceived][0])
 	}
+}
+
+// TestAgesAreTheNearestRankOfTheCasesInTheState moves random cases of two
+// brands into and out of two states over fourteen months, rolling now
+// and then, and compares each state's count, median and 90th percentile
+// (of every brand and of all) with the nearest rank of the ages of the
+// cases kept in the test.
+func TestAgesAreTheNearestRankOfTheCasesInTheState(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		rng := rand.New(rand.NewPCG(3, 5)) // #nosec G404 -- seeded on purpose: the test data must be the same on every run
+		start := time.Date(2025, 10, 1, 20, 0, 0, 0, time.UTC)
+		type open struct {
+			state string
+			brand int64
+			since time.Time
+		}
+		var cases []open
+		states := []string{"flagged", "purchasing"}
+		for i := range 600 {
+			since := start.Add(time.Duration(rng.IntN(420*24)) * time.Hour)
+			c := open{state: states[rng.IntN(2)], brand: int64(1 + rng.IntN(2)), since: since}
+			if err := stats.AgeTx(db.Gorm, stats.AgeMove{State: c.state, BrandID: c.brand, Since: c.since, N: 1}); err != nil {
+				t.Fatal(err)
+			}
+			cases = append(cases, c)
+			if len(cases) > 1 && rng.IntN(3) == 0 { // one leaves its state
+				k := rng.IntN(len(cases))
+				g := cases[k]
+				if err := stats.AgeTx(db.Gorm, stats.AgeMove{State: g.state, BrandID: g.brand, Since: g.since, N: -1}); err != nil {
+					t.Fatal(err)
+				}
+				cases = append(cases[:k], cases[k+1:]...)
+			}
+			if i%150 == 0 {
+				if _, err := (&stats.Roller{DB: db}).Roll(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		today := clock.Date{Year: 2026, Month: time.December, Day: 10}
+		utc := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+		for _, brand := range []int64{stats.All, 1, 2} {
+			got, err := stats.Ages(ctx, db.Gorm, brand, today, states...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range states {
+				var ages []int
+				for _, c := range cases {
+					if c.state == st && (brand == stats.All || c.brand == brand) {
+						ages = append(ages, int(today.Time().Sub(utc(c.since)).Hours()/24))
+					}
+				}
+				slices.Sort(ages)
+				want := stats.Age{N: int64(len(ages))}
+				if len(ages) > 0 {
+					want.Median = ages[int(math.Ceil(0.5*float64(len(ages))))-1]
+					want.P90 = ages[int(math.Ceil(0.9*float64(len(ages))))-1]
+				}
+				if got[st] != want {
+					t.Errorf("brand %d, %s: %+v, the cases %+v", brand, st, got[st], want)
+				}
+			}
+		}
+	})
 }

@@ -13,11 +13,17 @@ CREATE INDEX cases_state_since_idx ON cases (state, state_since, id) WHERE state
 CREATE INDEX cases_brand_state_since_idx ON cases (brand_id, state, state_since, id) WHERE state <> 'closed';
 
 -- The open cases per state by the UTC day they entered it (metric
--- in_<state>), kept by casework.FireTx: the histogram the median and 90th
--- percentile are read from. Ages are whole days, not dates anyone reads,
--- so the day is UTC's in SQL and in Go alike.
+-- in_<state>) and by that day's month (inm_<state>, on its first day),
+-- kept by casework.FireTx through stats.AgeTx: the histogram the median
+-- and 90th percentile are read from. Ages are whole days, not dates anyone
+-- reads, so the day is UTC's in SQL and in Go alike.
 INSERT INTO daily_counts (metric, brand_id, day, n, rolled)
 SELECT 'in_' || state, b, (state_since AT TIME ZONE 'UTC')::date, count(*), true
+FROM cases, LATERAL (VALUES (brand_id), (0)) AS v(b)
+WHERE state <> 'closed'
+GROUP BY 1, 2, 3;
+INSERT INTO daily_counts (metric, brand_id, day, n, rolled)
+SELECT 'inm_' || state, b, date_trunc('month', state_since AT TIME ZONE 'UTC')::date, count(*), true
 FROM cases, LATERAL (VALUES (brand_id), (0)) AS v(b)
 WHERE state <> 'closed'
 GROUP BY 1, 2, 3;
@@ -27,10 +33,24 @@ GROUP BY 1, 2, 3;
 DROP INDEX daily_counts_read_idx;
 CREATE INDEX daily_counts_read_idx ON daily_counts (brand_id, metric, day) INCLUDE (n);
 
+-- The overdue steps of a brand, counted from an index of its open steps
+-- alone (a case never changes brand), and of all brands without reading
+-- the rows: kind and party ride in the indexes.
+ALTER TABLE deadlines ADD COLUMN brand_id bigint;
+UPDATE deadlines d SET brand_id = c.brand_id FROM cases c WHERE c.id = d.case_id;
+ALTER TABLE deadlines ALTER COLUMN brand_id SET NOT NULL;
+DROP INDEX deadlines_open_due_idx;
+CREATE INDEX deadlines_open_due_idx ON deadlines (due_at) INCLUDE (kind, party) WHERE done_at IS NULL;
+CREATE INDEX deadlines_open_brand_due_idx ON deadlines (brand_id, due_at) INCLUDE (kind, party) WHERE done_at IS NULL;
+
 -- +goose Down
+DROP INDEX deadlines_open_brand_due_idx;
+DROP INDEX deadlines_open_due_idx;
+CREATE INDEX deadlines_open_due_idx ON deadlines (due_at) WHERE done_at IS NULL;
+ALTER TABLE deadlines DROP COLUMN brand_id;
 DROP INDEX daily_counts_read_idx;
 CREATE INDEX daily_counts_read_idx ON daily_counts (brand_id, day, metric);
-DELETE FROM daily_counts WHERE metric LIKE 'in\_%';
+DELETE FROM daily_counts WHERE metric LIKE 'in\_%' OR metric LIKE 'inm\_%';
 DROP INDEX cases_brand_state_since_idx;
 DROP INDEX cases_state_since_idx;
 ALTER TABLE cases DROP COLUMN state_since;
