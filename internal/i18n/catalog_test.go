@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -255,6 +257,10 @@ func TestTheCatalogIsTheFiles(t *testing.T) {
 		if p, ok := Parse(string(l)); !ok || p != l {
 			t.Errorf("Parse(%q) = %q, %v", l, p, ok)
 		}
+		at := time.Date(2026, 11, 26, 14, 5, 0, 0, time.UTC)
+		if d, dt := l.Date(at, time.UTC), l.DateTime(at, time.UTC); !strings.Contains(d, "26") || !strings.Contains(dt, "14:05") || !strings.Contains(dt, d) {
+			t.Errorf("%s: lang.date, lang.datetime give %q, %q", f.name, d, dt)
+		}
 		if l.Name() != f.msgs["lang.name"].Other {
 			t.Errorf("%s: Name() = %q, lang.name %q", f.name, l.Name(), f.msgs["lang.name"].Other)
 		}
@@ -325,5 +331,48 @@ func TestAMissingKeyIsTheKeyItself(t *testing.T) {
 	}
 	if got := Lang("xx").T("login.title"); got != English.T("login.title") {
 		t.Errorf("an unknown language reads English: %q", got)
+	}
+}
+
+// TestAThirdLanguageIsOneFile loads the catalog with a French file beside
+// the real ones (languages in file name order after English): it is a language with its tag, name, matcher entry and
+// CLDR plural rule (French says "one" for 0 and 1).
+func TestAThirdLanguageIsOneFile(t *testing.T) {
+	files := fstest.MapFS{}
+	for _, name := range []string{"active.en.toml", "active.zh-CN.toml"} {
+		b, err := os.ReadFile(filepath.Join("locales", name)) // #nosec G304 -- this package's own message files
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["locales/"+name] = &fstest.MapFile{Data: b}
+	}
+	files["locales/active.fr.toml"] = &fstest.MapFile{Data: []byte(`"lang.name" = "Français"
+"lang.date" = "02/01/2006"
+
+["import.start"]
+one = "Importer %[1]s ligne"
+other = "Importer %[1]s lignes"
+`)}
+	c := load(files)
+	if !slices.Equal(c.langs, []Lang{English, "fr", Chinese}) {
+		t.Fatalf("langs %v", c.langs)
+	}
+	fr := c.locales["fr"]
+	if fr.tag.String() != "fr" || fr.msgs["lang.name"].text != "Français" {
+		t.Errorf("fr: tag %s, name %q", fr.tag, fr.msgs["lang.name"].text)
+	}
+	tags, _, _ := language.ParseAcceptLanguage("fr-CH,fr;q=0.9,en;q=0.5")
+	if _, idx, _ := c.matcher.Match(tags...); c.langs[idx] != "fr" {
+		t.Errorf("a French browser gets %s", c.langs[idx])
+	}
+	m := fr.msgs["import.start"]
+	for n, want := range map[int]string{0: "Importer %[1]s ligne", 1: "Importer %[1]s ligne", 2: "Importer %[1]s lignes", 5000: "Importer %[1]s lignes"} {
+		if got := fr.pluralText(n, m); got != want {
+			t.Errorf("fr %d: %q, want %q", n, got, want)
+		}
+	}
+	en := c.locales[English]
+	if got := en.pluralText(5000, en.msgs["import.start"]); got != "Import %[1]s rows" {
+		t.Errorf("en 5000 (past the start-up table): %q", got)
 	}
 }
