@@ -25,13 +25,12 @@ var localeFiles embed.FS
 // msg is a message resolved for one language at start-up.
 type msg struct {
 	text  string     // the CLDR "other" form: what T says
-	forms *[6]string // a plural message's text per form (formNames); nil for others
+	forms *[6]string // a plural message's text per CLDR form; nil for others
 }
 
-// formNames are the CLDR plural forms, in go-i18n's Message field order.
-var formNames = [6]string{"zero", "one", "two", "few", "many", "other"}
-
-const other = 5 // formNames[other] == "other"
+// A plural form is its index in msg.forms, go-i18n's Message field order:
+// zero, one, two, few, many, other.
+const other = 5
 
 // locale is one language's file, resolved.
 type locale struct {
@@ -158,7 +157,7 @@ func (lc *locale) askForm(n int) uint8 {
 	return s[0] - '0'
 }
 
-// formOf is the CLDR plural form (an index of formNames) n takes in lc.
+// formOf is the CLDR plural form (an index of msg.forms) n takes in lc.
 func (lc *locale) formOf(n int) uint8 {
 	if n >= 0 && n < smallCounts {
 		return lc.small[n]
