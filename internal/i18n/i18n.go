@@ -104,7 +104,7 @@ func (l Lang) N(key string, n int, args ...any) string {
 }
 
 // Has reports whether the catalog knows key.
-func Has(key string) bool { _, ok := cat.locales[English].msgs[key]; return ok }
+func Has(key string) bool { _, ok := cat.list[0].msgs[key]; return ok }
 
 // DateTime formats t in the given location for l, with its file's layout
 // lang.datetime.
