@@ -1,5 +1,6 @@
 // Package i18n is Spotcheck's one message catalog (English and Simplified
-// Chinese) and the formatting of dates, times and money for each language.
+// Chinese, one go-i18n message file per language in locales/) and the
+// formatting of dates, times and money for each language.
 package i18n
 
 import (
@@ -20,10 +21,9 @@ const (
 	Chinese Lang = "zh"
 )
 
-// Langs lists the supported languages, the default first.
-var Langs = []Lang{English, Chinese}
-
-var matcher = language.NewMatcher([]language.Tag{language.English, language.SimplifiedChinese})
+// Langs lists the supported languages, the default first: one for each
+// message file.
+var Langs = cat.langs
 
 // Parse returns the language a setting names, or false.
 func Parse(s string) (Lang, bool) {
@@ -38,28 +38,18 @@ func Parse(s string) (Lang, bool) {
 // Match picks the best supported language for an Accept-Language header.
 func Match(acceptLanguage string) Lang {
 	tags, _, _ := language.ParseAcceptLanguage(acceptLanguage)
-	_, idx, conf := matcher.Match(tags...)
+	_, idx, conf := cat.matcher.Match(tags...)
 	if conf == language.No {
 		return English
 	}
 	return Langs[idx]
 }
 
-// Tag is the BCP 47 tag for the html lang attribute.
-func (l Lang) Tag() string {
-	if l == Chinese {
-		return "zh-CN"
-	}
-	return "en"
-}
+// Tag is the BCP 47 tag for the html lang attribute: its file's tag.
+func (l Lang) Tag() string { return l.locale().tag.String() }
 
-// Name is the language's name in itself, for the switcher.
-func (l Lang) Name() string {
-	if l == Chinese {
-		return "简体中文"
-	}
-	return "English"
-}
+// Name is the language's name in itself, for the switcher (lang.name).
+func (l Lang) Name() string { return l.T("lang.name") }
 
 type ctxKey struct{}
 
@@ -80,24 +70,19 @@ func T(ctx context.Context, key string, args ...any) string { return From(ctx).T
 // T translates key into l. A key missing from the catalog shows as itself,
 // and the catalog test fails.
 func (l Lang) T(key string, args ...any) string {
-	m, ok := messages[key]
+	m, _, ok := l.lookup(key)
 	if !ok {
 		return key
 	}
-	s := m[0]
-	if l == Chinese && m[1] != "" {
-		s = m[1]
-	}
 	if len(args) > 0 {
-		return fmt.Sprintf(s, args...)
+		return fmt.Sprintf(m.text, args...)
 	}
-	return s
+	return m.text
 }
 
-// N translates key for a count n, with its plural form: English has two
-// (CLDR "one" for exactly 1, kept under key+"_one"; "other", the key
-// itself), Chinese one. n also fills the first verb when args are not
-// given.
+// N translates key for a count n, with the plural form CLDR gives n in the
+// language (English: "one" for 1, "other" else; Chinese: "other" only). n
+// also fills the first verb when args are not given.
 func N(ctx context.Context, key string, n int, args ...any) string {
 	return From(ctx).N(key, n, args...)
 }
@@ -107,40 +92,35 @@ func (l Lang) N(key string, n int, args ...any) string {
 	if len(args) == 0 {
 		args = []any{n}
 	}
-	if n == 1 && l == English && Has(key+"_one") {
-		return l.T(key+"_one", args...)
+	m, lc, ok := l.lookup(key)
+	if !ok {
+		return key
 	}
-	return l.T(key, args...)
+	s := m.text
+	if m.forms != nil {
+		s = lc.pluralText(n, m)
+	}
+	return fmt.Sprintf(s, args...)
 }
 
 // Has reports whether the catalog knows key.
-func Has(key string) bool { _, ok := messages[key]; return ok }
+func Has(key string) bool { _, ok := cat.list[0].msgs[key]; return ok }
 
-// DateTime formats t in the given location for l.
+// DateTime formats t in the given location for l, with its file's layout
+// lang.datetime.
 func (l Lang) DateTime(t time.Time, loc *time.Location) string {
-	t = t.In(loc)
-	if l == Chinese {
-		return t.Format("2006年1月2日 15:04")
-	}
-	return t.Format("2 Jan 2006, 15:04")
+	return t.In(loc).Format(l.T("lang.datetime"))
 }
 
-// Date formats the day of t for l.
+// Date formats the day of t for l (layout lang.date).
 func (l Lang) Date(t time.Time, loc *time.Location) string {
-	t = t.In(loc)
-	if l == Chinese {
-		return t.Format("2006年1月2日")
-	}
-	return t.Format("2 Jan 2006")
+	return t.In(loc).Format(l.T("lang.date"))
 }
 
 // Money formats an amount held in minor units (fen, cents) with its ISO
 // currency code, grouped for l: "CN¥1,400,000.00" / "¥1,400,000.00".
 func (l Lang) Money(minor int64, currency string) string {
-	p := message.NewPrinter(language.English)
-	if l == Chinese {
-		p = message.NewPrinter(language.SimplifiedChinese)
-	}
+	p := message.NewPrinter(l.locale().tag)
 	sign := ""
 	if minor < 0 {
 		sign, minor = "-", -minor
