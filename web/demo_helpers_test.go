@@ -13,8 +13,9 @@ import (
 // into a's database through the real use cases, its accounts signing in
 // with testPassword: every screen then has real content, a case that has
 // travelled the whole road (purchase, delivery, verdict, referral, raid,
-// claim) among them.
-func (a *app) loadDemo(t testing.TB) demo.Result {
+// claim) among them. volume, when given, is the department-size volume to
+// add (demo.Deps.Volume); without it the story alone.
+func (a *app) loadDemo(t testing.TB, volume ...int) demo.Result {
 	t.Helper()
 	jobs, err := job.New(a.db, job.Config{})
 	if err != nil {
@@ -23,7 +24,7 @@ func (a *app) loadDemo(t testing.TB) demo.Result {
 	res, err := demo.Load(t.Context(), demo.Deps{DB: a.db, Location: a.zone, Users: a.users, Brands: a.brands,
 		Cases: a.cases, Flags: a.flags, Shops: a.shops, Purchases: a.purchase, Evidence: a.evidence,
 		Verdicts: verdict.NewService(a.db, jobs), Enforcement: enforcement.NewService(a.db, jobs, enforcement.DefaultThresholds, a.zone),
-		Jobs: jobs}, testPassword, t.TempDir())
+		Jobs: jobs, Volume: append(volume, 0)[0]}, testPassword, t.TempDir())
 	if err != nil {
 		t.Fatalf("load the demo data: %v", err)
 	}

@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "migrate":
 		return migrate(ctx, cfg, args[1:], stdout)
 	case "demo":
-		return withApp(ctx, cfg, func(a *app) error { return loadDemo(ctx, cfg, a, stdout) })
+		return withApp(ctx, cfg, func(a *app) error { return loadDemo(ctx, cfg, a, args[1:], stdout, stderr) })
 	case "user":
 		return withApp(ctx, cfg, func(a *app) error { return userCmd(ctx, a, args[1:], stdin, stdout, stderr) })
 	case "brand":

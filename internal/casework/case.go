@@ -468,6 +468,12 @@ func OpenTx(tx *gorm.DB, actor authz.Actor, in []NewCase) ([]Case, error) {
 var ErrOpenCaseExists = errors.New("an open case for this shop and brand exists")
 
 // nextReferences reserves n case references of the year: SC-2026-000123.
+// ReserveReferencesTx reserves n case references of the year for a bulk
+// loader (the demo's volume), as opening does.
+func ReserveReferencesTx(tx *gorm.DB, year, n int) ([]string, error) {
+	return nextReferences(tx, year, n)
+}
+
 func nextReferences(tx *gorm.DB, year, n int) ([]string, error) {
 	name := fmt.Sprintf("case_ref:%d", year)
 	var last int64

@@ -42,6 +42,10 @@ type Deps struct {
 	Verdicts    *verdict.Service
 	Enforcement *enforcement.Service
 	Jobs        bundle.Inserter
+
+	// Volume is how many cases of the last six months to add to the
+	// story (DefaultVolume for `spotcheck demo`; 0: the story alone).
+	Volume int
 }
 
 // Account is one demo sign-in.
@@ -58,11 +62,14 @@ type Result struct {
 	Accounts     []Account
 	Password     string
 	PasswordNote string
+	Volume       int // cases the volume added (0: none asked, or there already)
 }
 
 var brands = []brand.New{
 	{Name: "Aurora Timepieces", RightsHolder: "Aurora Horology AG (fictional)", Contact: "ip-protection@aurora.example"},
 	{Name: "Lotus Leather", RightsHolder: "Lotus Leather Goods Ltd (fictional)", Contact: "brand-protection@lotus.example"},
+	{Name: "Maple & Finch Eyewear", RightsHolder: "Maple & Finch Optical SA (fictional)", Contact: "legal@maplefinch.example"},
+	{Name: "Koru Outdoor", RightsHolder: "Koru Outdoor Gear Ltd (fictional)", Contact: "brand@koru.example"},
 }
 
 var accounts = []Account{
@@ -121,7 +128,23 @@ func Load(ctx context.Context, d Deps, pw, dataDir string) (Result, error) {
 		acc.Created = true
 		res.Accounts = append(res.Accounts, acc)
 	}
-	return res, loadCases(ctx, d)
+	if err := loadCases(ctx, d); err != nil {
+		return res, err
+	}
+	var brandIDs []int64
+	for _, b := range brands {
+		got, err := d.Brands.ByName(ctx, b.Name)
+		if err != nil {
+			return res, err
+		}
+		brandIDs = append(brandIDs, got.ID)
+	}
+	staff, err := d.Users.ByEmail(ctx, "staff@demo.spotcheck.test")
+	if err != nil {
+		return res, err
+	}
+	res.Volume, err = loadVolume(ctx, d, d.Volume, brandIDs, staff.ID)
+	return res, err
 }
 
 func demoPassword(pw, dataDir string) (string, string, error) {
