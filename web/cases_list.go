@@ -2,13 +2,16 @@ package web
 
 import (
 	"encoding/csv"
+	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
@@ -39,6 +42,13 @@ func (s *Server) cases(c echo.Context) error {
 	if next != "" {
 		p.NextURL = withParam("/cases", query, "after", next)
 	}
+	// The bulk assignment sits with the results, which htmx swaps alone.
+	if p.CanAssign = authz.Can(actorOf(c), authz.AssignCase, authz.Subject{}); p.CanAssign {
+		if p.Investigators, err = s.investigatorOptions(c); err != nil {
+			return err
+		}
+		p.Back = withParam("/cases", query, "", "")
+	}
 	if isHTMX(c) {
 		return s.render(c, http.StatusOK, page.CaseResults(p))
 	}
@@ -66,14 +76,54 @@ func (s *Server) cases(c echo.Context) error {
 	if p.Brands, err = s.brandOptions(c, nil); err != nil {
 		return err
 	}
-	if p.Investigators, err = s.investigatorOptions(c); err != nil {
-		return err
+	if !p.CanAssign { // the filter names investigators too
+		if p.Investigators, err = s.investigatorOptions(c); err != nil {
+			return err
+		}
 	}
 	return s.render(c, http.StatusOK, page.Cases(p))
 }
 
+// assignCases gives the cases ticked on the case list to one investigator
+// (or to nobody), all of them or none, and returns to the list as it was.
+func (s *Server) assignCases(c echo.Context) error {
+	back := "/cases"
+	if u, err := url.Parse(c.FormValue("back")); err == nil && u.Scheme == "" && u.Host == "" && u.Path == "/cases" {
+		back = u.RequestURI()
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad form")
+	}
+	ids := make([]int64, 0, len(form["case"]))
+	for _, v := range form["case"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "bad case")
+		}
+		ids = append(ids, id)
+	}
+	inv, err := strconv.ParseInt(c.FormValue("investigator"), 10, 64)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad investigator")
+	}
+	_, err = s.Cases.AssignMany(c.Request().Context(), actorOf(c), ids, inv)
+	if fe, ok := valid.As(err); ok {
+		for _, key := range fe {
+			return s.redirect(c, back, "error", key)
+		}
+	}
+	if errors.Is(err, casework.ErrConflict) {
+		return s.redirect(c, back, "error", "error.bulk_conflict")
+	}
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, back, "success", "cases.bulk_assigned")
+}
+
 func caseRow(r casework.Row) page.CaseRow {
-	return page.CaseRow{Reference: r.Reference, State: string(r.State), CloseReason: string(r.CloseReason), RiskScore: r.RiskScore,
+	return page.CaseRow{ID: r.ID, Reference: r.Reference, State: string(r.State), CloseReason: string(r.CloseReason), RiskScore: r.RiskScore,
 		BrandName: r.BrandName, ShopID: r.ShopID, ShopName: r.ShopName, Platform: r.Platform, Investigator: r.Investigator,
 		OpenedAt: r.OpenedAt, UpdatedAt: r.UpdatedAt, Overdue: r.Overdue}
 }

@@ -524,3 +524,74 @@ func TestTheStateTabsCountTheBrandTheListIsFilteredOn(t *testing.T) {
 		}
 	})
 }
+
+// TestBulkAssignmentGivesTheTickedCasesToOneInvestigatorOrNone ticks
+// cases on the list and assigns them at once: each is assigned, on its
+// timeline and audited; a refused bulk (nothing ticked, a volunteer as
+// investigator) writes nothing and says why on the list it came from; the
+// way back never leaves the case list.
+func TestBulkAssignmentGivesTheTickedCasesToOneInvestigatorOrNone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		for i, shop := range []string{"b-1", "b-2", "b-3", "b-4"} {
+			a.ingestNDJSON(t, flagJSON("bulk-"+itoa(int64(i)), shop, "Aurora Timepieces", 0.9))
+		}
+		staff := a.as("staff")
+		var ids []string
+		staff.get("/cases?state=flagged").doc(t).Find("[data-testid=bulk-case]").Each(func(_ int, s *goquery.Selection) {
+			v, _ := s.Attr("value")
+			ids = append(ids, v)
+		})
+		if len(ids) != 4 {
+			t.Fatalf("%d cases to tick on the list", len(ids))
+		}
+		assigned := func() (n, events, audited int64) {
+			t.Helper()
+			for q, to := range map[string]*int64{
+				"SELECT count(*) FROM cases WHERE investigator_id IS NOT NULL":   &n,
+				"SELECT count(*) FROM case_events WHERE kind = 'assignment'":     &events,
+				"SELECT count(*) FROM audit_events WHERE action = 'case.assign'": &audited,
+			} {
+				if err := db.Gorm.Raw(q).Row().Scan(to); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			return n, events, audited
+		}
+		me := itoa(a.accounts["staff"].ID)
+		for _, refused := range []struct {
+			form url.Values
+			msg  string
+		}{
+			{url.Values{"investigator": {me}, "back": {"/cases?state=flagged"}}, "Tick the cases to assign first."},
+			{url.Values{"case": ids[:3], "investigator": {itoa(a.accounts["volunteer"].ID)}, "back": {"/cases?state=flagged"}}, "Choose an active staff member."},
+		} {
+			res := staff.post("/cases/assign", refused.form)
+			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cases?state=flagged" {
+				t.Fatalf("refused bulk: %d → %q", res.StatusCode, res.Header.Get("Location"))
+			}
+			if got := staff.get("/cases?state=flagged").body; !strings.Contains(got, refused.msg) {
+				t.Errorf("the list does not say %q", refused.msg)
+			}
+			if n, events, audited := assigned(); n+events+audited != 0 {
+				t.Fatalf("a refused bulk wrote %d assignments, %d timeline entries, %d audit events", n, events, audited)
+			}
+		}
+		res := staff.post("/cases/assign", url.Values{"case": ids[:3], "investigator": {me}, "back": {"https://elsewhere.example/cases"}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cases" {
+			t.Fatalf("bulk: %d → %q", res.StatusCode, res.Header.Get("Location"))
+		}
+		if n, events, audited := assigned(); n != 3 || events != 3 || audited != 3 {
+			t.Fatalf("3 cases ticked: %d assigned, %d timeline entries, %d audit events", n, events, audited)
+		}
+		// Again with the fourth: the three already there are left alone.
+		staff.post("/cases/assign", url.Values{"case": ids, "investigator": {me}})
+		if n, events, _ := assigned(); n != 4 || events != 4 {
+			t.Fatalf("4 cases ticked: %d assigned, %d timeline entries", n, events)
+		}
+		mine := staff.get("/cases?investigator=" + me + "&open=1").doc(t).Find("[data-testid=case-row]").Length()
+		if mine != 4 {
+			t.Errorf("my queue lists %d cases", mine)
+		}
+	})
+}

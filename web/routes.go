@@ -71,6 +71,7 @@ func (s *Server) routes(e *echo.Echo) {
 	staff.GET("/dashboard", s.dashboard)
 	staff.GET("/cases", s.cases)
 	staff.GET("/cases/export.csv", s.exportCases, s.require(authz.ExportCases))
+	staff.POST("/cases/assign", s.assignCases, s.require(authz.AssignCase))
 	oneCase := staff.Group("/cases/:ref", s.loadCase)
 	oneCase.GET("", s.showCase)
 	oneCase.POST("/transitions", s.fireTransition)

@@ -242,40 +242,102 @@ func (s *Service) Assign(ctx context.Context, actor authz.Actor, id int64, versi
 		if c.Version != version {
 			return ErrConflict
 		}
-		var inv *int64
-		note := ""
-		if investigatorID != 0 {
-			var who struct {
-				Name string
-				Role role.Role
-			}
-			err := tx.Table("users").Select("name, role").Where("id = ? AND disabled_at IS NULL", investigatorID).Take(&who).Error
-			if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && who.Role != role.Staff && who.Role != role.Admin) {
-				return valid.Errors{"investigator": "error.investigator_invalid"}
-			} else if err != nil {
-				return err
-			}
-			inv, note = &investigatorID, who.Name
-		}
-		now := s.db.Now()
-		res := tx.Model(&Case{}).Where("id = ? AND version = ?", id, version).
-			Updates(map[string]any{"investigator_id": inv, "version": gorm.Expr("version + 1"), "updated_at": now})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return ErrConflict
-		}
-		if err := addEntry(tx, Entry{CaseID: id, At: now, ActorID: actorID(actor), Kind: "assignment", Note: note}); err != nil {
+		inv, note, err := investigatorTx(tx, investigatorID)
+		if err != nil {
 			return err
 		}
-		if _, err := audit.Append(ctx, tx, audit.Record{Action: "case.assign", ObjectType: "case", ObjectID: c.Reference,
-			Detail: map[string]any{"investigator_id": investigatorID, "before": c.InvestigatorID}}); err != nil {
+		if err := s.assignTx(ctx, tx, actor, c, inv, note, false); err != nil {
 			return err
 		}
 		return tx.Take(&out, id).Error
 	})
 	return out, err
+}
+
+// MaxBulk is how many cases one bulk assignment may name (a page and more).
+const MaxBulk = 200
+
+// AssignMany gives the cases to one investigator (0: to nobody) in one
+// transaction, each audited and on its timeline as a single assignment
+// is: all of them or, when one is not the actor's to assign, none. A case
+// already with that investigator is left as it is. It returns how many
+// changed hands.
+func (s *Service) AssignMany(ctx context.Context, actor authz.Actor, ids []int64, investigatorID int64) (int, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids))) // rows locked in id order: two bulk actions cannot deadlock
+	if len(ids) == 0 {
+		return 0, valid.Errors{"case": "error.bulk_none"}
+	}
+	if len(ids) > MaxBulk {
+		return 0, valid.Errors{"case": "error.bulk_too_many"}
+	}
+	changed := 0
+	err := s.db.InTx(ctx, func(tx *gorm.DB) error {
+		inv, note, err := investigatorTx(tx, investigatorID)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			c, err := s.loadFor(tx, actor, id, authz.AssignCase)
+			if err != nil {
+				return err
+			}
+			if (c.InvestigatorID == nil && inv == nil) || (c.InvestigatorID != nil && inv != nil && *c.InvestigatorID == *inv) {
+				continue
+			}
+			if err := s.assignTx(ctx, tx, actor, c, inv, note, true); err != nil {
+				return err
+			}
+			changed++
+		}
+		return nil
+	})
+	return changed, err
+}
+
+// investigatorTx checks that the id names an active staff member or admin
+// (0: nobody) and returns it with the name the timeline shows.
+func investigatorTx(tx *gorm.DB, investigatorID int64) (*int64, string, error) {
+	if investigatorID == 0 {
+		return nil, "", nil
+	}
+	var who struct {
+		Name string
+		Role role.Role
+	}
+	err := tx.Table("users").Select("name, role").Where("id = ? AND disabled_at IS NULL", investigatorID).Take(&who).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && who.Role != role.Staff && who.Role != role.Admin) {
+		return nil, "", valid.Errors{"investigator": "error.investigator_invalid"}
+	} else if err != nil {
+		return nil, "", err
+	}
+	return &investigatorID, who.Name, nil
+}
+
+// assignTx writes one assignment of c, seen at its version: the case, its
+// timeline entry and the audit event (bulk says it came with others).
+func (s *Service) assignTx(ctx context.Context, tx *gorm.DB, actor authz.Actor, c Case, inv *int64, note string, bulk bool) error {
+	now := s.db.Now()
+	res := tx.Model(&Case{}).Where("id = ? AND version = ?", c.ID, c.Version).
+		Updates(map[string]any{"investigator_id": inv, "version": gorm.Expr("version + 1"), "updated_at": now})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return ErrConflict
+	}
+	if err := addEntry(tx, Entry{CaseID: c.ID, At: now, ActorID: actorID(actor), Kind: "assignment", Note: note}); err != nil {
+		return err
+	}
+	var to int64
+	if inv != nil {
+		to = *inv
+	}
+	detail := map[string]any{"investigator_id": to, "before": c.InvestigatorID}
+	if bulk {
+		detail["bulk"] = true
+	}
+	_, err := audit.Append(ctx, tx, audit.Record{Action: "case.assign", ObjectType: "case", ObjectID: c.Reference, Detail: detail})
+	return err
 }
 
 // Comment adds a staff comment to the timeline.
