@@ -3,7 +3,9 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,8 +19,20 @@ import (
 // dashboardOldest how many of the cases longest in a state it names.
 const (
 	dashboardWeeks  = 12
+	dashboardMonths = 6 // of money
 	dashboardOldest = 3
 )
+
+// closeReasons are the reasons the road closes cases for, in table order.
+func closeReasons() []casework.CloseReason {
+	var out []casework.CloseReason
+	for _, t := range casework.Table {
+		if t.To == casework.Closed && !slices.Contains(out, t.CloseReason) {
+			out = append(out, t.CloseReason)
+		}
+	}
+	return out
+}
 
 // openStates are the states a case can wait in, as strings.
 func openStates() []string {
@@ -107,8 +121,12 @@ func (s *Server) dashboard(c echo.Context) error {
 		weeks[i] = last.AddDays(-7 * (dashboardWeeks - 1 - i))
 		p.Weeks = append(p.Weeks, weeks[i].String())
 	}
-	series, err := s.Stats.Weekly(ctx, actorOf(c), brandID, weeks, last.AddDays(7),
-		append(append([]stats.Metric{stats.Verdicts}, stats.Flow...), stats.Money...)...)
+	reasons := closeReasons()
+	weekly := append([]stats.Metric{stats.Verdicts}, stats.Flow...)
+	for _, r := range reasons {
+		weekly = append(weekly, stats.ClosedAs(string(r)))
+	}
+	series, err := s.Stats.Weekly(ctx, actorOf(c), brandID, weeks, last.AddDays(7), weekly...)
 	if err != nil {
 		return err
 	}
@@ -122,8 +140,23 @@ func (s *Server) dashboard(c echo.Context) error {
 		}
 		p.Flow = append(p.Flow, fs)
 	}
+	for _, r := range reasons {
+		p.Closed = append(p.Closed, page.FlowSeries{Key: "reason." + string(r), Values: series[stats.ClosedAs(string(r))]})
+	}
+	// Money per month: the six months ending with the one holding end.
+	first := clock.Date{Year: end.Year, Month: end.Month, Day: 1}
+	months := make([]clock.Date, dashboardMonths)
+	for i := range months {
+		t := first.Time().AddDate(0, i-(dashboardMonths-1), 0)
+		months[i] = clock.DateOf(t, time.UTC)
+		p.Months = append(p.Months, months[i].String())
+	}
+	money, err := s.Stats.Weekly(ctx, actorOf(c), brandID, months, clock.DateOf(first.Time().AddDate(0, 1, 0), time.UTC), stats.Money...)
+	if err != nil {
+		return err
+	}
 	for _, m := range stats.Money {
-		p.Money = append(p.Money, page.FlowSeries{Key: "dashboard." + string(m), Values: series[m], Money: true})
+		p.Money = append(p.Money, page.FlowSeries{Key: "dashboard." + string(m), Values: money[m], Money: true})
 	}
 	// The volunteer pool is every brand's.
 	if p.Pool, err = s.Purchases.Figures(ctx, actorOf(c)); err != nil {

@@ -275,6 +275,26 @@ func TestTheDashboardsFiguresEqualCountsOfTheRows(t *testing.T) {
 						t.Errorf("%s: %s in the week of %s shows %q, the rows %d", path, testid, w, got, want)
 					}
 				}
+				// Closed per reason: what the dataset closes (dismissals) and a
+				// reason it never closes for.
+				for _, reason := range []casework.CloseReason{casework.Dismissed, casework.Recovered} {
+					var events []string
+					for _, tr := range casework.Table {
+						if tr.To == casework.Closed && tr.CloseReason == reason {
+							events = append(events, string(tr.Event))
+						}
+					}
+					var want int64 // closings, a case reopened since among them
+					if err := db.Gorm.Raw(`SELECT count(*) FROM case_events e JOIN cases c ON c.id = e.case_id
+						WHERE e.kind = 'transition' AND e.to_state = 'closed' AND e.event IN ? AND e.at >= ? AND e.at < ? AND `+where,
+						append([]any{events, from, to}, args...)...).Row().Scan(&want); err != nil {
+						t.Fatal(err)
+					}
+					cell := "reason." + string(reason) + "-" + strconv.Itoa(i)
+					if got := strings.TrimSpace(d.Find("[data-testid=closed-table] [data-testid='" + cell + "']").Text()); got != strconv.FormatInt(want, 10) {
+						t.Errorf("%s: %s shows %q, the rows %d", path, cell, got, want)
+					}
+				}
 			}
 		}
 		// The bulk loaders' recount agrees with what the transactions kept.

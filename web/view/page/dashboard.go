@@ -50,3 +50,72 @@ func describe(ctx context.Context, labels []string, values []int64, money bool) 
 	}
 	return strings.Join(parts, "; ")
 }
+
+// describeSeries says every row's figure of every series, for the desc of
+// a chart that draws them together.
+func describeSeries(ctx context.Context, rows []string, series []FlowSeries, money bool) string {
+	parts := make([]string, 0, len(rows))
+	for i, r := range rows {
+		var fs []string
+		for _, s := range series {
+			fs = append(fs, view.T(ctx, s.Key)+" "+amount(ctx, s.Values[i], money))
+		}
+		parts = append(parts, r+": "+strings.Join(fs, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// stackBox is one reason's part of a week's stacked bar.
+type stackBox struct {
+	barBox
+	Class, Label string
+}
+
+// stacks places each week's bar of the series stacked in order, the
+// highest week 90 units tall.
+func stacks(ctx context.Context, weeks []string, series []FlowSeries) [][]stackBox {
+	top := int64(1)
+	for i := range weeks {
+		var sum int64
+		for _, s := range series {
+			sum += s.Values[i]
+		}
+		top = max(top, sum)
+	}
+	out := make([][]stackBox, len(weeks))
+	for i, w := range weeks {
+		y := 96
+		for k, s := range series {
+			v := s.Values[i]
+			if v == 0 {
+				continue
+			}
+			h := max(int(v*90/top), 1)
+			y -= h
+			out[i] = append(out[i], stackBox{barBox: barBox{X: i*24 + 3, Y: y, H: h}, Class: "s" + strconv.Itoa(k%6),
+				Label: w + ", " + view.T(ctx, s.Key) + ": " + strconv.FormatInt(v, 10)})
+		}
+	}
+	return out
+}
+
+// linePoint is one month of a line chart, in 40-unit columns.
+type linePoint struct {
+	X, Y  int
+	Label string
+}
+
+// line places each value on the chart, the highest 86 units up.
+func line(ctx context.Context, labels []string, values []int64, money bool) ([]linePoint, string) {
+	top := int64(1)
+	for _, v := range values {
+		top = max(top, v)
+	}
+	pts := make([]linePoint, len(values))
+	coords := make([]string, len(values))
+	for i, v := range values {
+		pts[i] = linePoint{X: i*40 + 10, Y: 96 - int(max(v, 0)*86/top), Label: labels[i] + ": " + amount(ctx, v, money)}
+		coords[i] = strconv.Itoa(pts[i].X) + "," + strconv.Itoa(pts[i].Y)
+	}
+	return pts, strings.Join(coords, " ")
+}
