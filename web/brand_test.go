@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 	"spotcheck/internal/purchase"
@@ -209,6 +212,52 @@ func TestABrandsReportLeavesAKnownShopsNameAsItWas(t *testing.T) {
 		var n int64
 		if err := db.Gorm.Table("flags").Where("source = 'brand'").Count(&n).Error; err != nil || n != 1 {
 			t.Fatalf("%d brand flags (%v)", n, err)
+		}
+	})
+}
+
+// TestTheBrandHomeShowsItsOwnFigures loads the demo and reads the brand
+// user's home: its verdicts per month equal its verdict rows, its steps
+// past due and its verdicts of the 12 weeks equal the steps' rows, and
+// nothing of what the platform spent is shown.
+func TestTheBrandHomeShowsItsOwnFigures(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.loadDemo(t)
+		aurora, err := a.brands.ByName(t.Context(), "Aurora Timepieces")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := a.asDemo("brand@demo.spotcheck.test", "en").get("/authentications")
+		d := res.doc(t)
+		scalar := func(q string, args ...any) int64 {
+			t.Helper()
+			var n int64
+			if err := db.Gorm.Raw(q, args...).Row().Scan(&n); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			return n
+		}
+		now := db.Now()
+		if want := scalar(`SELECT count(*) FROM deadlines WHERE done_at IS NULL AND party = 'brand' AND party_id = ? AND due_at < ?`, aurora.ID, now); d.Find("[data-testid=brand-overdue]").Text() != strconv.FormatInt(want, 10) {
+			t.Errorf("steps past due %q, the rows %d", d.Find("[data-testid=brand-overdue]").Text(), want)
+		}
+		verdicts := scalar(`SELECT count(*) FROM deadlines WHERE brand_id = ? AND kind = 'verdict' AND done_at IS NOT NULL AND done_at >= ?`, aurora.ID, now.AddDate(0, 0, -84))
+		if got := d.Find("[data-testid=brand-turnaround]").Text(); verdicts == 0 || !strings.Contains(got, "median of "+strconv.FormatInt(verdicts, 10)+")") {
+			t.Errorf("turnaround %q, the verdict steps of the 12 weeks %d", got, verdicts)
+		}
+		today := clock.DateOf(now, a.zone)
+		for i := range 6 {
+			m := time.Date(today.Year, today.Month-time.Month(5-i), 1, 0, 0, 0, 0, a.zone)
+			want := scalar(`SELECT count(*) FROM verdicts WHERE brand_id = ? AND signed_at >= ? AND signed_at < ?`, aurora.ID, m.UTC(), m.AddDate(0, 1, 0).UTC())
+			if got := d.Find("[data-testid=brand-table] [data-testid='dashboard.verdicts-" + strconv.Itoa(i) + "']").Text(); got != strconv.FormatInt(want, 10) {
+				t.Errorf("verdicts in %s: %q, the rows %d", m.Format("2006-01"), got, want)
+			}
+		}
+		for _, never := range []string{"Test-purchase spend", "Test-purchase fees"} {
+			if strings.Contains(res.body, never) {
+				t.Errorf("the brand home shows %q", never)
+			}
 		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"spotcheck/internal/clock"
+	"spotcheck/internal/stats"
 	"spotcheck/web/view/page"
 )
 
@@ -41,6 +43,43 @@ func (s *Server) renderIncoming(c echo.Context, status int, form page.StepForm) 
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, page.Authentications(page.IncomingPage{Brands: names, Queue: queue, Form: form,
-		MaxUploadMB: s.Config.MaxUpload >> 20, Now: s.Clock.Now(), Overview: overview, Recovered: recovered}))
+	p := page.IncomingPage{Brands: names, Queue: queue, Form: form,
+		MaxUploadMB: s.Config.MaxUpload >> 20, Now: s.Clock.Now(), Overview: overview, Recovered: recovered}
+	if err := s.brandFigures(c, &p); err != nil {
+		return err
+	}
+	return s.render(c, status, page.Authentications(p))
+}
+
+// brandFigures are the brand home's figures over the six months ending
+// with this one: the verdicts it signed (and how many found fakes), what
+// raids seized and sellers paid, per month; its verdicts' turnaround
+// from receipt over the 12 weeks; its steps past due now.
+func (s *Server) brandFigures(c echo.Context, p *page.IncomingPage) error {
+	ctx, actor, now := c.Request().Context(), actorOf(c), s.Clock.Now()
+	today := clock.DateOf(now, s.Config.Location)
+	first := clock.Date{Year: today.Year, Month: today.Month, Day: 1}
+	months := make([]clock.Date, dashboardMonths)
+	for i := range months {
+		months[i] = clock.DateOf(first.Time().AddDate(0, i-(dashboardMonths-1), 0), time.UTC)
+		p.Months = append(p.Months, months[i].String())
+	}
+	series, err := s.Stats.Brand(ctx, actor, months, clock.DateOf(first.Time().AddDate(0, 1, 0), time.UTC))
+	if err != nil {
+		return err
+	}
+	for _, m := range stats.BrandMetrics {
+		fs := page.FlowSeries{Key: "dashboard." + string(m), Values: series[m], Money: m == stats.Seized || m == stats.Collected}
+		if fs.Money {
+			p.Recoveries = append(p.Recoveries, fs)
+		} else {
+			p.Judged = append(p.Judged, fs)
+		}
+	}
+	for i := range months {
+		p.Counterfeit += series[stats.Counterfeit][i]
+		p.Verdicts += series[stats.Verdicts][i]
+	}
+	p.Figures, err = s.Deadlines.ForBrands(ctx, now, now.AddDate(0, 0, -7*dashboardWeeks), actor.BrandIDs)
+	return err
 }

@@ -2,6 +2,7 @@ package deadline
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -231,4 +232,75 @@ func (s *Service) overdueCounts(ctx context.Context, now time.Time, brandID int6
 		q = q.Where("d.brand_id = ?", brandID)
 	}
 	return q
+}
+
+// BrandFigures are a brand's own: its steps past due now, and how long its
+// verdicts took from the item's receipt (the verdict step's start) over
+// the verdicts signed since.
+type BrandFigures struct {
+	Overdue int64
+	// Verdicts signed since, and the median of their turnaround in days
+	// (nearest rank).
+	Verdicts   int
+	MedianDays float64
+}
+
+// ForBrands reads the figures of the brands: the open steps through
+// deadlines_open_party_idx, the verdict steps done since through
+// deadlines_done_brand_idx, their cases' acceptance steps through
+// deadlines_case_idx.
+func (s *Service) ForBrands(ctx context.Context, now, since time.Time, brandIDs []int64) (BrandFigures, error) {
+	var f BrandFigures
+	if len(brandIDs) == 0 {
+		return f, nil
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	if err := db.Raw(`SELECT count(*) FROM deadlines WHERE done_at IS NULL AND party = ? AND party_id IN ? AND due_at < ?`,
+		Brand, brandIDs, now).Row().Scan(&f.Overdue); err != nil {
+		return f, err
+	}
+	// The verdict steps done since, and when each case's item was logged
+	// in by the brand (its acceptance step done): the turnaround runs from
+	// there, or from the sending when the item was never logged in.
+	var steps []struct {
+		CaseID            int64
+		StartedAt, DoneAt time.Time
+	}
+	if err := db.Raw(`SELECT case_id, started_at, done_at FROM deadlines WHERE brand_id IN ? AND kind = ? AND done_at IS NOT NULL AND done_at >= ?`,
+		brandIDs, Verdict, since).Scan(&steps).Error; err != nil {
+		return f, err
+	}
+	ids := make([]int64, len(steps))
+	for i, st := range steps {
+		ids[i] = st.CaseID
+	}
+	var accepted []struct {
+		CaseID int64
+		DoneAt time.Time
+	}
+	if len(ids) > 0 {
+		if err := db.Raw(`SELECT case_id, done_at FROM deadlines WHERE case_id IN ? AND kind = ? AND done_at IS NOT NULL`, ids, Acceptance).
+			Scan(&accepted).Error; err != nil {
+			return f, err
+		}
+	}
+	received := map[int64][]time.Time{}
+	for _, a := range accepted {
+		received[a.CaseID] = append(received[a.CaseID], a.DoneAt)
+	}
+	days := make([]float64, len(steps))
+	for i, st := range steps {
+		from := st.StartedAt
+		for _, at := range received[st.CaseID] { // the latest receipt before the verdict
+			if at.After(from) && !at.After(st.DoneAt) {
+				from = at
+			}
+		}
+		days[i] = st.DoneAt.Sub(from).Hours() / 24
+	}
+	slices.Sort(days)
+	if f.Verdicts = len(days); f.Verdicts > 0 {
+		f.MedianDays = days[(len(days)+1)/2-1]
+	}
+	return f, nil
 }

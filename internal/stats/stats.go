@@ -466,6 +466,35 @@ func (r *Reader) Ages(ctx context.Context, actor authz.Actor, brandID int64, tod
 	return Ages(ctx, r.db.Gorm, brandID, today, states...)
 }
 
+// BrandMetrics are the figures a brand's users see of their own brands:
+// what they judged and what enforcement got back, not what the platform
+// spent.
+var BrandMetrics = []Metric{Verdicts, Counterfeit, Seized, Collected}
+
+// Brand sums BrandMetrics per bucket over the brands the brand user acts
+// for (a user of several brands sees them together).
+func (r *Reader) Brand(ctx context.Context, actor authz.Actor, buckets []clock.Date, end clock.Date) (Series, error) {
+	if !authz.Can(actor, authz.ViewAuthQueue, authz.Subject{}) {
+		return nil, database.ErrNotFound
+	}
+	out := Series{}
+	for _, m := range BrandMetrics {
+		out[m] = make([]int64, len(buckets))
+	}
+	for _, b := range actor.BrandIDs {
+		one, err := Sum(ctx, r.db.Gorm, b, buckets, end, BrandMetrics...)
+		if err != nil {
+			return nil, err
+		}
+		for m, vs := range one {
+			for i, v := range vs {
+				out[m][i] += v
+			}
+		}
+	}
+	return out, nil
+}
+
 // Weekly sums the metrics per bucket (see Sum) for staff: the dashboard.
 func (r *Reader) Weekly(ctx context.Context, actor authz.Actor, brandID int64, buckets []clock.Date, end clock.Date, ms ...Metric) (Series, error) {
 	if !authz.Can(actor, authz.ViewCases, authz.Subject{}) {

@@ -40,7 +40,11 @@ DROP INDEX deadlines_open_due_idx;
 CREATE INDEX deadlines_open_due_idx ON deadlines (due_at, kind, party) WHERE done_at IS NULL;
 CREATE INDEX deadlines_open_brand_due_idx ON deadlines (brand_id, due_at, kind, party) WHERE done_at IS NULL;
 
+-- A brand's verdict steps done lately, for its turnaround.
+CREATE INDEX deadlines_done_brand_idx ON deadlines (brand_id, kind, done_at) WHERE done_at IS NOT NULL;
+
 -- +goose Down
+DROP INDEX deadlines_done_brand_idx;
 DROP INDEX deadlines_open_brand_due_idx;
 DROP INDEX deadlines_open_due_idx;
 CREATE INDEX deadlines_open_due_idx ON deadlines (due_at) WHERE done_at IS NULL;
