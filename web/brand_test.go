@@ -230,14 +230,7 @@ func TestTheBrandHomeShowsItsOwnFigures(t *testing.T) {
 		}
 		res := a.asDemo("brand@demo.spotcheck.test", "en").get("/authentications")
 		d := res.doc(t)
-		scalar := func(q string, args ...any) int64 {
-			t.Helper()
-			var n int64
-			if err := db.Gorm.Raw(q, args...).Row().Scan(&n); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-			return n
-		}
+		scalar := func(q string, args ...any) int64 { return scalarOf(t, db, q, args...) }
 		now := db.Now()
 		if want := scalar(`SELECT count(*) FROM deadlines WHERE done_at IS NULL AND party = 'brand' AND party_id = ? AND due_at < ?`, aurora.ID, now); d.Find("[data-testid=brand-overdue]").Text() != strconv.FormatInt(want, 10) {
 			t.Errorf("steps past due %q, the rows %d", d.Find("[data-testid=brand-overdue]").Text(), want)

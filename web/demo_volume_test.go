@@ -23,14 +23,7 @@ func TestTheDemoIsTheSizeOfADepartment(t *testing.T) {
 		if res := a.loadDemo(t, 3000); res.Volume < 2500 {
 			t.Fatalf("the volume added %d cases", res.Volume)
 		}
-		scalar := func(q string, args ...any) int64 {
-			t.Helper()
-			var n int64
-			if err := db.Gorm.Raw(q, args...).Row().Scan(&n); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-			return n
-		}
+		scalar := func(q string, args ...any) int64 { return scalarOf(t, db, q, args...) }
 		total := scalar(`SELECT count(*) FROM cases`)
 		for _, st := range casework.States {
 			if n := scalar(`SELECT count(*) FROM cases WHERE state = ?`, st); n == 0 {

@@ -312,3 +312,13 @@ func (a *app) startWorkers() {
 		cancel()
 	})
 }
+
+// scalarOf runs a query of one number, failing the test on its error.
+func scalarOf(t testing.TB, db *database.DB, q string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Gorm.Raw(q, args...).Row().Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
