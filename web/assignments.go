@@ -3,12 +3,15 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"spotcheck/internal/clock"
 	"spotcheck/internal/deadline"
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/purchase"
+	"spotcheck/internal/stats"
 	"spotcheck/web/view/page"
 )
 
@@ -30,7 +33,45 @@ func (s *Server) assignments(c echo.Context) error {
 		return err
 	}
 	next := s.firstDue(ds, func(d deadline.Deadline) int64 { return d.SubjectID }) // a volunteer's steps are on their purchase
-	return s.render(c, http.StatusOK, page.Assignments(as, next))
+	rs, err := s.Purchases.MyReimbursements(ctx, actorOf(c))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, page.Assignments(as, next, s.volunteerSummary(as, ds, rs)))
+}
+
+// volunteerSummary is the top of the volunteer's home: the step due next
+// of all their purchases, how many they ordered this month (a calendar
+// month in the platform's zone), and what they are owed and were paid
+// this month.
+func (s *Server) volunteerSummary(as []purchase.Assignment, ds []deadline.Deadline, rs []purchase.MyReimbursement) page.VolunteerSummary {
+	now := s.Clock.Now()
+	today := clock.DateOf(now, s.Config.Location)
+	month := func(d clock.Date) bool { return d.Year == today.Year && d.Month == today.Month }
+	var v page.VolunteerSummary
+	for _, d := range ds { // Next gives them soonest first
+		if d.DoneAt == nil {
+			row := deadlineRow(d, now)
+			v.Next = &row
+			break
+		}
+	}
+	for _, a := range as {
+		if a.OrderDate != nil && month(clock.DateOf(*a.OrderDate, time.UTC)) { // a date, stored at midnight UTC
+			v.Ordered++
+		}
+	}
+	v.Currency = stats.Currency
+	for _, r := range rs {
+		switch {
+		case r.Status != purchase.ReimbursementPaid:
+			v.Pending++
+			v.PendingMinor += r.Total()
+		case r.PaidAt != nil && month(clock.DateOf(*r.PaidAt, s.Config.Location)):
+			v.PaidMinor += r.Total()
+		}
+	}
+	return v
 }
 
 // loadAssignment is the load-and-authorize middleware of

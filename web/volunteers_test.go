@@ -1,15 +1,20 @@
 package web_test
 
 import (
+	"database/sql"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"spotcheck/internal/clock"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
+	"spotcheck/internal/i18n"
 )
 
 func TestTheVolunteerPoolKeepsPersonasMaskedAndBurnedForGood(t *testing.T) {
@@ -114,6 +119,47 @@ func TestTheVolunteerPoolKeepsPersonasMaskedAndBurnedForGood(t *testing.T) {
 			if res := a.as(r).get("/volunteers"); res.StatusCode != http.StatusForbidden {
 				t.Fatalf("%s: %d", r, res.StatusCode)
 			}
+		}
+	})
+}
+
+// TestTheVolunteerHomeSaysWhatIsDueAndWhatIsOwed loads the demo and reads
+// a volunteer's home: the purchases ordered this month, the reimbursements
+// not yet paid and what was paid this month equal the volunteer's rows,
+// and the step due next is the soonest of theirs.
+func TestTheVolunteerHomeSaysWhatIsDueAndWhatIsOwed(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.loadDemo(t)
+		vol, err := a.users.ByEmail(t.Context(), "volunteer@demo.spotcheck.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := a.asDemo("volunteer@demo.spotcheck.test", "en").get("/assignments").doc(t)
+		now := db.Now()
+		today := clock.DateOf(now, a.zone)
+		first := time.Date(today.Year, today.Month, 1, 0, 0, 0, 0, time.UTC)
+		ordered := scalarOf(t, db, `SELECT count(*) FROM purchases WHERE volunteer_id = ? AND order_date >= ? AND order_date < ?`,
+			vol.ID, first, first.AddDate(0, 1, 0))
+		if got := d.Find("[data-testid=volunteer-ordered]").Text(); got != strconv.FormatInt(ordered, 10) {
+			t.Errorf("ordered this month %q, the rows %d", got, ordered)
+		}
+		owed := scalarOf(t, db, `SELECT COALESCE(sum(amount_minor + fee_minor - refunded_minor), 0) FROM reimbursements WHERE volunteer_id = ? AND status <> 'paid'`, vol.ID)
+		if got := d.Find("[data-testid=volunteer-owed] a").Text(); got != i18n.English.Money(owed, "CNY") {
+			t.Errorf("owed %q, the rows %s", got, i18n.English.Money(owed, "CNY"))
+		}
+		var kind string
+		err = db.Gorm.Raw(`SELECT kind FROM deadlines WHERE done_at IS NULL AND party = 'volunteer' AND party_id = ? ORDER BY due_at, id LIMIT 1`, vol.ID).Row().Scan(&kind)
+		next := d.Find("[data-testid=volunteer-next]").Text()
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if !strings.Contains(next, "Nothing is due.") {
+				t.Errorf("nothing is due, the home says %q", next)
+			}
+		case err != nil:
+			t.Fatal(err)
+		case !strings.Contains(next, i18n.English.T("deadline.kind_"+kind)):
+			t.Errorf("the next step is %q, the home says %q", kind, next)
 		}
 	})
 }
