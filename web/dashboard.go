@@ -123,6 +123,9 @@ func (s *Server) dashboard(c echo.Context) error {
 	}
 	reasons := closeReasons()
 	weekly := append([]stats.Metric{stats.Verdicts}, stats.Flow...)
+	if brandID == stats.All {
+		weekly = append(weekly, stats.PersonasBurned) // the pool's, every brand's
+	}
 	for _, r := range reasons {
 		weekly = append(weekly, stats.ClosedAs(string(r)))
 	}
@@ -162,11 +165,17 @@ func (s *Server) dashboard(c echo.Context) error {
 	if p.Pool, err = s.Purchases.Figures(ctx, actorOf(c)); err != nil {
 		return err
 	}
-	burned, err := s.Stats.Weekly(ctx, actorOf(c), stats.All, weeks[:1], last.AddDays(7), stats.PersonasBurned)
-	if err != nil {
-		return err
+	if brandID == stats.All { // read with the weeks
+		for _, n := range series[stats.PersonasBurned] {
+			p.PersonasBurned += n
+		}
+	} else {
+		burned, err := s.Stats.Weekly(ctx, actorOf(c), stats.All, weeks[:1], last.AddDays(7), stats.PersonasBurned)
+		if err != nil {
+			return err
+		}
+		p.PersonasBurned = burned[stats.PersonasBurned][0]
 	}
-	p.PersonasBurned = burned[stats.PersonasBurned][0]
 	for i := range weeks {
 		p.Counterfeit += series[stats.Counterfeit][i]
 		p.Verdicts += series[stats.Verdicts][i]

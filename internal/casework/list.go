@@ -133,7 +133,7 @@ const QueueCap = 1000
 // investigator works, the open cases nobody does, and the cases with a
 // step past due that the investigator must move (each at most QueueCap).
 // Each reads an index of the cases or steps concerned only
-// (cases_investigator_idx, cases_unassigned_idx, deadlines_open_due_idx).
+// (cases_open_investigator_idx, cases_unassigned_idx, deadlines_open_due_idx).
 func (s *Service) Queues(ctx context.Context, investigatorID int64) (mine, unassigned, waiting int64, err error) {
 	db := s.db.Gorm.WithContext(ctx)
 	capped := func(where string, args ...any) (int64, error) {

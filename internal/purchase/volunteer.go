@@ -140,14 +140,11 @@ func (s *Service) Figures(ctx context.Context, actor authz.Actor) (PoolFigures, 
 	if !authz.Can(actor, authz.ManageVolunteers, authz.Subject{}) {
 		return f, ErrNotAllowed
 	}
-	db := s.db.Gorm.WithContext(ctx)
-	if err := db.Raw(`SELECT COALESCE(sum(CASE WHEN v.paused_at IS NULL THEN 1 ELSE 0 END), 0) AS active,
-		COALESCE(sum(CASE WHEN v.paused_at IS NULL THEN 0 ELSE 1 END), 0) AS paused
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT COALESCE(sum(CASE WHEN v.paused_at IS NULL THEN 1 ELSE 0 END), 0) AS active,
+		COALESCE(sum(CASE WHEN v.paused_at IS NULL THEN 0 ELSE 1 END), 0) AS paused,
+		(SELECT count(*) FROM purchases WHERE status IN ('assigned', 'ordered', 'received')) AS in_progress
 		FROM users u LEFT JOIN volunteers v ON v.user_id = u.id
-		WHERE u.role = ? AND u.disabled_at IS NULL`, role.Volunteer).Scan(&f).Error; err != nil {
-		return f, err
-	}
-	err := db.Raw(`SELECT count(*) FROM purchases WHERE status IN ('assigned', 'ordered', 'received')`).Row().Scan(&f.InProgress)
+		WHERE u.role = ? AND u.disabled_at IS NULL`, role.Volunteer).Scan(&f).Error
 	return f, err
 }
 

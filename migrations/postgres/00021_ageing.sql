@@ -46,7 +46,12 @@ CREATE INDEX deadlines_open_brand_due_idx ON deadlines (brand_id, due_at) INCLUD
 -- A brand's verdict steps done lately, for its turnaround.
 CREATE INDEX deadlines_done_brand_idx ON deadlines (brand_id, kind, done_at) WHERE done_at IS NOT NULL;
 
+-- "My cases": the open cases of an investigator, counted (to the queue's
+-- cap) without walking their closed ones through cases_investigator_idx.
+CREATE INDEX cases_open_investigator_idx ON cases (investigator_id) WHERE state <> 'closed';
+
 -- +goose Down
+DROP INDEX cases_open_investigator_idx;
 DROP INDEX deadlines_done_brand_idx;
 DROP INDEX deadlines_open_brand_due_idx;
 DROP INDEX deadlines_open_due_idx;
