@@ -163,7 +163,11 @@ func TestTheDashboardsFiguresEqualCountsOfTheRows(t *testing.T) {
 				path += "?brand=" + strconv.FormatInt(b, 10)
 				where, args = "brand_id = ?", []any{b}
 			}
-			d := admin.get(path).doc(t)
+			res := admin.get(path)
+			if i := strings.Index(res.body, "%!"); i >= 0 { // a message given an argument its verb does not take
+				t.Errorf("%s: a mis-formatted message: %q", path, res.body[max(i-60, 0):min(i+40, len(res.body))])
+			}
+			d := res.doc(t)
 			for _, st := range casework.States {
 				var want int64
 				if err := db.Gorm.Raw("SELECT count(*) FROM cases WHERE state = ? AND "+where, append([]any{st}, args...)...).Row().Scan(&want); err != nil {

@@ -84,6 +84,9 @@ func TestEveryPageIsValidHTML(t *testing.T) {
 		if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || res.StatusCode == http.StatusSeeOther {
 			return
 		}
+		if i := strings.Index(res.body, "%!"); i >= 0 { // a message given an argument its verb does not take
+			t.Errorf("%s as %s (%s): a mis-formatted message: %q", f.path, f.who, f.lang, res.body[max(i-60, 0):min(i+40, len(res.body))])
+		}
 		same := res.body
 		if res.StatusCode >= 400 && !slices.Contains([]int{http.StatusUnprocessableEntity, http.StatusUnauthorized}, res.StatusCode) {
 			same = fmt.Sprint(f.who, f.lang, res.StatusCode, pageTitle.FindString(res.body))
