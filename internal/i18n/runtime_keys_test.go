@@ -39,7 +39,7 @@ func TestKeysBuiltAtRunTimeAreInTheCatalog(t *testing.T) {
 	for _, e := range []string{string(deadline.EventDueSoon), string(deadline.EventOverdue), string(deadline.EventEscalated)} {
 		keys = append(keys, "notify."+e)
 	}
-	for _, m := range append(append([]stats.Metric{}, stats.Flow...), stats.Money...) {
+	for _, m := range append(append(append([]stats.Metric{}, stats.Flow...), stats.Money...), stats.BrandMetrics...) {
 		keys = append(keys, "dashboard."+string(m))
 	}
 	for _, k := range keys {
