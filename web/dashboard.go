@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -23,15 +22,15 @@ const (
 	dashboardOldest = 3
 )
 
-// closeReasons are the reasons the road closes cases for, in table order.
-func closeReasons() []casework.CloseReason {
-	var out []casework.CloseReason
-	for _, t := range casework.Table {
-		if t.To == casework.Closed && !slices.Contains(out, t.CloseReason) {
-			out = append(out, t.CloseReason)
-		}
+// lastMonths are the first days of the dashboardMonths calendar months
+// ending with the one holding d, and the first day after them.
+func lastMonths(d clock.Date) ([]clock.Date, clock.Date) {
+	first := clock.Date{Year: d.Year, Month: d.Month, Day: 1}
+	months := make([]clock.Date, dashboardMonths)
+	for i := range months {
+		months[i] = clock.DateOf(first.Time().AddDate(0, i-(dashboardMonths-1), 0), time.UTC)
 	}
-	return out
+	return months, clock.DateOf(first.Time().AddDate(0, 1, 0), time.UTC)
 }
 
 // openStates are the states a case can wait in, as strings.
@@ -121,7 +120,7 @@ func (s *Server) dashboard(c echo.Context) error {
 		weeks[i] = last.AddDays(-7 * (dashboardWeeks - 1 - i))
 		p.Weeks = append(p.Weeks, weeks[i].String())
 	}
-	reasons := closeReasons()
+	reasons := casework.ClosingReasons()
 	weekly := append([]stats.Metric{stats.Verdicts}, stats.Flow...)
 	if brandID == stats.All {
 		weekly = append(weekly, stats.PersonasBurned) // the pool's, every brand's
@@ -147,14 +146,11 @@ func (s *Server) dashboard(c echo.Context) error {
 		p.Closed = append(p.Closed, page.FlowSeries{Key: "reason." + string(r), Values: series[stats.ClosedAs(string(r))]})
 	}
 	// Money per month: the six months ending with the one holding end.
-	first := clock.Date{Year: end.Year, Month: end.Month, Day: 1}
-	months := make([]clock.Date, dashboardMonths)
-	for i := range months {
-		t := first.Time().AddDate(0, i-(dashboardMonths-1), 0)
-		months[i] = clock.DateOf(t, time.UTC)
-		p.Months = append(p.Months, months[i].String())
+	months, monthsEnd := lastMonths(end)
+	for _, m := range months {
+		p.Months = append(p.Months, m.String())
 	}
-	money, err := s.Stats.Weekly(ctx, actorOf(c), brandID, months, clock.DateOf(first.Time().AddDate(0, 1, 0), time.UTC), stats.Money...)
+	money, err := s.Stats.Weekly(ctx, actorOf(c), brandID, months, monthsEnd, stats.Money...)
 	if err != nil {
 		return err
 	}

@@ -58,13 +58,11 @@ func (s *Server) renderIncoming(c echo.Context, status int, form page.StepForm) 
 func (s *Server) brandFigures(c echo.Context, p *page.IncomingPage) error {
 	ctx, actor, now := c.Request().Context(), actorOf(c), s.Clock.Now()
 	today := clock.DateOf(now, s.Config.Location)
-	first := clock.Date{Year: today.Year, Month: today.Month, Day: 1}
-	months := make([]clock.Date, dashboardMonths)
-	for i := range months {
-		months[i] = clock.DateOf(first.Time().AddDate(0, i-(dashboardMonths-1), 0), time.UTC)
-		p.Months = append(p.Months, months[i].String())
+	months, end := lastMonths(today)
+	for _, m := range months {
+		p.Months = append(p.Months, m.String())
 	}
-	series, err := s.Stats.Brand(ctx, actor, months, clock.DateOf(first.Time().AddDate(0, 1, 0), time.UTC))
+	series, err := s.Stats.Brand(ctx, actor, months, end)
 	if err != nil {
 		return err
 	}

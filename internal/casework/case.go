@@ -655,11 +655,11 @@ func (s *Service) Oldest(ctx context.Context, actor authz.Actor, brandID int64, 
 			continue
 		}
 		where := "state = ?"
-		args = append(args, st)
 		if brandID != 0 {
-			where = "brand_id = ? AND " + where
-			args = append(args[:len(args)-1], brandID, st)
+			where = "brand_id = ? AND state = ?"
+			args = append(args, brandID)
 		}
+		args = append(args, st)
 		parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT id, reference, state, state_since FROM cases
 			WHERE %s AND state <> 'closed' ORDER BY state_since, id LIMIT %d) AS s%d`, where, n, len(parts)))
 	}

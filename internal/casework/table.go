@@ -105,3 +105,15 @@ func ParseEvent(s string) (Event, bool) {
 	}
 	return "", false
 }
+
+// ClosingReasons are the reasons a row of the table closes cases for, in
+// table order: the ones the road can reach (CloseReasons lists more).
+func ClosingReasons() []CloseReason {
+	var out []CloseReason
+	for _, t := range Table {
+		if t.To == Closed && !slices.Contains(out, t.CloseReason) {
+			out = append(out, t.CloseReason)
+		}
+	}
+	return out
+}
