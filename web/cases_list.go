@@ -13,6 +13,7 @@ import (
 
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
 )
@@ -76,6 +77,10 @@ func (s *Server) cases(c echo.Context) error {
 	if p.Brands, err = s.brandOptions(c, nil); err != nil {
 		return err
 	}
+	p.Steps = strs(casework.DatedList)
+	p.Reasons = strs(casework.ClosingReasons())
+	p.Kinds = strs(deadline.Kinds)
+	p.Parties = strs(deadline.Parties)
 	if !p.CanAssign { // the filter names investigators too
 		if p.Investigators, err = s.investigatorOptions(c); err != nil {
 			return err
@@ -186,4 +191,13 @@ func csvSafe(v string) string {
 		return "'" + v
 	}
 	return v
+}
+
+// strs is a list of named strings as strings, for a form's choices.
+func strs[S ~string](xs []S) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
 }

@@ -33,6 +33,31 @@ func lastMonths(d clock.Date) ([]clock.Date, clock.Date) {
 	return months, clock.DateOf(first.Time().AddDate(0, 1, 0), time.UTC)
 }
 
+// figureSteps are the steps of the road whose cases each dated figure
+// counts: its link opens the case list dated by that step over the
+// figure's week or month. Flags received count flags, not cases, and the
+// personas burned count identities: they have no case list.
+var figureSteps = map[stats.Metric]casework.Dated{
+	stats.CasesOpened: casework.DatedOpened, stats.PurchasesOrdered: casework.DatedOrdered,
+	stats.Verdicts: casework.DatedVerdict, stats.Counterfeit: casework.DatedCounterfeit,
+	stats.Referrals: casework.DatedReferred, stats.Raids: casework.DatedRaided,
+	stats.Spend: casework.DatedOrdered, stats.Fees: casework.DatedOrdered, stats.Seized: casework.DatedRaided,
+	stats.Claimed: casework.DatedClaimed, stats.Awarded: casework.DatedAwarded, stats.Collected: casework.DatedCollected,
+}
+
+// periodURL is the case list of the cases whose dated step fell on the
+// days from up to (not including) next, closed for reason when given.
+func periodURL(brandQ url.Values, dated casework.Dated, reason string, from, next clock.Date) string {
+	q := url.Values{"from": {from.String()}, "to": {next.AddDays(-1).String()}, "brand": brandQ["brand"]}
+	if dated != casework.DatedOpened {
+		q.Set("dated", string(dated))
+	}
+	if reason != "" {
+		q.Set("reason", reason)
+	}
+	return "/cases?" + q.Encode()
+}
+
 // openStates are the states a case can wait in, as strings.
 func openStates() []string {
 	var out []string
@@ -88,8 +113,8 @@ func (s *Server) dashboard(c echo.Context) error {
 		return err
 	}
 	for _, o := range overdue {
-		p.Overdue = append(p.Overdue, page.OverdueFigure{Kind: string(o.Kind), Party: string(o.Party), N: o.N,
-			URL: withParam("/cases", brandQ, "overdue", "1")})
+		q := url.Values{"overdue": {"1"}, "kind": {string(o.Kind)}, "party": {string(o.Party)}, "brand": brandQ["brand"]}
+		p.Overdue = append(p.Overdue, page.OverdueFigure{Kind: string(o.Kind), Party: string(o.Party), N: o.N, URL: "/cases?" + q.Encode()})
 	}
 	ages, err := s.Stats.Ages(ctx, actorOf(c), brandID, stats.AgeDay(now), openStates()...)
 	if err != nil {
@@ -132,18 +157,23 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	weekURLs := func(dated casework.Dated, reason string) []string {
+		var out []string
+		for _, w := range weeks {
+			out = append(out, periodURL(brandQ, dated, reason, w, w.AddDays(7)))
+		}
+		return out
+	}
 	for _, m := range stats.Flow {
 		fs := page.FlowSeries{Key: "dashboard." + string(m), Values: series[m]}
-		if m == stats.CasesOpened { // the case list filters on the day a case was opened
-			for _, w := range weeks {
-				q := url.Values{"from": {w.String()}, "to": {w.AddDays(6).String()}, "brand": brandQ["brand"]}
-				fs.URLs = append(fs.URLs, "/cases?"+q.Encode())
-			}
+		if dated, ok := figureSteps[m]; ok {
+			fs.URLs = weekURLs(dated, "")
 		}
 		p.Flow = append(p.Flow, fs)
 	}
 	for _, r := range reasons {
-		p.Closed = append(p.Closed, page.FlowSeries{Key: "reason." + string(r), Values: series[stats.ClosedAs(string(r))]})
+		p.Closed = append(p.Closed, page.FlowSeries{Key: "reason." + string(r), Values: series[stats.ClosedAs(string(r))],
+			URLs: weekURLs(casework.DatedClosed, string(r))})
 	}
 	// Money per month: the six months ending with the one holding end.
 	months, monthsEnd := lastMonths(end)
@@ -155,7 +185,15 @@ func (s *Server) dashboard(c echo.Context) error {
 		return err
 	}
 	for _, m := range stats.Money {
-		p.Money = append(p.Money, page.FlowSeries{Key: "dashboard." + string(m), Values: money[m], Money: true})
+		fs := page.FlowSeries{Key: "dashboard." + string(m), Values: money[m], Money: true}
+		for i, from := range months {
+			next := monthsEnd
+			if i+1 < len(months) {
+				next = months[i+1]
+			}
+			fs.URLs = append(fs.URLs, periodURL(brandQ, figureSteps[m], "", from, next))
+		}
+		p.Money = append(p.Money, fs)
 	}
 	// The volunteer pool is every brand's.
 	if p.Pool, err = s.Purchases.Figures(ctx, actorOf(c)); err != nil {
@@ -176,6 +214,8 @@ func (s *Server) dashboard(c echo.Context) error {
 		p.Counterfeit += series[stats.Counterfeit][i]
 		p.Verdicts += series[stats.Verdicts][i]
 	}
+	p.CounterfeitURL = periodURL(brandQ, casework.DatedCounterfeit, "", weeks[0], last.AddDays(7))
+	p.VerdictsURL = periodURL(brandQ, casework.DatedVerdict, "", weeks[0], last.AddDays(7))
 	status := http.StatusOK
 	if len(errs) > 0 {
 		status = http.StatusUnprocessableEntity

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/casework"
+	"spotcheck/internal/deadline"
 	"spotcheck/internal/flag"
 	"spotcheck/web/view/page"
 )
@@ -67,7 +69,8 @@ func (s *Server) caseFilter(c echo.Context) (casework.Filter, page.CaseFilter, m
 	q := c.QueryParams()
 	form := page.CaseFilter{State: q.Get("state"), Brand: q.Get("brand"), Shop: q.Get("shop"), Investigator: q.Get("investigator"),
 		MinScore: q.Get("min"), MaxScore: q.Get("max"), From: q.Get("from"), To: q.Get("to"), Q: q.Get("q"), Sort: q.Get("sort"),
-		Open: q.Get("open"), Overdue: q.Get("overdue"), Waiting: q.Get("waiting")}
+		Open: q.Get("open"), Overdue: q.Get("overdue"), Waiting: q.Get("waiting"), Dated: q.Get("dated"), Reason: q.Get("reason"),
+		Kind: q.Get("kind"), Party: q.Get("party")}
 	errs := map[string]string{}
 	f := casework.Filter{BrandID: parseID(form.Brand, "brand", errs), ShopID: parseID(form.Shop, "shop", errs),
 		Unassigned: form.Investigator == unassigned, Open: form.Open != "", Overdue: form.Overdue != "", Q: form.Q, After: q.Get("after"),
@@ -89,6 +92,32 @@ func (s *Server) caseFilter(c echo.Context) (casework.Filter, page.CaseFilter, m
 			errs["state"] = "error.state_filter"
 		} else {
 			f.States = []casework.State{st}
+		}
+	}
+	dated, err := casework.ParseDated(form.Dated)
+	if err != nil {
+		errs["dated"] = "error.dated_filter"
+	}
+	f.Dated = dated
+	if form.Reason != "" {
+		if r := casework.CloseReason(form.Reason); slices.Contains(casework.ClosingReasons(), r) {
+			f.Reason = r
+		} else {
+			errs["reason"] = "error.reason_filter"
+		}
+	}
+	if form.Kind != "" {
+		if k := deadline.Kind(form.Kind); slices.Contains(deadline.Kinds, k) {
+			f.OverdueKind = form.Kind
+		} else {
+			errs["kind"] = "error.kind_filter"
+		}
+	}
+	if form.Party != "" {
+		if p := deadline.Party(form.Party); slices.Contains(deadline.Parties, p) {
+			f.OverdueParty = form.Party
+		} else {
+			errs["party"] = "error.party_filter"
 		}
 	}
 	switch form.Sort {

@@ -29,15 +29,19 @@ type Filter struct {
 	BrandID        int64
 	ShopID         int64
 	InvestigatorID int64
-	Unassigned     bool  // no investigator (InvestigatorID is then ignored)
-	Open           bool  // not closed
-	Overdue        bool  // with a step open and past due
-	WaitingOn      int64 // with a step past due that this staff member must move (deadline.WaitingOnIn)
+	Unassigned     bool   // no investigator (InvestigatorID is then ignored)
+	Open           bool   // not closed
+	Overdue        bool   // with a step open and past due
+	OverdueKind    string // and that step of this kind (deadline.Kind), with Overdue
+	OverdueParty   string // and waiting on this party (deadline.Party), with Overdue
+	WaitingOn      int64  // with a step past due that this staff member must move (deadline.WaitingOnIn)
 	MinScore       *float64
 	MaxScore       *float64
-	From           *time.Time // opened at or after
-	To             *time.Time // opened before
-	Q              string     // words in the reference, shop name or listing titles
+	Dated          Dated       // the step whose time From and To bound; the opening when empty
+	Reason         CloseReason // closed for this reason; with Dated closed, closed for it between From and To
+	From           *time.Time  // opened (or the Dated step) at or after
+	To             *time.Time  // opened (or the Dated step) before
+	Q              string      // words in the reference, shop name or listing titles
 	Sort           string
 	After          string // cursor
 	Limit          int
@@ -193,7 +197,7 @@ func (s *Service) query(ctx context.Context, f Filter) (*gorm.DB, error) {
 		q = q.Where("c.state <> ?", Closed)
 	}
 	if f.Overdue {
-		q = deadline.OverdueIn(q, "c.id", s.db.Now())
+		q = deadline.OverdueIn(q, "c.id", s.db.Now(), deadline.Kind(f.OverdueKind), deadline.Party(f.OverdueParty))
 	}
 	if f.WaitingOn != 0 {
 		q = deadline.WaitingOnIn(q, "c.id", s.db.Now(), f.WaitingOn)
@@ -204,12 +208,10 @@ func (s *Service) query(ctx context.Context, f Filter) (*gorm.DB, error) {
 	if f.MaxScore != nil {
 		q = q.Where("c.risk_score <= ?", *f.MaxScore)
 	}
-	if f.From != nil {
-		q = q.Where("c.opened_at >= ?", f.From.UTC())
+	if f.Reason != "" && (f.Dated != DatedClosed || (f.From == nil && f.To == nil)) {
+		q = q.Where("c.state = ? AND c.close_reason = ?", Closed, f.Reason)
 	}
-	if f.To != nil {
-		q = q.Where("c.opened_at < ?", f.To.UTC())
-	}
+	q = datedIn(q, f, database.Zone(q))
 	if term := strings.ToLower(strings.TrimSpace(f.Q)); term != "" {
 		q = s.search(q, term)
 	}

@@ -158,10 +158,18 @@ func durationTx(tx *gorm.DB, k Kind, brandID int64) (int, error) {
 }
 
 // OverdueIn is the condition, on a query of cases whose id is the column
-// caseID, that the case has a step open and past due at now: a read of the
-// open-deadline index.
-func OverdueIn(q *gorm.DB, caseID string, now time.Time) *gorm.DB {
-	return q.Where(caseID+" IN (SELECT case_id FROM deadlines WHERE done_at IS NULL AND due_at < ?)", now)
+// caseID, that the case has a step open and past due at now (of that kind
+// and waiting on that party, when given): a read of the open-deadline
+// index.
+func OverdueIn(q *gorm.DB, caseID string, now time.Time, kind Kind, party Party) *gorm.DB {
+	sub := q.Session(&gorm.Session{NewDB: true}).Table("deadlines").Select("case_id").Where("done_at IS NULL AND due_at < ?", now)
+	if kind != "" {
+		sub = sub.Where("kind = ?", kind)
+	}
+	if party != "" {
+		sub = sub.Where("party = ?", party)
+	}
+	return q.Where(caseID+" IN (?)", sub)
 }
 
 // OverdueOf returns which of the cases have a step open and past due.

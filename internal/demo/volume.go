@@ -177,9 +177,8 @@ func loadVolume(ctx context.Context, d Deps, n int, brandIDs []int64, staffID in
 					e.ActorID = &staffID
 				}
 				entries = append(entries, e)
+				// The volume writes no purchases: the orders counted are the story's.
 				switch casework.Event(e.Event) {
-				case casework.OrderPurchase:
-					count(e.At, stats.PurchasesOrdered, c.BrandID)
 				case casework.VerdictCounterfeit:
 					count(e.At, stats.Verdicts, c.BrandID)
 					count(e.At, stats.Counterfeit, c.BrandID)

@@ -24,6 +24,9 @@ func TestKeysBuiltAtRunTimeAreInTheCatalog(t *testing.T) {
 	for _, r := range casework.CloseReasons {
 		keys = append(keys, "reason."+string(r))
 	}
+	for _, d := range casework.DatedList {
+		keys = append(keys, "dated."+string(d))
+	}
 	for _, k := range deadline.Kinds {
 		keys = append(keys, "deadline.kind_"+string(k))
 	}

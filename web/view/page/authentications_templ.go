@@ -532,7 +532,7 @@ func Authentications(p IncomingPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = lineChart("brand-"+s.Key, view.T(ctx, s.Key), p.Months, s.Values, true).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = lineChart("brand-"+s.Key, view.T(ctx, s.Key), p.Months, s.Values, nil, true).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

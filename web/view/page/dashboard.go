@@ -68,7 +68,7 @@ func describeSeries(ctx context.Context, rows []string, series []FlowSeries, mon
 // stackBox is one reason's part of a week's stacked bar.
 type stackBox struct {
 	barBox
-	Class, Label string
+	Class, Label, URL string
 }
 
 // stacks places each week's bar of the series stacked in order, the
@@ -93,20 +93,28 @@ func stacks(ctx context.Context, weeks []string, series []FlowSeries) [][]stackB
 			h := max(int(v*90/top), 1)
 			y -= h
 			out[i] = append(out[i], stackBox{barBox: barBox{X: i*24 + 3, Y: y, H: h}, Class: "s" + strconv.Itoa(k%6),
-				Label: w + ", " + view.T(ctx, s.Key) + ": " + strconv.FormatInt(v, 10)})
+				Label: w + ", " + view.T(ctx, s.Key) + ": " + strconv.FormatInt(v, 10), URL: urlAt(s.URLs, i)})
 		}
 	}
 	return out
 }
 
+// urlAt is the i-th link of a series, empty where it has none.
+func urlAt(urls []string, i int) string {
+	if i < len(urls) {
+		return urls[i]
+	}
+	return ""
+}
+
 // linePoint is one month of a line chart, in 40-unit columns.
 type linePoint struct {
-	X, Y  int
-	Label string
+	X, Y       int
+	Label, URL string
 }
 
 // line places each value on the chart, the highest 86 units up.
-func line(ctx context.Context, labels []string, values []int64, money bool) ([]linePoint, string) {
+func line(ctx context.Context, labels []string, values []int64, urls []string, money bool) ([]linePoint, string) {
 	top := int64(1)
 	for _, v := range values {
 		top = max(top, v)
@@ -114,7 +122,7 @@ func line(ctx context.Context, labels []string, values []int64, money bool) ([]l
 	pts := make([]linePoint, len(values))
 	coords := make([]string, len(values))
 	for i, v := range values {
-		pts[i] = linePoint{X: i*40 + 10, Y: 96 - int(max(v, 0)*86/top), Label: labels[i] + ": " + amount(ctx, v, money)}
+		pts[i] = linePoint{X: i*40 + 10, Y: 96 - int(max(v, 0)*86/top), Label: labels[i] + ": " + amount(ctx, v, money), URL: urlAt(urls, i)}
 		coords[i] = strconv.Itoa(pts[i].X) + "," + strconv.Itoa(pts[i].Y)
 	}
 	return pts, strings.Join(coords, " ")
