@@ -18,10 +18,16 @@ import (
 	"spotcheck/web/view/page"
 )
 
-// cases is the staff home: the case list with its filters in the URL.
+// cases is the case list with its filters in the URL.
 func (s *Server) cases(c echo.Context) error {
+	return s.caseList(c, http.StatusOK, c.QueryParams(), page.Bulk{})
+}
+
+// caseList renders the list filtered by query, with status; bulk is a
+// refused bulk assignment to show again with its ticks.
+func (s *Server) caseList(c echo.Context, status int, query url.Values, bulk page.Bulk) error {
 	ctx := c.Request().Context()
-	f, form, errs := s.caseFilter(c)
+	f, form, errs := s.caseFilter(c, query)
 	f.Limit = 50
 	rows, next, err := s.Cases.List(ctx, actorOf(c), f)
 	if fe, ok := valid.As(err); ok { // a stale or forged cursor: start from the top
@@ -34,9 +40,8 @@ func (s *Server) cases(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	query := c.QueryParams()
 	p := page.CasesPage{Filter: form, FilterErrors: errs, AllURL: withParam("/cases", query, "state", ""),
-		ExportURL: withParam("/cases/export.csv", query, "", "")}
+		ExportURL: withParam("/cases/export.csv", query, "", ""), Bulk: bulk}
 	for _, r := range rows {
 		p.Rows = append(p.Rows, caseRow(r))
 	}
@@ -51,7 +56,7 @@ func (s *Server) cases(c echo.Context) error {
 		p.Back = withParam("/cases", query, "", "")
 	}
 	if isHTMX(c) {
-		return s.render(c, http.StatusOK, page.CaseResults(p))
+		return s.render(c, status, page.CaseResults(p))
 	}
 	counts, err := s.Cases.Counts(ctx, f.BrandID) // the tabs keep the brand: they count its cases
 	if err != nil {
@@ -86,15 +91,16 @@ func (s *Server) cases(c echo.Context) error {
 			return err
 		}
 	}
-	return s.render(c, http.StatusOK, page.Cases(p))
+	return s.render(c, status, page.Cases(p))
 }
 
 // assignCases gives the cases ticked on the case list to one investigator
-// (or to nobody), all of them or none, and returns to the list as it was.
+// (or to nobody), all of them or none, and returns to the list as it was;
+// refused, it shows that list again with the ticks and the choice kept.
 func (s *Server) assignCases(c echo.Context) error {
-	back := "/cases"
+	back, backQuery := "/cases", url.Values{}
 	if u, err := url.Parse(c.FormValue("back")); err == nil && u.Scheme == "" && u.Host == "" && u.Path == "/cases" {
-		back = u.RequestURI()
+		back, backQuery = u.RequestURI(), u.Query()
 	}
 	form, err := c.FormParams()
 	if err != nil {
@@ -113,13 +119,19 @@ func (s *Server) assignCases(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad investigator")
 	}
 	_, err = s.Cases.AssignMany(c.Request().Context(), actorOf(c), ids, inv)
+	refused := page.Bulk{Ticked: map[string]bool{}, Investigator: c.FormValue("investigator")}
+	for _, v := range form["case"] {
+		refused.Ticked[v] = true
+	}
 	if fe, ok := valid.As(err); ok {
 		for _, key := range fe {
-			return s.redirect(c, back, "error", key)
+			refused.Error = key
+			return s.caseList(c, http.StatusUnprocessableEntity, backQuery, refused)
 		}
 	}
 	if errors.Is(err, casework.ErrConflict) {
-		return s.redirect(c, back, "error", "error.bulk_conflict")
+		refused.Error = "error.bulk_conflict"
+		return s.caseList(c, http.StatusConflict, backQuery, refused)
 	}
 	if err != nil {
 		return err
@@ -145,7 +157,7 @@ func (s *Server) investigatorOptions(c echo.Context) ([]page.PersonOption, error
 // exportCases streams the filtered list as CSV, a page of rows at a time,
 // so an export of any size holds little memory.
 func (s *Server) exportCases(c echo.Context) error {
-	f, _, errs := s.caseFilter(c)
+	f, _, errs := s.caseFilter(c, c.QueryParams())
 	if len(errs) > 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "bad filter")
 	}

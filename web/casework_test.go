@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -566,12 +567,30 @@ func TestBulkAssignmentGivesTheTickedCasesToOneInvestigatorOrNone(t *testing.T) 
 			{url.Values{"investigator": {me}, "back": {"/cases?state=flagged"}}, "Tick the cases to assign first."},
 			{url.Values{"case": ids[:3], "investigator": {itoa(a.accounts["volunteer"].ID)}, "back": {"/cases?state=flagged"}}, "Choose an active staff member."},
 		} {
+			// The list it came from again, saying why, the ticks and the
+			// investigator chosen kept.
 			res := staff.post("/cases/assign", refused.form)
-			if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cases?state=flagged" {
+			if res.StatusCode != invalid {
 				t.Fatalf("refused bulk: %d → %q", res.StatusCode, res.Header.Get("Location"))
 			}
-			if got := staff.get("/cases?state=flagged").body; !strings.Contains(got, refused.msg) {
-				t.Errorf("the list does not say %q", refused.msg)
+			d := res.doc(t)
+			if got := d.Find("[data-testid=bulk-error]").Text(); !strings.Contains(got, refused.msg) {
+				t.Errorf("the list says %q, not %q", got, refused.msg)
+			}
+			var ticked []string
+			d.Find("[data-testid=bulk-case][checked]").Each(func(_ int, s *goquery.Selection) {
+				v, _ := s.Attr("value")
+				ticked = append(ticked, v)
+			})
+			if slices.Sort(ticked); !slices.Equal(ticked, slices.Sorted(slices.Values(refused.form["case"]))) {
+				t.Errorf("ticked after the refusal: %v, want %v", ticked, refused.form["case"])
+			}
+			offered := d.Find("#bulk-investigator option[value='"+refused.form.Get("investigator")+"']").Length() > 0
+			if v, _ := d.Find("#bulk-investigator option[selected]").Attr("value"); offered && v != refused.form.Get("investigator") {
+				t.Errorf("the investigator chosen is %q after the refusal, want %q", v, refused.form.Get("investigator"))
+			}
+			if n := d.Find("[data-testid=case-row]").Length(); n != 4 {
+				t.Errorf("the list it came from shows %d cases, not the 4 flagged", n)
 			}
 			if n, events, audited := assigned(); n+events+audited != 0 {
 				t.Fatalf("a refused bulk wrote %d assignments, %d timeline entries, %d audit events", n, events, audited)

@@ -65,8 +65,7 @@ const unassigned = "none"
 // signed-in staff member must move.
 const waitingOnMe = "me"
 
-func (s *Server) caseFilter(c echo.Context) (casework.Filter, page.CaseFilter, map[string]string) {
-	q := c.QueryParams()
+func (s *Server) caseFilter(c echo.Context, q url.Values) (casework.Filter, page.CaseFilter, map[string]string) {
 	form := page.CaseFilter{State: q.Get("state"), Brand: q.Get("brand"), Shop: q.Get("shop"), Investigator: q.Get("investigator"),
 		MinScore: q.Get("min"), MaxScore: q.Get("max"), From: q.Get("from"), To: q.Get("to"), Q: q.Get("q"), Sort: q.Get("sort"),
 		Open: q.Get("open"), Overdue: q.Get("overdue"), Waiting: q.Get("waiting"), Dated: q.Get("dated"), Reason: q.Get("reason"),

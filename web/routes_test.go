@@ -86,7 +86,7 @@ func matrix() map[string]matrixRow {
 		"GET /cases/export.csv":        {path: "/cases/export.csv", want: signInFirst(ok, ok, forbid, forbid)},
 		"GET /cases/:ref":              {path: "/cases/{case}", want: signInFirst(ok, ok, forbid, forbid)},
 		"POST /cases/:ref/transitions": {path: "/cases/{case}/transitions", form: url.Values{"event": {"dismiss"}, "version": {"1"}}, want: signInFirst(invalid, invalid, forbid, forbid)},
-		"POST /cases/assign":           {path: "/cases/assign", form: url.Values{"investigator": {"0"}}, want: signInFirst(http.StatusSeeOther, http.StatusSeeOther, forbid, forbid)},
+		"POST /cases/assign":           {path: "/cases/assign", form: url.Values{"investigator": {"0"}}, want: signInFirst(invalid, invalid, forbid, forbid)}, // nothing ticked: the list again, saying so,
 		"POST /cases/:ref/assign":      {path: "/cases/{case}/assign", form: url.Values{"investigator": {"0"}, "version": {"999"}}, want: signInFirst(http.StatusConflict, http.StatusConflict, forbid, forbid)},
 		"POST /cases/:ref/comments":    {path: "/cases/{case}/comments", form: url.Values{"body": {""}}, want: signInFirst(invalid, invalid, forbid, forbid)},
 
