@@ -3,7 +3,8 @@
 -- referral, a closing, an order, a raid, a claim, its outcome, a payment)
 -- so that each dashboard figure opens the cases it counts; these indexes
 -- find a period's steps without reading every row.
-CREATE INDEX case_events_transition_at_idx ON case_events (event, at, case_id) WHERE kind = 'transition';
+-- Not the openings (every case has one, and ingestion writes them).
+CREATE INDEX case_events_transition_at_idx ON case_events (event, at, case_id) WHERE kind = 'transition' AND event <> 'open';
 CREATE INDEX purchases_order_date_idx ON purchases (order_date, case_id) WHERE order_date IS NOT NULL;
 CREATE INDEX raids_raided_on_idx ON raids (raided_on, case_id);
 CREATE INDEX claims_filed_on_idx ON claims (filed_on, case_id);
