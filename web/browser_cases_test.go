@@ -66,6 +66,14 @@ func TestBrowserTriageToCasePage(t *testing.T) {
 	if !get(b, "same page", chromedp.Evaluate[bool](`window.notReloaded === true`)) {
 		t.Fatal("the search reloaded the page instead of swapping the list")
 	}
+	// htmx may still be swapping a second answer (the keyup's and the
+	// change's): click only once no request is in flight.
+	for get(b, "requests in flight", chromedp.Evaluate[bool](`document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling") !== null`)) {
+		if time.Now().After(deadline) {
+			t.Fatal("the list's requests did not settle")
+		}
+		b.do("wait", chromedp.Sleep(50*time.Millisecond))
+	}
 	loc := get(b, "location", chromedp.Location())
 	if !strings.Contains(loc, "q=crystal-palace") {
 		t.Fatalf("the filter is not in the URL: %s", loc)

@@ -31,6 +31,7 @@ import (
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
 	"spotcheck/internal/job"
+	"spotcheck/internal/network"
 	"spotcheck/internal/notify"
 	"spotcheck/internal/password"
 	"spotcheck/internal/purchase"
@@ -62,6 +63,8 @@ type app struct {
 	brands   *brand.Service
 	cases    *casework.Service
 	flags    *flag.Service
+	network  *network.Service
+	key      network.Key // the identifier key the flags are hashed with
 	shops    *shop.Service
 	tokens   *token.Service
 	purchase *purchase.Service
@@ -108,6 +111,13 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 	a.brands = brand.NewService(db)
 	a.cases = casework.NewService(db)
 	a.flags = flag.NewService(db, cfg.AutoOpenScore)
+	key, err := network.LoadKey(cfg.IdentifierKey, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.key = key
+	a.flags.UseIdentifiers(key, network.Matching{MaxImageDistance: cfg.ImageHashDistance})
+	a.network = network.NewService(db)
 	a.shops = shop.NewService(db)
 	a.tokens = token.NewService(db)
 	jobs, err := job.New(db, job.Config{}) // inserts only; startWorkers runs them
@@ -134,6 +144,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 		Bundles:     bundle.NewService(db, a.evidence, jobs),
 		Deadlines:   deadline.NewService(db),
 		Stats:       stats.NewReader(db),
+		Network:     a.network,
 		Logger:      slog.New(slog.NewJSONHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	a.srv = httptest.NewServer(a.echo)
 	t.Cleanup(a.srv.Close)

@@ -117,6 +117,7 @@ func (s *Server) routes(e *echo.Echo) {
 	oneShop.GET("", s.showShop)
 	oneShop.POST("/links", s.addShopLink)
 	oneShop.POST("/links/:link/delete", s.removeShopLink)
+	oneShop.POST("/suggestions/:suggestion", s.decideSuggestion)
 
 	volunteer := signedIn.Group("", s.require(authz.ViewAssignments))
 	volunteer.GET("/assignments", s.assignments)

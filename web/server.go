@@ -23,6 +23,7 @@ import (
 	"spotcheck/internal/evidence"
 	"spotcheck/internal/flag"
 	"spotcheck/internal/job"
+	"spotcheck/internal/network"
 	"spotcheck/internal/notify"
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/sharing"
@@ -63,6 +64,7 @@ type Deps struct {
 	Bundles       *bundle.Service
 	Deadlines     *deadline.Service
 	Stats         *stats.Reader
+	Network       *network.Service
 }
 
 // Server holds the handlers' dependencies.

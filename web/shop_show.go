@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"spotcheck/internal/authz"
+	"spotcheck/internal/network"
 	"spotcheck/internal/shop"
 	"spotcheck/internal/valid"
 	"spotcheck/web/view/page"
@@ -38,9 +39,40 @@ func (s *Server) showShop(c echo.Context) error {
 	return s.renderShop(c, http.StatusOK, page.LinkForm{Kind: string(shop.SameController)})
 }
 
-// renderShop shows a shop, its links, and the flags and cases of its
-// whole linked group.
-func (s *Server) renderShop(c echo.Context, status int, form page.LinkForm) error {
+// decideSuggestion confirms or rejects a link the shops' shared
+// identifiers suggest; refused, the page again with the note kept.
+func (s *Server) decideSuggestion(c echo.Context) error {
+	sh := shopOf(c)
+	id, err := strconv.ParseInt(c.Param("suggestion"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	decision, note := c.FormValue("decision"), c.FormValue("note")
+	if decision != "confirm" && decision != "reject" {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad decision")
+	}
+	err = s.Network.Decide(c.Request().Context(), actorOf(c), sh.ID, id, decision == "confirm", note)
+	if fe, ok := valid.As(err); ok {
+		return s.renderShop(c, http.StatusUnprocessableEntity, page.LinkForm{Kind: string(shop.SameController)},
+			page.SuggestedLink{ID: id, Note: note, Error: fe["note"]})
+	}
+	if errors.Is(err, network.ErrDecided) {
+		return s.redirect(c, "/shops/"+strconv.FormatInt(sh.ID, 10), "error", "error.suggestion_decided")
+	}
+	if err != nil {
+		return err
+	}
+	done := "shop.suggestion_confirmed"
+	if decision == "reject" {
+		done = "shop.suggestion_rejected"
+	}
+	return s.redirect(c, "/shops/"+strconv.FormatInt(sh.ID, 10), "success", done)
+}
+
+// renderShop shows a shop, its identifiers (masked) and the links they
+// suggest, its links, and the flags and cases of its whole linked group;
+// refused is a decision on a suggestion shown again with what was typed.
+func (s *Server) renderShop(c echo.Context, status int, form page.LinkForm, refused ...page.SuggestedLink) error {
 	ctx := c.Request().Context()
 	sh := shopOf(c)
 	p := page.ShopPage{ID: sh.ID, Name: sh.Name, Platform: sh.Platform, PlatformShopID: sh.PlatformShopID, Owner: sh.RegisteredOwner,
@@ -66,6 +98,42 @@ func (s *Server) renderShop(c echo.Context, status int, form page.LinkForm) erro
 	}
 	for _, id := range group {
 		p.Group = append(p.Group, shops[id].Name)
+	}
+	ids, err := s.Network.Identifiers(ctx, actorOf(c), sh.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		p.Identifiers = append(p.Identifiers, page.ShopIdentifier{Kind: string(id.Kind), Masked: id.Masked, FirstSeen: id.FirstSeen})
+	}
+	suggested, err := s.Network.Suggested(ctx, actorOf(c), sh.ID)
+	if err != nil {
+		return err
+	}
+	others := make([]int64, len(suggested))
+	for i, sg := range suggested {
+		others[i] = sg.OtherID
+	}
+	otherShops, err := s.Shops.Shops(ctx, others)
+	if err != nil {
+		return err
+	}
+	for _, sg := range suggested {
+		o := otherShops[sg.OtherID]
+		v := page.SuggestedLink{ID: sg.ID, OtherID: o.ID, OtherName: o.Name, Platform: o.Platform, Since: sg.Since()}
+		for _, e := range sg.Evidence {
+			mine, theirs := e.MaskedA, e.MaskedB
+			if sg.ShopBID == sh.ID {
+				mine, theirs = theirs, mine
+			}
+			v.Evidence = append(v.Evidence, page.LinkEvidence{Kind: string(e.Kind), Mine: mine, Theirs: theirs, Since: e.Since})
+		}
+		for _, r := range refused {
+			if r.ID == sg.ID {
+				v.Note, v.Error = r.Note, r.Error
+			}
+		}
+		p.Suggested = append(p.Suggested, v)
 	}
 	rows, err := s.Cases.ForShops(ctx, actorOf(c), group)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"spotcheck/internal/evidence"
 	flagging "spotcheck/internal/flag"
 	"spotcheck/internal/job"
+	"spotcheck/internal/network"
 	"spotcheck/internal/notify"
 	"spotcheck/internal/password"
 	"spotcheck/internal/purchase"
@@ -142,6 +143,7 @@ type app struct {
 	bundles       *bundle.Service
 	deadlines     *deadline.Service
 	stats         *stats.Reader
+	network       *network.Service
 }
 
 func (a *app) close() error {
@@ -180,6 +182,12 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 	}
 	store := &evidence.Store{Bucket: bucket, MaxSize: cfg.MaxUpload}
 	purchases := purchase.NewService(db, jobs, cfg.RotationWindow, cfg.Location)
+	key, err := network.LoadKey(cfg.IdentifierKey, cfg.DataDir)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("identifier key: %w", err), db.Close())
+	}
+	flags := flagging.NewService(db, cfg.AutoOpenScore)
+	flags.UseIdentifiers(key, network.Matching{MaxImageDistance: cfg.ImageHashDistance})
 	return &app{
 		jobs:          jobs,
 		evidence:      store,
@@ -195,7 +203,8 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		users:         user.NewService(db, hasher, user.Limits{MaxFailures: cfg.LoginMaxFails, Window: cfg.LoginWindow}),
 		brands:        brand.NewService(db),
 		cases:         casework.NewService(db),
-		flags:         flagging.NewService(db, cfg.AutoOpenScore),
+		flags:         flags,
+		network:       network.NewService(db),
 		shops:         shop.NewService(db),
 		tokens:        token.NewService(db),
 	}, nil

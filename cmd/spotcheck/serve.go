@@ -66,7 +66,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) (err err
 	e := web.New(web.Deps{Config: cfg, SessionStore: a.db.Sessions(), Ready: a.db.Ping, Clock: a.db, Users: a.users, Brands: a.brands, Cases: a.cases, Flags: a.flags,
 		Shops: a.shops, Tokens: a.tokens, Jobs: queue, Logger: logger,
 		Purchases: a.purchases, Evidence: a.evidence, Notifications: a.notifications, Verdicts: a.verdicts,
-		Enforcement: a.enforcement, Sharing: a.sharing, Bundles: a.bundles, Deadlines: a.deadlines, Stats: a.stats})
+		Enforcement: a.enforcement, Sharing: a.sharing, Bundles: a.bundles, Deadlines: a.deadlines, Stats: a.stats, Network: a.network})
 	srv := web.HTTPServer(cfg.Addr, e)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

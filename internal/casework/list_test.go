@@ -171,7 +171,11 @@ func TestEachDatedStepIsFoundThroughItsIndex(t *testing.T) {
 					if err := tx.Exec("SET enable_seqscan = off").Error; err != nil {
 						return err
 					}
-					defer tx.Exec("RESET enable_seqscan")
+					defer func() {
+						if err := tx.Exec("RESET enable_seqscan").Error; err != nil {
+							t.Error(err)
+						}
+					}()
 				}
 				rows, err := tx.Raw(explain + q).Rows()
 				if err != nil {

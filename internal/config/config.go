@@ -42,6 +42,8 @@ type Config struct {
 	BlobURL                                              string         // BLOB_URL: where evidence files go; empty means file:// in DataDir/evidence
 	MaxUpload                                            int64          // SPOTCHECK_MAX_UPLOAD_MB: the size limit of one evidence file
 	RotationWindow                                       time.Duration  // SPOTCHECK_ROTATION_DAYS: how long a buyer stays away from a shop network
+	IdentifierKey                                        string         // SPOTCHECK_IDENTIFIER_KEY: base64 of the key shop identifiers are hashed with; empty means DataDir/identifier.key
+	ImageHashDistance                                    int            // SPOTCHECK_IMAGE_HASH_DISTANCE: listing images this many bits apart or fewer match (at most 11)
 	SMTPURL                                              string         // SPOTCHECK_SMTP_URL: smtp://user:password@host:587; empty means no e-mail
 	MailFrom                                             string         // SPOTCHECK_MAIL_FROM
 	// SPOTCHECK_THRESHOLD_SOLD, _UNSOLD, _COMBINED: the prosecution
@@ -103,6 +105,8 @@ func Load(getenv func(string) string) (Config, error) {
 		BlobURL:            p.str("BLOB_URL", ""),
 		MaxUpload:          int64(p.positiveInt("SPOTCHECK_MAX_UPLOAD_MB", 25)) << 20,
 		RotationWindow:     time.Duration(p.positiveInt("SPOTCHECK_ROTATION_DAYS", 90)) * 24 * time.Hour,
+		IdentifierKey:      p.str("SPOTCHECK_IDENTIFIER_KEY", ""),
+		ImageHashDistance:  p.positiveInt("SPOTCHECK_IMAGE_HASH_DISTANCE", 6),
 		SMTPURL:            p.str("SPOTCHECK_SMTP_URL", ""),
 		MailFrom:           p.str("SPOTCHECK_MAIL_FROM", ""),
 
@@ -118,6 +122,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		p.fail("SPOTCHECK_METRICS_TOKEN", "must be at least 16 characters")
+	}
+	if c.ImageHashDistance > 11 { // network.MaxDistance: the bands' probes grow fast beyond
+		p.fail("SPOTCHECK_IMAGE_HASH_DISTANCE", "must be at most 11 bits")
 	}
 	if c.SessionIdle > c.SessionLifetime {
 		p.fail("SPOTCHECK_SESSION_IDLE", "must not be longer than SPOTCHECK_SESSION_LIFETIME")

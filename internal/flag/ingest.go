@@ -17,6 +17,7 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
+	"spotcheck/internal/network"
 	"spotcheck/internal/stats"
 )
 
@@ -46,13 +47,21 @@ type Result struct {
 	Rejected     []Rejection `json:"rejected"`
 	CasesOpened  int         `json:"cases_opened"`
 	CasesUpdated int         `json:"cases_updated"`
+	// LinksSuggested counts the links between shops suggested to staff,
+	// new or with new evidence, because the flags' shops share identifiers.
+	LinksSuggested int `json:"links_suggested"`
 }
 
 // Service holds the flag use cases.
 type Service struct {
 	db        *database.DB
 	threshold float64
+	key       network.Key      // hashes shop identifiers; nil: none are taken
+	matching  network.Matching // how they match
 }
+
+// UseIdentifiers lets flags carry shop identifiers, hashed with key.
+func (s *Service) UseIdentifiers(key network.Key, m network.Matching) { s.key, s.matching = key, m }
 
 // NewService: flags scoring at least autoOpen open a case by themselves.
 func NewService(db *database.DB, autoOpen float64) *Service {
@@ -108,7 +117,7 @@ func (s *Service) ingest(ctx context.Context, actor authz.Actor, ch channel, rec
 		if rejected[i] {
 			continue
 		}
-		c, rej := check(i, r, brands, now)
+		c, rej := check(i, r, brands, s.key, now)
 		if rej != nil {
 			res.Rejected = append(res.Rejected, *rej)
 			continue
@@ -136,7 +145,7 @@ func (s *Service) ingest(ctx context.Context, actor authz.Actor, ch channel, rec
 		res.Duplicates += len(ok) - len(fresh)
 		var g grouping
 		var changes []change
-		if res.Created, g, changes, err = s.store(tx, actor, ch, fresh, now); err != nil {
+		if res.Created, res.LinksSuggested, g, changes, err = s.store(tx, actor, ch, fresh, now); err != nil {
 			return err
 		}
 		for _, c := range changes {
@@ -156,7 +165,8 @@ func (s *Service) ingest(ctx context.Context, actor authz.Actor, ch channel, rec
 		}
 		if _, err := audit.Append(ctx, tx, audit.Record{Action: "flags.ingest", ObjectType: "flags", ObjectID: ch.via,
 			Detail: map[string]any{"received": res.Received, "created": res.Created, "duplicates": res.Duplicates,
-				"rejected": len(res.Rejected), "cases_opened": res.CasesOpened, "cases_updated": res.CasesUpdated}}); err != nil {
+				"rejected": len(res.Rejected), "cases_opened": res.CasesOpened, "cases_updated": res.CasesUpdated,
+				"links_suggested": res.LinksSuggested}}); err != nil {
 			return err
 		}
 		if hook != nil {
@@ -245,22 +255,26 @@ type flagRow struct {
 // once. A concurrent request may store some of the same flags, or open a
 // case for the same shop and brand, first: then the cases are rolled back
 // to a savepoint and done again.
-func (s *Service) store(tx *gorm.DB, actor authz.Actor, ch channel, cs []checked, now time.Time) (int, grouping, []change, error) {
+func (s *Service) store(tx *gorm.DB, actor authz.Actor, ch channel, cs []checked, now time.Time) (int, int, grouping, []change, error) {
 	if len(cs) == 0 {
-		return 0, grouping{}, nil, nil
+		return 0, 0, grouping{}, nil, nil
 	}
 	shopIDs, changes, err := upsertShops(tx, cs, ch.updatesKnown, now)
 	if err != nil {
-		return 0, grouping{}, nil, err
+		return 0, 0, grouping{}, nil, err
 	}
 	listingIDs, listingChanges, err := upsertListings(tx, cs, shopIDs, ch.updatesKnown, now)
 	if err != nil {
-		return 0, grouping{}, nil, err
+		return 0, 0, grouping{}, nil, err
 	}
 	changes = append(changes, listingChanges...)
+	suggested, err := s.recordIdentifiers(tx, cs, shopIDs, now)
+	if err != nil {
+		return 0, 0, grouping{}, nil, err
+	}
 	for attempt := 1; len(cs) > 0; attempt++ {
 		if err := tx.SavePoint("flags").Error; err != nil {
-			return 0, grouping{}, nil, err
+			return 0, 0, grouping{}, nil, err
 		}
 		n, g, err := s.place(tx, actor, cs, shopIDs, listingIDs, now)
 		switch {
@@ -273,22 +287,22 @@ func (s *Service) store(tx *gorm.DB, actor authz.Actor, ch channel, cs []checked
 			for b, k := range perBrand {
 				ds = append(ds, stats.Delta{Metric: stats.FlagsReceived, BrandID: b, N: k})
 			}
-			return n, g, changes, stats.AddTx(tx, now, ds...)
+			return n, suggested, g, changes, stats.AddTx(tx, now, ds...)
 		case err != nil && !errors.Is(err, casework.ErrOpenCaseExists):
-			return 0, g, nil, err
+			return 0, 0, g, nil, err
 		case attempt == 5:
-			return 0, g, nil, fmt.Errorf("store flags: concurrent requests conflicted %d times", attempt)
+			return 0, 0, g, nil, fmt.Errorf("store flags: concurrent requests conflicted %d times", attempt)
 		}
 		// A concurrent request stored some of the flags, or opened one of
 		// the cases, first: do it again in the light of that.
 		if err := tx.RollbackTo("flags").Error; err != nil {
-			return 0, g, nil, err
+			return 0, 0, g, nil, err
 		}
 		if cs, err = dropKnown(tx, cs); err != nil {
-			return 0, g, nil, err
+			return 0, 0, g, nil, err
 		}
 	}
-	return 0, grouping{}, changes, nil
+	return 0, 0, grouping{}, changes, nil
 }
 
 // place groups cs into cases and inserts them.
@@ -345,7 +359,9 @@ func newFlag(c checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]in
 		id := listingIDs[listingKey{f.ShopID, c.rec.Listing.ID}]
 		f.ListingID = &id
 	}
-	if f.Payload == "" {
+	if len(c.ids) > 0 {
+		f.Payload = maskedPayload(c)
+	} else if f.Payload == "" {
 		b, _ := json.Marshal(c.rec)
 		f.Payload = string(b)
 	}
@@ -402,4 +418,24 @@ func attachFlags(tx *gorm.DB, pairs [][2]int64) error {
 		return ErrNotOpen
 	}
 	return nil
+}
+
+// recordIdentifiers keeps the identifiers the new flags' shops carry and
+// suggests the links they reveal (network.Matching.RecordTx).
+func (s *Service) recordIdentifiers(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now time.Time) (int, error) {
+	var shops map[int64][]network.Identifier
+	for _, c := range cs {
+		if len(c.ids) == 0 {
+			continue
+		}
+		if shops == nil {
+			shops = map[int64][]network.Identifier{}
+		}
+		id := shopIDs[shopKey(c.rec.Shop)]
+		shops[id] = append(shops[id], c.ids...)
+	}
+	if shops == nil {
+		return 0, nil
+	}
+	return s.matching.RecordTx(tx, now, shops)
 }

@@ -5,13 +5,15 @@ package flag
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"net/url"
-
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"spotcheck/internal/network"
 	"spotcheck/internal/valid"
 )
 
@@ -31,11 +33,23 @@ type Record struct {
 
 // ShopRecord identifies the shop a flag is about.
 type ShopRecord struct {
-	Platform string `json:"platform"`
-	ID       string `json:"id"`
-	Name     string `json:"name,omitempty"`
-	Owner    string `json:"owner,omitempty"`
+	Platform    string             `json:"platform"`
+	ID          string             `json:"id"`
+	Name        string             `json:"name,omitempty"`
+	Owner       string             `json:"owner,omitempty"`
+	Identifiers []IdentifierRecord `json:"identifiers,omitempty"`
 }
+
+// IdentifierRecord is one thing the risk systems know behind a shop (see
+// network.Kinds). Its value is personal data: it is hashed and masked on
+// arrival and never stored.
+type IdentifierRecord struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+// MaxIdentifiers is how many identifiers one shop record may carry.
+const MaxIdentifiers = 50
 
 // ListingRecord is the listing a flag is about, if any.
 type ListingRecord struct {
@@ -64,6 +78,7 @@ type checked struct {
 	score      float64
 	detectedAt time.Time
 	priceMinor *int64
+	ids        []network.Identifier // the shop's identifiers, hashed and masked
 }
 
 // texts lists every string of the record with its field (JSON path).
@@ -73,6 +88,10 @@ func (r Record) texts() []struct{ field, value string } {
 	if s := r.Shop; s != nil {
 		out = append(out, []struct{ field, value string }{{"shop.platform", s.Platform}, {"shop.id", s.ID},
 			{"shop.name", s.Name}, {"shop.owner", s.Owner}}...)
+		for i, id := range s.Identifiers {
+			at := "shop.identifiers[" + strconv.Itoa(i) + "]"
+			out = append(out, struct{ field, value string }{at + ".kind", id.Kind}, struct{ field, value string }{at + ".value", id.Value})
+		}
 	}
 	if l := r.Listing; l != nil {
 		out = append(out, []struct{ field, value string }{{"listing.id", l.ID}, {"listing.url", l.URL}, {"listing.title", l.Title},
@@ -81,8 +100,9 @@ func (r Record) texts() []struct{ field, value string } {
 	return out
 }
 
-// check validates r; brands maps lower-cased brand names to ids.
-func check(i int, r Record, brands map[string]int64, now time.Time) (checked, *Rejection) {
+// check validates r; brands maps lower-cased brand names to ids; key
+// hashes the shop's identifiers (nil: this server takes none).
+func check(i int, r Record, brands map[string]int64, key network.Key, now time.Time) (checked, *Rejection) {
 	reject := func(field, code, msg string) (checked, *Rejection) {
 		return checked{}, &Rejection{Index: i, Field: field, Code: code, Message: msg}
 	}
@@ -147,6 +167,26 @@ func check(i int, r Record, brands map[string]int64, now time.Time) (checked, *R
 	case utf8.RuneCountInString(r.Shop.Owner) > 300:
 		return reject("shop.owner", "too_long", "shop.owner is longer than 300 characters")
 	}
+	if ids := r.Shop.Identifiers; len(ids) > 0 {
+		if len(ids) > MaxIdentifiers {
+			return reject("shop.identifiers", "too_many", "shop.identifiers holds more than "+strconv.Itoa(MaxIdentifiers)+" identifiers")
+		}
+		if key == nil {
+			return reject("shop.identifiers", "not_accepted", "this server is not set up to take shop identifiers")
+		}
+		for k, id := range ids {
+			at := "shop.identifiers[" + strconv.Itoa(k) + "]"
+			kind, err := network.ParseKind(id.Kind)
+			if err != nil {
+				return reject(at+".kind", "unknown_kind", at+".kind must be one of "+kindNames())
+			}
+			made, err := key.Make(kind, id.Value)
+			if err != nil {
+				return reject(at+".value", err.Error(), identifierProblem(at+".value", err))
+			}
+			c.ids = append(c.ids, made)
+		}
+	}
 	if l := r.Listing; l != nil {
 		switch {
 		case strings.TrimSpace(l.ID) == "":
@@ -179,4 +219,52 @@ func check(i int, r Record, brands map[string]int64, now time.Time) (checked, *R
 		}
 	}
 	return c, nil
+}
+
+func kindNames() string {
+	names := make([]string, len(network.Kinds))
+	for i, k := range network.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// identifierProblem is the rejection's message for a bad value at field.
+func identifierProblem(field string, err error) string {
+	switch {
+	case errors.Is(err, network.ErrEmpty):
+		return field + " is required"
+	case errors.Is(err, network.ErrTooLong):
+		return field + " is longer than " + strconv.Itoa(network.MaxValue) + " bytes"
+	case errors.Is(err, network.ErrPhone):
+		return field + " is not a phone number (a Chinese number, or one with its +country code)"
+	case errors.Is(err, network.ErrImageHash):
+		return field + " must be a 64-bit perceptual hash as 16 hex digits"
+	}
+	return field + " is not valid"
+}
+
+// maskedPayload is the record as kept with the flag when its shop carries
+// identifiers: as sent, but each identifier's value replaced by its
+// masked form, so that no raw value is stored.
+func maskedPayload(c checked) string {
+	var doc map[string]any
+	if len(c.rec.raw) == 0 || json.Unmarshal(c.rec.raw, &doc) != nil {
+		b, _ := json.Marshal(c.rec)
+		if json.Unmarshal(b, &doc) != nil {
+			return "{}"
+		}
+	}
+	if shop, ok := doc["shop"].(map[string]any); ok {
+		masked := make([]map[string]string, len(c.ids))
+		for i, id := range c.ids {
+			masked[i] = map[string]string{"kind": string(id.Kind), "masked": id.Masked}
+		}
+		shop["identifiers"] = masked
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
 }

@@ -7,6 +7,7 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/deadline"
 	"spotcheck/internal/i18n"
+	"spotcheck/internal/network"
 	"spotcheck/internal/stats"
 )
 
@@ -26,6 +27,9 @@ func TestKeysBuiltAtRunTimeAreInTheCatalog(t *testing.T) {
 	}
 	for _, d := range casework.DatedList {
 		keys = append(keys, "dated."+string(d))
+	}
+	for _, k := range network.Kinds {
+		keys = append(keys, "identifier."+string(k))
 	}
 	for _, k := range deadline.Kinds {
 		keys = append(keys, "deadline.kind_"+string(k))

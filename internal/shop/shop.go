@@ -155,6 +155,17 @@ var ErrSelfLink = errors.New("a shop cannot be linked to itself")
 
 // AddLink records that two shops are run together.
 func (s *Service) AddLink(ctx context.Context, actorID, a, b int64, kind, note string) (Link, error) {
+	var l Link
+	err := s.db.InTx(ctx, func(tx *gorm.DB) error {
+		var err error
+		l, err = AddLinkTx(ctx, tx, actorID, a, b, kind, note)
+		return err
+	})
+	return l, err
+}
+
+// AddLinkTx is AddLink inside the caller's transaction.
+func AddLinkTx(ctx context.Context, tx *gorm.DB, actorID, a, b int64, kind, note string) (Link, error) {
 	k := LinkKind(kind)
 	errs := valid.Errors{}
 	if !slices.Contains(LinkKinds, k) {
@@ -172,27 +183,24 @@ func (s *Service) AddLink(ctx context.Context, actorID, a, b int64, kind, note s
 	if a > b {
 		a, b = b, a
 	}
-	l := Link{ShopAID: a, ShopBID: b, Kind: k, Note: strings.TrimSpace(note), CreatedAt: s.db.Now()}
+	l := Link{ShopAID: a, ShopBID: b, Kind: k, Note: strings.TrimSpace(note), CreatedAt: database.Now(tx)}
 	if actorID != 0 {
 		l.CreatedBy = &actorID
 	}
-	err := s.db.InTx(ctx, func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Table("shops").Where("id IN ?", []int64{a, b}).Count(&n).Error; err != nil {
-			return err
-		}
-		if n != 2 {
-			return valid.Errors{"shop": "error.shop_unknown"}
-		}
-		if err := tx.Create(&l).Error; database.IsUniqueViolation(err) {
-			return valid.Errors{"shop": "error.link_exists"}
-		} else if err != nil {
-			return err
-		}
-		_, err := audit.Append(ctx, tx, audit.Record{Action: "shop.link", ObjectType: "shop", ObjectID: a,
-			Detail: map[string]any{"link_id": l.ID, "shop_a": a, "shop_b": b, "kind": string(k), "note": l.Note}})
-		return err
-	})
+	var n int64
+	if err := tx.Table("shops").Where("id IN ?", []int64{a, b}).Count(&n).Error; err != nil {
+		return Link{}, err
+	}
+	if n != 2 {
+		return Link{}, valid.Errors{"shop": "error.shop_unknown"}
+	}
+	if err := tx.Create(&l).Error; database.IsUniqueViolation(err) {
+		return Link{}, valid.Errors{"shop": "error.link_exists"}
+	} else if err != nil {
+		return Link{}, err
+	}
+	_, err := audit.Append(ctx, tx, audit.Record{Action: "shop.link", ObjectType: "shop", ObjectID: a,
+		Detail: map[string]any{"link_id": l.ID, "shop_a": a, "shop_b": b, "kind": string(k), "note": l.Note}})
 	return l, err
 }
 

@@ -1,0 +1,197 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"spotcheck/internal/database"
+	"spotcheck/internal/database/dbtest"
+)
+
+// identifiedFlag is a flag whose shop carries identifiers (a JSON array).
+func identifiedFlag(ext, shopID, identifiers string) string {
+	return strings.Replace(flagJSON(ext, shopID, "Aurora Timepieces", 0.9), `"owner":"Liu Wei"}`,
+		`"owner":"Liu Wei","identifiers":`+identifiers+`}`, 1)
+}
+
+// rawMarkers are the planted identifier values in every form they could be
+// stored in: as sent, normalised, and the parts a careless mask would keep.
+var rawMarkers = []string{"13800132231", "138 0013 2231", "800132231", "330106199001011234", "199001011234",
+	"planted.marker", "Planted.Marker", "标记路", "6222021234567890", "021234567890", "imei-planted-8842"}
+
+// TestShopIdentifiersArriveHashedAndSuggestALink sends two flags through
+// the API whose shops share a phone (written two ways) and an address (as
+// a return and as a warehouse address), with other identifiers planted as
+// markers: the answer counts one suggested link; bad identifiers are
+// refused by index and field; no raw value is in any column of any table
+// or in the log; staff see the suggestion on the shop page with its masked
+// evidence and confirm it into a shop link, audited; a brand user sees
+// none of it.
+func TestShopIdentifiersArriveHashedAndSuggestALink(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		secret := newToken(t, a)
+		body := "[" + strings.Join([]string{
+			identifiedFlag("net-1", "net-shop-1", `[{"kind":"phone","value":"138 0013 2231"},{"kind":"id_document","value":"330106199001011234"},`+
+				`{"kind":"email","value":"Planted.Marker@Example.com"},{"kind":"return_address","value":"江苏省南京市鼓楼区标记路77号"},`+
+				`{"kind":"payout_account","value":"6222-0212-3456-7890"},{"kind":"device","value":"IMEI-planted-8842"}]`),
+			identifiedFlag("net-2", "net-shop-2", `[{"kind":"phone","value":"+86 13800132231"},{"kind":"warehouse_address","value":"江苏省 南京市 鼓楼区 标记路 77 号"}]`),
+			identifiedFlag("net-3", "net-shop-3", `[{"kind":"phone","value":"13800132231"},{"kind":"shoe_size","value":"42"}]`),
+			identifiedFlag("net-4", "net-shop-4", `[{"kind":"phone","value":"call me 13800132231!"}]`),
+		}, ",") + "]"
+		res := a.api(t, secret, "application/json", body, nil)
+		got := decodeResult(t, res)
+		if res.StatusCode != http.StatusOK || got.Created != 2 || got.LinksSuggested != 1 || len(got.Rejected) != 2 {
+			t.Fatalf("status %d: %+v", res.StatusCode, got)
+		}
+		for i, want := range []struct {
+			index       int
+			field, code string
+		}{{2, "shop.identifiers[1].kind", "unknown_kind"}, {3, "shop.identifiers[0].value", "invalid_phone"}} {
+			if r := got.Rejected[i]; r.Index != want.index || r.Field != want.field || r.Code != want.code {
+				t.Errorf("rejection %d = %+v, want %+v", i, r, want)
+			}
+		}
+		if strings.Contains(res.body, "13800132231") {
+			t.Errorf("the answer repeats a raw value: %s", res.body)
+		}
+		// A refused record wrote nothing: not its shop, not its identifiers.
+		if n := scalarOf(t, db, "SELECT count(*) FROM shops WHERE platform_shop_id IN ('net-shop-3', 'net-shop-4')"); n != 0 {
+			t.Errorf("refused records stored %d shops", n)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM shop_identifiers"); n != 8 {
+			t.Errorf("%d identifiers stored, want 8", n)
+		}
+
+		if found := markersInDatabase(t, db, rawMarkers); len(found) > 0 {
+			t.Errorf("raw identifier values are in the database: %v", found)
+		}
+		if found := markersIn(a.logs.String(), rawMarkers); len(found) > 0 {
+			t.Errorf("raw identifier values are in the log: %v", found)
+		}
+
+		var one, two int64
+		if err := db.Gorm.Raw("SELECT id FROM shops WHERE platform_shop_id = 'net-shop-1'").Row().Scan(&one); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Gorm.Raw("SELECT id FROM shops WHERE platform_shop_id = 'net-shop-2'").Row().Scan(&two); err != nil {
+			t.Fatal(err)
+		}
+		staff := a.as("staff")
+		shopPage := fmt.Sprintf("/shops/%d", one)
+		d := staff.get(shopPage).doc(t)
+		sg := d.Find("[data-testid=suggested-link]")
+		if sg.Length() != 1 {
+			t.Fatalf("%d suggested links on the shop page", sg.Length())
+		}
+		evidence := sg.Find("[data-testid=link-evidence]").Text()
+		for _, want := range []string{"+86 138****2231", "江苏省南京市****", "Phone", "Return address"} {
+			if !strings.Contains(evidence, want) {
+				t.Errorf("the evidence %q does not show %q", evidence, want)
+			}
+		}
+		if ids := d.Find("[data-testid=shop-identifiers] tbody tr").Length(); ids != 6 {
+			t.Errorf("the shop page lists %d identifiers, want 6", ids)
+		}
+		action, _ := sg.Find("[data-testid=suggestion-form]").Attr("action")
+
+		// A brand user sees neither the page nor can decide.
+		brand := a.as("brand")
+		if r := brand.get(shopPage); r.StatusCode != http.StatusForbidden {
+			t.Errorf("a brand user opens the shop page: %d", r.StatusCode)
+		}
+		if r := brand.post(action, url.Values{"decision": {"confirm"}, "note": {"mine"}}); r.StatusCode != http.StatusForbidden {
+			t.Errorf("a brand user decides a suggestion: %d", r.StatusCode)
+		}
+
+		// Without a note: refused, nothing written.
+		r := staff.post(action, url.Values{"decision": {"confirm"}, "note": {"  "}})
+		if r.StatusCode != invalid || r.doc(t).Find("[data-testid=suggested-link] [aria-invalid=true]").Length() != 1 {
+			t.Errorf("a decision without a note: %d", r.StatusCode)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM shop_links"); n != 0 {
+			t.Errorf("a refused confirmation wrote %d links", n)
+		}
+		if r := staff.post(action, url.Values{"decision": {"confirm"}, "note": {"same phone and the same warehouse"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("confirm: %d", r.StatusCode)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM shop_links WHERE shop_a_id = ? AND shop_b_id = ? AND kind = 'same_phone'", min(one, two), max(one, two)); n != 1 {
+			t.Errorf("the confirmed suggestion made %d phone links", n)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM audit_events WHERE action = 'shop.suggestion_confirm'"); n != 1 {
+			t.Errorf("%d confirmations audited", n)
+		}
+		d = staff.get(shopPage).doc(t)
+		if d.Find("[data-testid=suggested-link]").Length() != 0 || d.Find("[data-testid=shop-links] li").Length() != 1 {
+			t.Errorf("after confirming: %d suggestions, %d links", d.Find("[data-testid=suggested-link]").Length(), d.Find("[data-testid=shop-links] li").Length())
+		}
+		// Decided already: a second decision is refused.
+		if r := staff.post(action, url.Values{"decision": {"reject"}, "note": {"changed my mind"}}); r.StatusCode != http.StatusSeeOther ||
+			scalarOf(t, db, "SELECT count(*) FROM link_suggestions WHERE status = 'confirmed'") != 1 {
+			t.Errorf("a second decision: %d", r.StatusCode)
+		}
+		if found := markersInDatabase(t, db, rawMarkers); len(found) > 0 {
+			t.Errorf("after the decision, raw identifier values are in the database: %v", found)
+		}
+	})
+}
+
+// markersInDatabase reads every row of every table and returns the
+// markers found in any of its values, with the table.
+func markersInDatabase(t *testing.T, db *database.DB, markers []string) []string {
+	t.Helper()
+	var tables []string
+	q := "SELECT name FROM sqlite_master WHERE type = 'table'"
+	if db.Dialect == database.Postgres {
+		q = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+	}
+	if err := db.Gorm.Raw(q).Scan(&tables).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) < 20 {
+		t.Fatalf("only %d tables to search: %v", len(tables), tables)
+	}
+	var found []string
+	for _, table := range tables {
+		rows, err := db.Gorm.Raw(`SELECT * FROM "` + table + `"`).Rows()
+		if err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatalf("%s: %v", table, err)
+			}
+			var b strings.Builder
+			for _, v := range vals {
+				if bs, ok := v.([]byte); ok {
+					b.Write(bs)
+				} else {
+					fmt.Fprint(&b, v)
+				}
+				b.WriteByte('\x00')
+			}
+			for _, m := range markersIn(b.String(), markers) {
+				found = append(found, table+": "+m)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return found
+}
