@@ -34,6 +34,7 @@ import (
 	"spotcheck/internal/i18n"
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/role"
+	"spotcheck/internal/shop"
 	"spotcheck/internal/verdict"
 )
 
@@ -83,7 +84,11 @@ func setup(t *testing.T, db *database.DB) *fixture {
 	must(g.Exec(`INSERT INTO shops (id, platform, platform_shop_id, name, registered_owner, created_at, updated_at) VALUES
 		(1, 'taobao', 's-1', 'Crystal Time Flagship', 'Wang Wei', ?, ?), (2, 'taobao', 's-2', 'Second Crystal Shop', 'Li Na', ?, ?)`,
 		now, now, now, now).Error)
-	must(g.Exec(`INSERT INTO shop_links (shop_a_id, shop_b_id, kind, note, created_by, created_at) VALUES (1, 2, 'same_payout_account', 'same bank card', 2, ?)`, now).Error)
+	// Through the service, which keeps the shops' cluster.
+	must(func() error {
+		_, err := shop.NewService(db).AddLink(ctx, 2, 1, 2, "same_payout_account", "same bank card")
+		return err
+	}())
 	f := &fixture{db: db}
 	must(db.InTx(ctx, func(tx *gorm.DB) error {
 		cs, err := casework.OpenTx(tx, staff, []casework.NewCase{{ShopID: 1, BrandID: 1}, {ShopID: 2, BrandID: 1}})

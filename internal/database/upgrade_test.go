@@ -211,3 +211,57 @@ func TestUpgradingToAgeingFillsTheHistogram(t *testing.T) {
 		}
 	})
 }
+
+// TestUpgradingToClustersNamesEachComponentOfTheLinks upgrades linked
+// shops at 00023 to the cluster schema (00024): a chain of three, a pair
+// linked twice, and a shop with no link; each linked shop names its
+// component's cluster, the lone one none; a cluster made afterwards gets
+// an id of its own; and the step back and up again work.
+func TestUpgradingToClustersNamesEachComponentOfTheLinks(t *testing.T) {
+	dbtest.EachEmpty(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		if err := db.MigrateTo(ctx, 23); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC()
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if err := db.Gorm.Exec(q, args...).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 1; i <= 6; i++ {
+			exec(`INSERT INTO shops (id, platform, platform_shop_id, name, created_at, updated_at) VALUES (?, 'taobao', ?, 'Shop', ?, ?)`,
+				i, fmt.Sprintf("cl-%d", i), now, now)
+		}
+		for _, l := range [][2]int{{1, 2}, {2, 3}, {4, 5}} {
+			exec(`INSERT INTO shop_links (shop_a_id, shop_b_id, kind, created_at) VALUES (?, ?, 'same_phone', ?)`, l[0], l[1], now)
+		}
+		exec(`INSERT INTO shop_links (shop_a_id, shop_b_id, kind, created_at) VALUES (4, 5, 'same_address', ?)`, now)
+		for step, version := range []int64{24, 23, 24} {
+			if err := db.MigrateTo(ctx, version); err != nil {
+				t.Fatalf("step %d to %d: %v", step, version, err)
+			}
+		}
+		cluster := map[int64]*int64{}
+		var rows []struct {
+			ID        int64
+			ClusterID *int64
+		}
+		if err := db.Gorm.Raw(`SELECT id, cluster_id FROM shops`).Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			cluster[r.ID] = r.ClusterID
+		}
+		same := func(a, b int64) bool { return cluster[a] != nil && cluster[b] != nil && *cluster[a] == *cluster[b] }
+		if !same(1, 2) || !same(2, 3) || !same(4, 5) || same(3, 4) || cluster[6] != nil {
+			t.Errorf("clusters after the upgrade: 1:%v 2:%v 3:%v 4:%v 5:%v 6:%v", cluster[1], cluster[2], cluster[3], cluster[4], cluster[5], cluster[6])
+		}
+		exec(`INSERT INTO clusters (created_at) VALUES (?)`, now)
+		var n int64
+		if err := db.Gorm.Raw(`SELECT count(*) FROM clusters`).Row().Scan(&n); err != nil || n != 3 {
+			t.Errorf("%d clusters after one more (%v), want 3", n, err)
+		}
+	})
+}

@@ -20,6 +20,7 @@ import (
 	"spotcheck/internal/notify"
 	"spotcheck/internal/purchase"
 	"spotcheck/internal/role"
+	"spotcheck/internal/shop"
 	"spotcheck/internal/valid"
 )
 
@@ -74,7 +75,8 @@ func setup(t *testing.T, db *database.DB) *fixture {
 		must(g.Exec(`INSERT INTO shops (id, platform, platform_shop_id, name, created_at, updated_at) VALUES (?, 'taobao', ?, ?, ?, ?)`,
 			i+1, "s-"+name, "Shop "+name, now, now).Error)
 	}
-	must(g.Exec(`INSERT INTO shop_links (shop_a_id, shop_b_id, kind, note, created_by, created_at) VALUES (1, 2, 'same_controller', '', 2, ?)`, now).Error)
+	// Through the service, which keeps the shops' cluster.
+	must(func() error { _, err := shop.NewService(db).AddLink(ctx, 2, 1, 2, "same_controller", ""); return err }())
 	f := &fixture{db: db, jobs: &dbtest.Jobs{}, cases: map[string]casework.Case{}}
 	f.svc = purchase.NewService(db, f.jobs, 0, shanghai)
 	must(db.InTx(ctx, func(tx *gorm.DB) error {

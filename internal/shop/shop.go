@@ -122,32 +122,26 @@ func (s *Service) Links(ctx context.Context, id int64) ([]Link, error) {
 }
 
 // Group returns the ids of every shop reachable from id through links
-// (the shop itself first): the seller's whole network.
+// (the shop itself first): the seller's whole network, its cluster.
 func (s *Service) Group(ctx context.Context, id int64) ([]int64, error) {
 	return Group(s.db.Gorm.WithContext(ctx), id)
 }
 
-// Group is Service.Group inside a transaction or any query scope.
+// Group is Service.Group inside a transaction or any query scope: the
+// shops of id's cluster, read through shops_cluster_idx.
 func Group(db *gorm.DB, id int64) ([]int64, error) {
-	seen := []int64{id}
-	frontier := []int64{id}
-	for len(frontier) > 0 && len(seen) < 1000 {
-		var ls []Link
-		if err := db.Where("shop_a_id IN ? OR shop_b_id IN ?", frontier, frontier).Find(&ls).Error; err != nil {
-			return nil, err
-		}
-		var next []int64
-		for _, l := range ls {
-			for _, other := range []int64{l.ShopAID, l.ShopBID} {
-				if !slices.Contains(seen, other) {
-					seen = append(seen, other)
-					next = append(next, other)
-				}
-			}
-		}
-		frontier = next
+	c, err := clusterOf(db, id)
+	if err != nil {
+		return nil, database.NotFound(err)
 	}
-	return seen, nil
+	if c == 0 {
+		return []int64{id}, nil
+	}
+	var ids []int64
+	if err := db.Raw("SELECT id FROM shops WHERE cluster_id = ? AND id <> ? ORDER BY id", c, id).Scan(&ids).Error; err != nil {
+		return nil, err
+	}
+	return append([]int64{id}, ids...), nil
 }
 
 // ErrSelfLink is returned when a shop is linked to itself.
@@ -199,6 +193,9 @@ func AddLinkTx(ctx context.Context, tx *gorm.DB, actorID, a, b int64, kind, note
 	} else if err != nil {
 		return Link{}, err
 	}
+	if err := joinTx(tx, a, b); err != nil {
+		return Link{}, err
+	}
 	_, err := audit.Append(ctx, tx, audit.Record{Action: "shop.link", ObjectType: "shop", ObjectID: a,
 		Detail: map[string]any{"link_id": l.ID, "shop_a": a, "shop_b": b, "kind": string(k), "note": l.Note}})
 	return l, err
@@ -212,6 +209,9 @@ func (s *Service) RemoveLink(ctx context.Context, shopID, linkID int64) error {
 			return database.NotFound(err)
 		}
 		if err := tx.Delete(&l).Error; err != nil {
+			return err
+		}
+		if err := splitTx(tx, l.ShopAID, l.ShopBID); err != nil {
 			return err
 		}
 		_, err := audit.Append(ctx, tx, audit.Record{Action: "shop.unlink", ObjectType: "shop", ObjectID: shopID,
