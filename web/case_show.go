@@ -10,6 +10,7 @@ import (
 	"spotcheck/internal/authz"
 	"spotcheck/internal/casework"
 	"spotcheck/internal/deadline"
+	"spotcheck/internal/shop"
 	"spotcheck/internal/verdict"
 	"spotcheck/web/view/page"
 )
@@ -63,7 +64,7 @@ func (s *Server) renderCaseWith(c echo.Context, status int, cs casework.Case, f 
 	p := page.CasePage{Errors: errs, Note: note, Comment: comment,
 		Case: page.CaseSummary{ID: cs.ID, Reference: cs.Reference, State: string(cs.State), CloseReason: string(cs.CloseReason),
 			Version: cs.Version, RiskScore: cs.RiskScore, BrandName: b.Name, ShopID: sh.ID, ShopName: sh.Name, Platform: sh.Platform,
-			ShopOwner: sh.RegisteredOwner, OpenedAt: cs.OpenedAt, UpdatedAt: cs.UpdatedAt},
+			ShopOwner: sh.RegisteredOwner, ClusterID: clusterID(sh), OpenedAt: cs.OpenedAt, UpdatedAt: cs.UpdatedAt},
 		CanAssign:  authz.Can(actor, authz.AssignCase, cs.Subject()),
 		CanComment: authz.Can(actor, authz.CommentCase, cs.Subject()),
 	}
@@ -143,16 +144,23 @@ func (s *Server) renderCaseWith(c echo.Context, status int, cs casework.Case, f 
 	return s.render(c, status, page.Case(p))
 }
 
-// linkedShops lists the shops linked to shopID with their cases.
+// linkedShops lists the other shops of shopID's seller network (its
+// cluster) with their cases: those linked to it directly with the link's
+// kind and note, the rest as in the same network.
 func (s *Server) linkedShops(c echo.Context, shopID int64) ([]page.LinkedShop, error) {
 	ctx := c.Request().Context()
-	links, err := s.Shops.Links(ctx, shopID)
-	if err != nil || len(links) == 0 {
+	group, err := s.Shops.Group(ctx, shopID)
+	if err != nil || len(group) < 2 {
 		return nil, err
 	}
-	others := make([]int64, len(links))
-	for i, l := range links {
-		others[i] = l.Other(shopID)
+	others := group[1:]
+	links, err := s.Shops.Links(ctx, shopID)
+	if err != nil {
+		return nil, err
+	}
+	direct := map[int64]shop.Link{}
+	for _, l := range links {
+		direct[l.Other(shopID)] = l
 	}
 	shops, err := s.Shops.Shops(ctx, others)
 	if err != nil {
@@ -163,9 +171,12 @@ func (s *Server) linkedShops(c echo.Context, shopID int64) ([]page.LinkedShop, e
 		return nil, err
 	}
 	var out []page.LinkedShop
-	for _, l := range links {
-		o := shops[l.Other(shopID)]
-		ls := page.LinkedShop{ID: o.ID, Name: o.Name, Platform: o.Platform, Kind: string(l.Kind), Note: l.Note}
+	for _, id := range others {
+		o := shops[id]
+		ls := page.LinkedShop{ID: o.ID, Name: o.Name, Platform: o.Platform, Kind: "network"}
+		if l, ok := direct[id]; ok {
+			ls.Kind, ls.Note = string(l.Kind), l.Note
+		}
 		for _, r := range rows {
 			if r.ShopID == o.ID {
 				ls.Cases = append(ls.Cases, caseRow(r))

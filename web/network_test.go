@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 )
@@ -194,4 +196,77 @@ func markersInDatabase(t *testing.T, db *database.DB, markers []string) []string
 		}
 	}
 	return found
+}
+
+// TestTheClusterPageShowsTheNetwork links three shops in a chain through
+// the shop page's own form and a fourth through a confirmed suggestion:
+// the shop and case pages link to one network page, which lists the four
+// with their worst case, draws four nodes and three edges labelled by
+// kind, names what ties them (masked), and counts the network's cases; a
+// shop with no link has no network; a brand user cannot open it.
+func TestTheClusterPageShowsTheNetwork(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.ingestNDJSON(t, flagJSON("cl-1", "cl-shop-1", "Aurora Timepieces", 0.9), flagJSON("cl-2", "cl-shop-2", "Aurora Timepieces", 0.2),
+			flagJSON("cl-3", "cl-shop-3", "Aurora Timepieces", 0.2), flagJSON("cl-5", "cl-shop-5", "Aurora Timepieces", 0.2))
+		a.ingestNDJSON(t, identifiedFlag("cl-4", "cl-shop-4", `[{"kind":"payout_account","value":"6222 0000 1111 2222"}]`),
+			identifiedFlag("cl-3b", "cl-shop-3", `[{"kind":"payout_account","value":"6222-0000-1111-2222"}]`))
+		id := map[string]int64{}
+		for _, s := range []string{"cl-shop-1", "cl-shop-2", "cl-shop-3", "cl-shop-4", "cl-shop-5"} {
+			id[s] = scalarOf(t, db, "SELECT id FROM shops WHERE platform_shop_id = ?", s)
+		}
+		staff := a.as("staff")
+		for _, l := range [][2]string{{"cl-shop-1", "cl-shop-2"}, {"cl-shop-2", "cl-shop-3"}} {
+			if r := staff.post(fmt.Sprintf("/shops/%d/links", id[l[0]]), url.Values{"platform": {"taobao"}, "platform_shop_id": {l[1]},
+				"kind": {"same_address"}, "note": {"one warehouse"}}); r.StatusCode != http.StatusSeeOther {
+				t.Fatalf("link %v: %d", l, r.StatusCode)
+			}
+		}
+		action, _ := staff.get(fmt.Sprintf("/shops/%d", id["cl-shop-4"])).doc(t).Find("[data-testid=suggestion-form]").Attr("action")
+		if r := staff.post(action, url.Values{"decision": {"confirm"}, "note": {"one payout account"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("confirm: %d", r.StatusCode)
+		}
+		href, ok := staff.get(fmt.Sprintf("/shops/%d", id["cl-shop-1"])).doc(t).Find("[data-testid=shop-cluster]").Attr("href")
+		if !ok {
+			t.Fatal("the shop page does not link to its network")
+		}
+		var ref string
+		if err := db.Gorm.Raw("SELECT reference FROM cases WHERE shop_id = ?", id["cl-shop-1"]).Row().Scan(&ref); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := staff.get("/cases/" + ref).doc(t).Find("[data-testid=case-cluster]").Attr("href"); h != href {
+			t.Errorf("the case page links to %q, the shop page to %q", h, href)
+		}
+		if staff.get(fmt.Sprintf("/shops/%d", id["cl-shop-5"])).doc(t).Find("[data-testid=shop-cluster]").Length() != 0 {
+			t.Error("a shop with no link links to a network")
+		}
+		res := staff.get(href)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", href, res.StatusCode)
+		}
+		d := res.doc(t)
+		standing := map[string]string{}
+		d.Find("[data-testid=cluster-shop]").Each(func(_ int, s *goquery.Selection) {
+			v, _ := s.Attr("data-standing")
+			standing[strings.TrimSpace(s.Find("td").First().Text())] = v
+		})
+		if len(standing) != 4 || standing["Star Watch cl-shop-1"] != "flagged" || standing["Star Watch cl-shop-2"] != "unseen" {
+			t.Errorf("the network's shops: %v", standing)
+		}
+		if n, e := d.Find("[data-testid=cluster-node]").Length(), d.Find("[data-testid=cluster-edge]").Length(); n != 4 || e != 3 {
+			t.Errorf("the graph draws %d shops and %d links, want 4 and 3", n, e)
+		}
+		if k, _ := d.Find("[data-testid=cluster-edge][data-kind=same_payout_account]").Attr("data-kind"); k == "" {
+			t.Error("the confirmed suggestion's edge is not labelled by its kind")
+		}
+		if ties := d.Find("[data-testid=cluster-ties]").Text(); !strings.Contains(ties, "****2222") || strings.Contains(ties, "6222") {
+			t.Errorf("the ties read %q, want the masked payout account only", ties)
+		}
+		if got := d.Find("[data-testid=cluster-open]").Text(); got != "3" { // shops 1, 3 and 4 (their flags scored 0.9)
+			t.Errorf("the network counts %s open cases, want 3", got)
+		}
+		if r := a.as("brand").get(href); r.StatusCode != http.StatusForbidden {
+			t.Errorf("a brand user opens the network: %d", r.StatusCode)
+		}
+	})
 }

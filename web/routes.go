@@ -113,6 +113,7 @@ func (s *Server) routes(e *echo.Echo) {
 	imports.POST("", s.uploadImport)
 	imports.GET("/:id", s.showImport)
 	imports.POST("/:id/start", s.startImport)
+	staff.GET("/clusters/:id", s.showCluster)
 	oneShop := staff.Group("/shops/:id", s.loadShop)
 	oneShop.GET("", s.showShop)
 	oneShop.POST("/links", s.addShopLink)

@@ -165,6 +165,7 @@ func matrix() map[string]matrixRow {
 		echo.RouteNotFound + " /flags/import/*": {path: "/flags/import/1/nothing/else", want: signInFirst(notFound, notFound, forbid, forbid)},
 
 		"GET /shops/:id":                     {path: "/shops/{shop}", want: signInFirst(ok, ok, forbid, forbid)},
+		"GET /clusters/:id":                  {path: "/clusters/999999", want: signInFirst(notFound, notFound, forbid, forbid)},
 		"POST /shops/:id/links":              {path: "/shops/{shop}/links", form: url.Values{"platform": {"taobao"}, "platform_shop_id": {"nope"}, "kind": {"same_phone"}}, want: signInFirst(invalid, invalid, forbid, forbid)},
 		"POST /shops/:id/links/:link/delete": {path: "/shops/{shop}/links/999999/delete", want: signInFirst(notFound, notFound, forbid, forbid)},
 		"POST /shops/:id/suggestions/:suggestion": {path: "/shops/{shop}/suggestions/999999", form: url.Values{"decision": {"confirm"}, "note": {"same phone"}},

@@ -75,7 +75,7 @@ func (s *Server) decideSuggestion(c echo.Context) error {
 func (s *Server) renderShop(c echo.Context, status int, form page.LinkForm, refused ...page.SuggestedLink) error {
 	ctx := c.Request().Context()
 	sh := shopOf(c)
-	p := page.ShopPage{ID: sh.ID, Name: sh.Name, Platform: sh.Platform, PlatformShopID: sh.PlatformShopID, Owner: sh.RegisteredOwner,
+	p := page.ShopPage{ID: sh.ID, Name: sh.Name, Platform: sh.Platform, PlatformShopID: sh.PlatformShopID, Owner: sh.RegisteredOwner, ClusterID: clusterID(sh),
 		CanLink: authz.Can(actorOf(c), authz.LinkShops, authz.Subject{Kind: "shop"}), Form: form}
 	for _, k := range shop.LinkKinds {
 		p.Kinds = append(p.Kinds, string(k))

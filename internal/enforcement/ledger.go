@@ -118,3 +118,26 @@ func sumByBrand(db *gorm.DB, sql string, from, to time.Time, brandIDs []int64, a
 	}
 	return nil
 }
+
+// Totals are what raids found across some cases: the sales the police
+// estimated and the value of what they seized, in fen.
+type Totals struct{ Sales, Seized int64 }
+
+// TotalsOf sums the raids of the cases (a seller network's).
+func (s *Service) TotalsOf(ctx context.Context, caseIDs []int64) (Totals, error) {
+	var t Totals
+	db := s.db.Gorm.WithContext(ctx)
+	for start := 0; start < len(caseIDs); start += 500 {
+		part := caseIDs[start:min(start+500, len(caseIDs))]
+		var p Totals
+		if err := db.Raw(`SELECT
+				COALESCE((SELECT SUM(estimated_sales_minor) FROM raids WHERE case_id IN ?), 0) AS sales,
+				COALESCE((SELECT SUM(s.quantity * s.unit_value_minor) FROM seizures s JOIN raids r ON r.id = s.raid_id WHERE r.case_id IN ?), 0) AS seized`,
+			part, part).Scan(&p).Error; err != nil {
+			return Totals{}, err
+		}
+		t.Sales += p.Sales
+		t.Seized += p.Seized
+	}
+	return t, nil
+}

@@ -9,6 +9,7 @@ import (
 	"spotcheck/internal/i18n"
 	"spotcheck/internal/network"
 	"spotcheck/internal/stats"
+	"spotcheck/web/view/page"
 )
 
 // TestKeysBuiltAtRunTimeAreInTheCatalog lists the message keys the screens
@@ -28,6 +29,10 @@ func TestKeysBuiltAtRunTimeAreInTheCatalog(t *testing.T) {
 	for _, d := range casework.DatedList {
 		keys = append(keys, "dated."+string(d))
 	}
+	for st := page.Unseen; st <= page.Penalised; st++ {
+		keys = append(keys, "cluster.standing_"+st.Name())
+	}
+	keys = append(keys, "link.network") // the case page's shops of the network not linked to it directly
 	for _, k := range network.Kinds {
 		keys = append(keys, "identifier."+string(k))
 	}

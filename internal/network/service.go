@@ -219,3 +219,23 @@ func (s *Service) Decide(ctx context.Context, actor authz.Actor, shopID, suggest
 		return err
 	})
 }
+
+// Tie is an identifier some shops of a network share, masked.
+type Tie struct {
+	Kind   Kind
+	Masked string
+	Shops  int
+}
+
+// Ties are the identifiers two or more of the shops share (image hashes,
+// which match by distance, show in the suggestions' evidence instead).
+func (s *Service) Ties(ctx context.Context, actor authz.Actor, shopIDs []int64) ([]Tie, error) {
+	if !authz.Can(actor, authz.ViewShop, authz.Subject{Kind: "shop"}) || len(shopIDs) == 0 {
+		return nil, nil
+	}
+	var out []Tie
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT min(kind) AS kind, min(masked) AS masked, count(DISTINCT shop_id) AS shops
+		FROM shop_identifiers WHERE shop_id IN ? AND kind <> 'image_hash'
+		GROUP BY digest HAVING count(DISTINCT shop_id) > 1 ORDER BY shops DESC, kind, masked LIMIT 200`, shopIDs).Scan(&out).Error
+	return out, err
+}

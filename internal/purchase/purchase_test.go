@@ -154,6 +154,34 @@ func TestRotationKeepsBuyersAwayFromAShopNetwork(t *testing.T) {
 	})
 }
 
+// TestRotationCoversTheWholeClusterNotOnlyDirectLinks links shop b to c,
+// so that a–b–c is one seller network whose end shops are not linked to
+// each other: a volunteer who bought from a is kept away from c too, and
+// is free for it again once the link that joined them is removed.
+func TestRotationCoversTheWholeClusterNotOnlyDirectLinks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		shops := shop.NewService(db)
+		l, err := shops.AddLink(ctx, 2, 2, 3, "same_phone", "the same phone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.order(t, "a", 3, f.p1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.order(t, "c", 3, f.p2); fieldErr(err, "volunteer") != "error.rotation_volunteer_used" {
+			t.Fatalf("a shop of the network two links away: %v", err)
+		}
+		if err := shops.RemoveLink(ctx, 2, l.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.order(t, "c", 3, f.p2); err != nil {
+			t.Fatalf("once the network is split: %v", err)
+		}
+	})
+}
+
 func TestBurnedPersonasAndPausedVolunteersAreNeverUsed(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		f := setup(t, db)

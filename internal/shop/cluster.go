@@ -1,11 +1,13 @@
 package shop
 
 import (
+	"context"
 	"slices"
 	"time"
 
 	"gorm.io/gorm"
 
+	"spotcheck/internal/authz"
 	"spotcheck/internal/database"
 )
 
@@ -178,4 +180,45 @@ func newCluster(tx *gorm.DB) (int64, error) {
 	c := Cluster{CreatedAt: database.Now(tx)}
 	err := tx.Create(&c).Error
 	return c.ID, err
+}
+
+// Network is a cluster as staff read it: its shops (by id) and the links
+// between them.
+type Network struct {
+	ID    int64
+	Shops []Shop
+	Links []Link
+}
+
+// ClusterOf returns the cluster a shop is in, 0 for none.
+func (s *Service) ClusterOf(ctx context.Context, shopID int64) (int64, error) {
+	return clusterOf(s.db.Gorm.WithContext(ctx), shopID)
+}
+
+// Network loads a cluster's shops and links for the actor; to anyone who
+// may not view shops, and for a cluster that is gone, it is not found.
+func (s *Service) Network(ctx context.Context, actor authz.Actor, id int64) (Network, error) {
+	if !authz.Can(actor, authz.ViewShop, authz.Subject{Kind: "shop"}) {
+		return Network{}, database.ErrNotFound
+	}
+	db := s.db.Gorm.WithContext(ctx)
+	n := Network{ID: id}
+	if err := db.Where("cluster_id = ?", id).Order("id").Find(&n.Shops).Error; err != nil {
+		return Network{}, err
+	}
+	if len(n.Shops) == 0 {
+		return Network{}, database.ErrNotFound
+	}
+	ids := make([]int64, len(n.Shops))
+	for i, sh := range n.Shops {
+		ids[i] = sh.ID
+	}
+	for start := 0; start < len(ids); start += 500 {
+		var ls []Link
+		if err := db.Where("shop_a_id IN ?", ids[start:min(start+500, len(ids))]).Order("id").Find(&ls).Error; err != nil {
+			return Network{}, err
+		}
+		n.Links = append(n.Links, ls...)
+	}
+	return n, nil
 }

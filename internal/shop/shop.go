@@ -24,6 +24,7 @@ type Shop struct {
 	PlatformShopID  string
 	Name            string
 	RegisteredOwner string
+	ClusterID       *int64 // the seller network it is in; nil without links
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 }
