@@ -142,7 +142,7 @@ func (s *Server) assignCases(c echo.Context) error {
 func caseRow(r casework.Row) page.CaseRow {
 	return page.CaseRow{ID: r.ID, Reference: r.Reference, State: string(r.State), CloseReason: string(r.CloseReason), RiskScore: r.RiskScore,
 		BrandName: r.BrandName, ShopID: r.ShopID, ShopName: r.ShopName, Platform: r.Platform, Investigator: r.Investigator,
-		OpenedAt: r.OpenedAt, UpdatedAt: r.UpdatedAt, Overdue: r.Overdue}
+		OpenedAt: r.OpenedAt, UpdatedAt: r.UpdatedAt, Overdue: r.Overdue, Repeat: r.RepeatOffender}
 }
 
 func (s *Server) investigatorOptions(c echo.Context) ([]page.PersonOption, error) {

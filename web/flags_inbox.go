@@ -56,7 +56,8 @@ func (s *Server) renderInbox(c echo.Context, status int, query url.Values, errs 
 
 func inboxFlag(r flag.InboxRow) page.InboxFlag {
 	return page.InboxFlag{ID: r.ID, Source: r.Source, ExternalID: r.ExternalID, Rule: r.Rule, Score: r.Score, DetectedAt: r.DetectedAt,
-		BrandName: r.BrandName, ShopID: r.ShopID, ShopName: r.ShopName, Platform: r.Platform, ListingTitle: r.ListingTitle, ListingURL: r.ListingURL}
+		BrandName: r.BrandName, ShopID: r.ShopID, ShopName: r.ShopName, Platform: r.Platform, ListingTitle: r.ListingTitle, ListingURL: r.ListingURL,
+		RepeatOf: r.RepeatOf}
 }
 
 // triageOpenCase opens a case (or joins the open one) for each shop and

@@ -116,7 +116,6 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 		t.Fatal(err)
 	}
 	a.key = key
-	a.flags.UseIdentifiers(key, network.Matching{MaxImageDistance: cfg.ImageHashDistance})
 	a.network = network.NewService(db)
 	a.shops = shop.NewService(db)
 	a.tokens = token.NewService(db)
@@ -125,6 +124,7 @@ func newApp(t testing.TB, db *database.DB, tweak ...func(*config.Config)) *app {
 		t.Fatal(err)
 	}
 	a.jobs = jobs
+	a.flags.UseIdentifiers(key, network.Matching{MaxImageDistance: cfg.ImageHashDistance}, jobs)
 	a.purchase = purchase.NewService(db, jobs, cfg.RotationWindow, cfg.Location)
 	a.notify = notify.NewService(db)
 	if cfg.BlobURL == "" {

@@ -6,9 +6,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"gorm.io/gorm"
 
+	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/database/dbtest"
 )
@@ -267,6 +270,94 @@ func TestTheClusterPageShowsTheNetwork(t *testing.T) {
 		}
 		if r := a.as("brand").get(href); r.StatusCode != http.StatusForbidden {
 			t.Errorf("a brand user opens the network: %d", r.StatusCode)
+		}
+	})
+}
+
+// TestARepeatOffenderIsCaughtAtTheDoor closes a shop's case as enforced,
+// then sends through the API a low-scoring flag for a new shop that shares
+// its phone (written another way): it opens a case whatever its score,
+// marked and with its priority raised, the flag names the earlier case,
+// the answer counts it, the earlier case's investigator and the admins are
+// told, and the list and the case page say why; a second flag joins that
+// case; a flag tied only to a shop never penalised is no repeat offender.
+func TestARepeatOffenderIsCaughtAtTheDoor(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.startWorkers()
+		ctx := t.Context()
+		a.ingestNDJSON(t, identifiedFlag("old-1", "old-shop", `[{"kind":"phone","value":"139 1111 2222"}]`),
+			identifiedFlag("clean-1", "clean-shop", `[{"kind":"email","value":"clean@example.com"}]`))
+		var old casework.Case
+		if err := db.Gorm.Where("shop_id = ?", scalarOf(t, db, "SELECT id FROM shops WHERE platform_shop_id = 'old-shop'")).Take(&old).Error; err != nil {
+			t.Fatal(err)
+		}
+		staff := a.accounts["staff"]
+		if _, err := a.cases.Assign(ctx, staff.Actor(), old.ID, old.Version, staff.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.InTx(ctx, func(tx *gorm.DB) error {
+			for _, ev := range []casework.Event{casework.OrderPurchase, casework.SendToBrand, casework.VerdictCounterfeit, casework.CloseEnforced} {
+				var c casework.Case
+				if err := tx.Take(&c, old.ID).Error; err != nil {
+					return err
+				}
+				who := staff.Actor()
+				if ev == casework.VerdictCounterfeit { // the brand's to sign
+					who = a.accounts["brand"].Actor()
+				}
+				if _, err := casework.FireTx(ctx, tx, who, casework.Firing{CaseID: c.ID, Version: c.Version, Event: ev, Note: "done", Shared: true}); err != nil {
+					return fmt.Errorf("%s: %w", ev, err)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+
+		secret := newToken(t, a)
+		low := func(ext, shop, ids string) string {
+			return strings.Replace(identifiedFlag(ext, shop, ids), `"score":0.9`, `"score":0.1`, 1)
+		}
+		got := decodeResult(t, a.api(t, secret, "application/json", "["+low("new-1", "new-shop", `[{"kind":"phone","value":"+86 13911112222"}]`)+","+
+			low("tied-1", "tied-shop", `[{"kind":"email","value":"CLEAN@example.com"}]`)+"]", nil))
+		if got.Created != 2 || got.RepeatOffenders != 1 || got.CasesOpened != 1 || got.LinksSuggested != 2 {
+			t.Fatalf("the answer: %+v", got)
+		}
+		var c casework.Case
+		if err := db.Gorm.Where("shop_id = ?", scalarOf(t, db, "SELECT id FROM shops WHERE platform_shop_id = 'new-shop'")).Take(&c).Error; err != nil {
+			t.Fatalf("the repeat offender's flag opened no case: %v", err)
+		}
+		if !c.RepeatOffender || c.Priority != casework.RepeatPriority {
+			t.Errorf("the new case: repeat %v, priority %d", c.RepeatOffender, c.Priority)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM flags WHERE external_id = 'new-1' AND repeat_of_case_id = ?", old.ID); n != 1 {
+			t.Errorf("the flag does not name the earlier case")
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM cases c JOIN shops s ON s.id = c.shop_id WHERE s.platform_shop_id = 'tied-shop'"); n != 0 {
+			t.Errorf("a low flag tied only to a clean shop opened %d cases", n)
+		}
+		admin := a.accounts["admin"]
+		for _, who := range []int64{staff.ID, admin.ID} {
+			deadline := time.Now().Add(10 * time.Second)
+			for scalarOf(t, db, "SELECT count(*) FROM notifications WHERE user_id = ? AND kind = 'repeat_offender' AND subject = ?", who, c.Reference) != 1 {
+				if time.Now().After(deadline) {
+					t.Fatalf("user %d was not told of the repeat offender", who)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		row := a.as("staff").get("/cases?q=" + c.Reference).doc(t).Find("[data-testid=case-row]")
+		if row.Length() != 1 || row.Find("[data-testid=repeat-badge]").Length() != 1 {
+			t.Errorf("the case list does not mark the repeat offender's case")
+		}
+		if got := a.as("staff").get("/cases/" + c.Reference).doc(t).Find("[data-testid=repeat-of]").Text(); !strings.Contains(got, old.Reference) {
+			t.Errorf("the case page's flag says %q, not the earlier case %s", got, old.Reference)
+		}
+		// Again: it joins the open case.
+		got = decodeResult(t, a.api(t, secret, "application/json", "["+low("new-2", "new-shop", `[{"kind":"phone","value":"13911112222"}]`)+"]", nil))
+		if got.RepeatOffenders != 1 || got.CasesOpened != 0 || got.CasesUpdated != 1 {
+			t.Errorf("the second flag: %+v", got)
 		}
 	})
 }

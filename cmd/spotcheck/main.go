@@ -187,7 +187,7 @@ func openApp(ctx context.Context, cfg config.Config) (*app, error) {
 		return nil, errors.Join(fmt.Errorf("identifier key: %w", err), db.Close())
 	}
 	flags := flagging.NewService(db, cfg.AutoOpenScore)
-	flags.UseIdentifiers(key, network.Matching{MaxImageDistance: cfg.ImageHashDistance})
+	flags.UseIdentifiers(key, network.Matching{MaxImageDistance: cfg.ImageHashDistance}, jobs)
 	return &app{
 		jobs:          jobs,
 		evidence:      store,

@@ -31,6 +31,7 @@ type Case struct {
 	State               State
 	CloseReason         CloseReason
 	Priority            int
+	RepeatOffender      bool // a flag of a shop tied to one found selling fakes before opened or joined it
 	RiskScore           float64
 	InvestigatorID      *int64
 	EstimatedValueMinor int64
@@ -713,4 +714,30 @@ func RecountSQL(postgres bool) []string {
 		hist("in_", day),
 		hist("inm_", month),
 	}
+}
+
+// RepeatPriority is the priority of a repeat offender's case.
+const RepeatPriority = 3
+
+// MarkRepeatTx marks cases that a repeat offender's flag opened or joined:
+// flagged as such on the list, their priority raised, and a line on the
+// timeline naming the earlier case (by its reference).
+func MarkRepeatTx(tx *gorm.DB, earlier map[int64]int64, now time.Time) error {
+	if len(earlier) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(earlier))
+	if err := tx.Exec(`UPDATE cases SET repeat_offender = true, priority = CASE WHEN priority < ? THEN ? ELSE priority END
+		WHERE id IN ?`, RepeatPriority, RepeatPriority, ids).Error; err != nil {
+		return err
+	}
+	entries := make([]Entry, 0, len(ids))
+	for _, id := range ids {
+		ref, err := Reference(tx, earlier[id])
+		if err != nil {
+			return err
+		}
+		entries = append(entries, Entry{CaseID: id, At: now, Kind: "comment", Note: "Repeat offender: its shop shares identifiers with the shop of " + ref + "."})
+	}
+	return addEntries(tx, entries)
 }

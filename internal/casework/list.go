@@ -64,6 +64,7 @@ type Row struct {
 	Investigator   string
 	OpenedAt       time.Time
 	UpdatedAt      time.Time
+	RepeatOffender bool
 	Overdue        bool `gorm:"-"` // a step of the case is open and past due
 }
 
@@ -173,7 +174,8 @@ func (s *Service) ListSQL(ctx context.Context, f Filter) (string, error) {
 func (s *Service) query(ctx context.Context, f Filter) (*gorm.DB, error) {
 	q := s.db.Gorm.WithContext(ctx).Table("cases c").
 		Select(`c.id, c.reference, c.state, c.close_reason, c.risk_score, c.priority, c.brand_id, b.name AS brand_name,
-			c.shop_id, s.name AS shop_name, s.platform, c.investigator_id, COALESCE(u.name, '') AS investigator, c.opened_at, c.updated_at`).
+			c.shop_id, s.name AS shop_name, s.platform, c.investigator_id, COALESCE(u.name, '') AS investigator, c.opened_at, c.updated_at,
+			c.repeat_offender`).
 		Joins("JOIN brands b ON b.id = c.brand_id").
 		Joins("JOIN shops s ON s.id = c.shop_id").
 		Joins("LEFT JOIN users u ON u.id = c.investigator_id")

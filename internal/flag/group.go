@@ -17,6 +17,7 @@ type grouping struct {
 	caseOf map[[2]int64]int64 // the id of that case, by (shop, brand)
 	opened int                // cases opened
 	grown  int                // open cases that received flags
+	repeat int                // flags of repeat offenders among them
 }
 
 // attachments pairs each flag that got a case (flag id, case id).
@@ -65,7 +66,7 @@ func groupIntoCases(tx *gorm.DB, actor authz.Actor, flags []flagRow, now time.Ti
 			continue
 		}
 		fs := byPair[p]
-		if best := bestScore(fs, 0); shouldOpen(best) {
+		if best := bestScore(fs, 0); shouldOpen(best) || slices.ContainsFunc(fs, func(f flagRow) bool { return f.repeat }) { // a repeat offender's always
 			news = append(news, casework.NewCase{ShopID: p[0], BrandID: p[1], RiskScore: best,
 				SearchText: searchText("", fs), Note: note(len(fs), best)})
 			newPairs = append(newPairs, p)

@@ -3,9 +3,11 @@ package flag
 import (
 	"cmp"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -18,25 +20,27 @@ import (
 	"spotcheck/internal/casework"
 	"spotcheck/internal/database"
 	"spotcheck/internal/network"
+	"spotcheck/internal/notify"
 	"spotcheck/internal/stats"
 )
 
 // Flag is one stored signal.
 type Flag struct {
-	ID            int64
-	Source        string
-	ExternalID    string
-	Rule          string
-	Score         float64
-	ShopID        int64
-	ListingID     *int64
-	BrandID       int64
-	DetectedAt    time.Time
-	Payload       string
-	CaseID        *int64
-	Status        string // open, attached, dismissed
-	DismissReason string
-	ReceivedAt    time.Time
+	ID             int64
+	Source         string
+	ExternalID     string
+	Rule           string
+	Score          float64
+	ShopID         int64
+	ListingID      *int64
+	BrandID        int64
+	DetectedAt     time.Time
+	Payload        string
+	CaseID         *int64
+	RepeatOfCaseID *int64 // the earlier case that makes this a repeat offender's flag
+	Status         string // open, attached, dismissed
+	DismissReason  string
+	ReceivedAt     time.Time
 }
 
 // Result is the answer to one ingestion: the API's response body.
@@ -50,6 +54,9 @@ type Result struct {
 	// LinksSuggested counts the links between shops suggested to staff,
 	// new or with new evidence, because the flags' shops share identifiers.
 	LinksSuggested int `json:"links_suggested"`
+	// RepeatOffenders counts the new flags whose shop shares identifiers
+	// with one already found selling fakes; each opened or joined a case.
+	RepeatOffenders int `json:"repeat_offenders"`
 }
 
 // Service holds the flag use cases.
@@ -58,10 +65,14 @@ type Service struct {
 	threshold float64
 	key       network.Key      // hashes shop identifiers; nil: none are taken
 	matching  network.Matching // how they match
+	queue     notify.Inserter  // tells staff of repeat offenders; nil: nobody
 }
 
-// UseIdentifiers lets flags carry shop identifiers, hashed with key.
-func (s *Service) UseIdentifiers(key network.Key, m network.Matching) { s.key, s.matching = key, m }
+// UseIdentifiers lets flags carry shop identifiers, hashed with key, and
+// tells staff through q when one marks a repeat offender.
+func (s *Service) UseIdentifiers(key network.Key, m network.Matching, q notify.Inserter) {
+	s.key, s.matching, s.queue = key, m, q
+}
 
 // NewService: flags scoring at least autoOpen open a case by themselves.
 func NewService(db *database.DB, autoOpen float64) *Service {
@@ -154,7 +165,7 @@ func (s *Service) ingest(ctx context.Context, actor authz.Actor, ch channel, rec
 			}
 		}
 		res.Duplicates += len(fresh) - res.Created
-		res.CasesOpened, res.CasesUpdated = g.opened, g.grown
+		res.CasesOpened, res.CasesUpdated, res.RepeatOffenders = g.opened, g.grown, g.repeat
 		// A request that stores nothing (all duplicates or rejected) wrote
 		// nothing, so it leaves no audit event either: a resend changes nothing.
 		if res.Created == 0 {
@@ -166,7 +177,7 @@ func (s *Service) ingest(ctx context.Context, actor authz.Actor, ch channel, rec
 		if _, err := audit.Append(ctx, tx, audit.Record{Action: "flags.ingest", ObjectType: "flags", ObjectID: ch.via,
 			Detail: map[string]any{"received": res.Received, "created": res.Created, "duplicates": res.Duplicates,
 				"rejected": len(res.Rejected), "cases_opened": res.CasesOpened, "cases_updated": res.CasesUpdated,
-				"links_suggested": res.LinksSuggested}}); err != nil {
+				"links_suggested": res.LinksSuggested, "repeat_offenders": res.RepeatOffenders}}); err != nil {
 			return err
 		}
 		if hook != nil {
@@ -245,6 +256,7 @@ type flagRow struct {
 	score   float64
 	title   string
 	shop    string
+	repeat  bool // a repeat offender's: it opens a case whatever its score
 }
 
 // store upserts the shops and listings of cs, opens or grows their cases
@@ -270,6 +282,9 @@ func (s *Service) store(tx *gorm.DB, actor authz.Actor, ch channel, cs []checked
 	changes = append(changes, listingChanges...)
 	suggested, err := s.recordIdentifiers(tx, cs, shopIDs, now)
 	if err != nil {
+		return 0, 0, grouping{}, nil, err
+	}
+	if err := markRepeats(tx, cs); err != nil {
 		return 0, 0, grouping{}, nil, err
 	}
 	for attempt := 1; len(cs) > 0; attempt++ {
@@ -310,7 +325,7 @@ func (s *Service) place(tx *gorm.DB, actor authz.Actor, cs []checked, shopIDs ma
 	listingIDs map[listingKey]int64, now time.Time) (int, grouping, error) {
 	rows := make([]flagRow, len(cs))
 	for i, c := range cs {
-		rows[i] = flagRow{shopID: shopIDs[shopKey(c.rec.Shop)], brandID: c.brandID, score: c.score, shop: c.rec.Shop.Name}
+		rows[i] = flagRow{shopID: shopIDs[shopKey(c.rec.Shop)], brandID: c.brandID, score: c.score, shop: c.rec.Shop.Name, repeat: c.repeatOf != 0}
 		if c.rec.Listing != nil {
 			rows[i].title = c.rec.Listing.Title
 		}
@@ -320,7 +335,15 @@ func (s *Service) place(tx *gorm.DB, actor authz.Actor, cs []checked, shopIDs ma
 		return 0, g, err
 	}
 	n, err := insertFlags(tx, cs, shopIDs, listingIDs, g.caseOf, now)
-	return n, g, err
+	if err != nil || n != len(cs) {
+		return n, g, err
+	}
+	for _, c := range cs {
+		if c.repeatOf != 0 {
+			g.repeat++
+		}
+	}
+	return n, g, s.repeatCases(tx, cs, shopIDs, g, now)
 }
 
 // insertFlags inserts the flags of cs, in their case if they have one,
@@ -338,10 +361,10 @@ func insertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listingI
 		for _, c := range part {
 			f := newFlag(c, shopIDs, listingIDs, caseOf)
 			args = append(args, f.Source, f.ExternalID, f.Rule, f.Score, f.ShopID, f.ListingID, f.BrandID,
-				f.DetectedAt, f.Payload, f.CaseID, f.Status, now)
+				f.DetectedAt, f.Payload, f.CaseID, f.Status, now, f.RepeatOfCaseID)
 		}
-		res := tx.Exec(`INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, case_id, status, received_at)
-			VALUES `+placeholders(len(part), 12, nil)+`
+		res := tx.Exec(`INSERT INTO flags (source, external_id, rule, score, shop_id, listing_id, brand_id, detected_at, payload, case_id, status, received_at, repeat_of_case_id)
+			VALUES `+placeholders(len(part), 13, nil)+`
 			ON CONFLICT (source, external_id) DO NOTHING`, args...)
 		if res.Error != nil {
 			return 0, fmt.Errorf("insert flags: %w", res.Error)
@@ -367,6 +390,9 @@ func newFlag(c checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]in
 	}
 	if id, ok := caseOf[[2]int64{f.ShopID, f.BrandID}]; ok {
 		f.CaseID, f.Status = &id, "attached"
+	}
+	if c.repeatOf != 0 {
+		f.RepeatOfCaseID = &c.repeatOf
 	}
 	return f
 }
@@ -438,4 +464,69 @@ func (s *Service) recordIdentifiers(tx *gorm.DB, cs []checked, shopIDs map[shopK
 		return 0, nil
 	}
 	return s.matching.RecordTx(tx, now, shops)
+}
+
+// markRepeats finds the flags whose shop shares an identifier with a shop
+// already found selling fakes (network.PenalisedTx) and names the earlier
+// case on them.
+func markRepeats(tx *gorm.DB, cs []checked) error {
+	var digests []string
+	for _, c := range cs {
+		for _, id := range c.ids {
+			if id.Kind != network.ImageHash {
+				digests = append(digests, hex.EncodeToString(id.Digest))
+			}
+		}
+	}
+	if len(digests) == 0 {
+		return nil
+	}
+	earlier, err := network.PenalisedTx(tx, digests)
+	if err != nil || len(earlier) == 0 {
+		return err
+	}
+	for i := range cs {
+		for _, id := range cs[i].ids {
+			if e, ok := earlier[hex.EncodeToString(id.Digest)]; ok && (cs[i].repeatOf == 0 || e < cs[i].repeatOf) {
+				cs[i].repeatOf = e
+			}
+		}
+	}
+	return nil
+}
+
+// repeatCases marks the cases repeat offenders' flags opened or joined
+// and tells the earlier cases' staff and the admins.
+func (s *Service) repeatCases(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, g grouping, now time.Time) error {
+	earlier := map[int64]int64{} // case → the earlier case
+	for _, c := range cs {
+		if c.repeatOf == 0 {
+			continue
+		}
+		if id, ok := g.caseOf[[2]int64{shopIDs[shopKey(c.rec.Shop)], c.brandID}]; ok && id != c.repeatOf {
+			earlier[id] = c.repeatOf
+		}
+	}
+	if err := casework.MarkRepeatTx(tx, earlier, now); err != nil || s.queue == nil {
+		return err
+	}
+	var admins []int64
+	if err := tx.Raw(`SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id`).Scan(&admins).Error; err != nil {
+		return err
+	}
+	for _, id := range slices.Sorted(maps.Keys(earlier)) {
+		staff, err := notify.CaseStaffTx(tx, earlier[id])
+		if err != nil {
+			return err
+		}
+		ref, err := casework.Reference(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.queue.InsertTx(tx.Statement.Context, tx, notify.Args{Event: notify.RepeatOffender, Subject: ref, Link: "/cases/" + ref,
+			UserIDs: append(staff, admins...)}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -79,6 +79,7 @@ type checked struct {
 	detectedAt time.Time
 	priceMinor *int64
 	ids        []network.Identifier // the shop's identifiers, hashed and masked
+	repeatOf   int64                // the earlier case of a shop tied to this one that sold fakes, 0 for none
 }
 
 // texts lists every string of the record with its field (JSON path).

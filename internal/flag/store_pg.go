@@ -384,11 +384,11 @@ func pgCopyListings(tx *gorm.DB, keys []listingKey, wants map[listingKey]listing
 func pgInsertFlags(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, listingIDs map[listingKey]int64,
 	caseOf map[[2]int64]int64, now time.Time) (int, error) {
 	cols := []string{"source", "external_id", "rule", "score", "shop_id", "listing_id", "brand_id", "detected_at", "payload",
-		"case_id", "status", "received_at"}
+		"case_id", "status", "received_at", "repeat_of_case_id"}
 	n, err := database.CopyFrom(tx, "flags", cols, pgx.CopyFromSlice(len(cs), func(i int) ([]any, error) {
 		f := newFlag(cs[i], shopIDs, listingIDs, caseOf)
 		return []any{f.Source, f.ExternalID, f.Rule, f.Score, f.ShopID, f.ListingID, f.BrandID, f.DetectedAt, f.Payload,
-			f.CaseID, f.Status, now}, nil
+			f.CaseID, f.Status, now, f.RepeatOfCaseID}, nil
 	}))
 	if database.ViolatesUnique(err, "flags_source_external_key") {
 		return 0, nil

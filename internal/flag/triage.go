@@ -45,6 +45,7 @@ type InboxRow struct {
 	Platform     string
 	ListingTitle string
 	ListingURL   string
+	RepeatOf     string // the reference of the earlier case that makes it a repeat offender's
 }
 
 // Inbox lists open flags, highest score first, a page at a time (keyset:
@@ -55,7 +56,9 @@ func (s *Service) Inbox(ctx context.Context, f InboxFilter) ([]InboxRow, string,
 	}
 	q := s.db.Gorm.WithContext(ctx).Table("flags f").
 		Select(`f.id, f.source, f.external_id, f.rule, f.score, f.detected_at, f.brand_id, b.name AS brand_name,
-			f.shop_id, s.name AS shop_name, s.platform, COALESCE(l.title, '') AS listing_title, COALESCE(l.url, '') AS listing_url`).
+			f.shop_id, s.name AS shop_name, s.platform, COALESCE(l.title, '') AS listing_title, COALESCE(l.url, '') AS listing_url,
+			COALESCE(rc.reference, '') AS repeat_of`).
+		Joins("LEFT JOIN cases rc ON rc.id = f.repeat_of_case_id").
 		Joins("JOIN brands b ON b.id = f.brand_id").
 		Joins("JOIN shops s ON s.id = f.shop_id").
 		Joins("LEFT JOIN listings l ON l.id = f.listing_id").
@@ -352,7 +355,9 @@ func (s *Service) listWhere(ctx context.Context, where string, arg any) ([]Inbox
 	var rows []InboxRow
 	err := s.db.Gorm.WithContext(ctx).Table("flags f").
 		Select(`f.id, f.source, f.external_id, f.rule, f.score, f.detected_at, f.brand_id, b.name AS brand_name,
-			f.shop_id, s.name AS shop_name, s.platform, COALESCE(l.title, '') AS listing_title, COALESCE(l.url, '') AS listing_url`).
+			f.shop_id, s.name AS shop_name, s.platform, COALESCE(l.title, '') AS listing_title, COALESCE(l.url, '') AS listing_url,
+			COALESCE(rc.reference, '') AS repeat_of`).
+		Joins("LEFT JOIN cases rc ON rc.id = f.repeat_of_case_id").
 		Joins("JOIN brands b ON b.id = f.brand_id").Joins("JOIN shops s ON s.id = f.shop_id").
 		Joins("LEFT JOIN listings l ON l.id = f.listing_id").
 		Where(where, arg).Order("f.detected_at DESC, f.id DESC").Limit(500).Find(&rows).Error

@@ -8,6 +8,7 @@ import (
 	"spotcheck/internal/deadline"
 	"spotcheck/internal/i18n"
 	"spotcheck/internal/network"
+	"spotcheck/internal/notify"
 	"spotcheck/internal/stats"
 	"spotcheck/web/view/page"
 )
@@ -33,6 +34,7 @@ func TestKeysBuiltAtRunTimeAreInTheCatalog(t *testing.T) {
 		keys = append(keys, "cluster.standing_"+st.Name())
 	}
 	keys = append(keys, "link.network") // the case page's shops of the network not linked to it directly
+	keys = append(keys, "notify."+string(notify.RepeatOffender))
 	for _, k := range network.Kinds {
 		keys = append(keys, "identifier."+string(k))
 	}

@@ -331,3 +331,30 @@ func (m Matching) nearImages(tx *gorm.DB, img Row) ([]Row, error) {
 	}
 	return out, nil
 }
+
+// PenalisedTx finds, among the shops holding these identifiers (hex
+// digests; image hashes aside), those already found selling fakes — a
+// case of theirs with a counterfeit verdict in force, or closed enforced
+// or recovered — and returns, by digest, the earliest such case.
+func PenalisedTx(tx *gorm.DB, digests []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	for start := 0; start < len(digests); start += 500 {
+		var rows []struct {
+			Digest string
+			CaseID int64
+		}
+		if err := tx.Raw(`SELECT si.digest, min(c.id) AS case_id
+			FROM shop_identifiers si JOIN cases c ON c.shop_id = si.shop_id
+			WHERE si.digest IN ? AND si.kind <> 'image_hash'
+			  AND (c.close_reason IN ('enforced', 'recovered')
+			       OR EXISTS (SELECT 1 FROM verdicts v WHERE v.case_id = c.id AND v.result = 'counterfeit'
+			                  AND NOT EXISTS (SELECT 1 FROM verdicts w WHERE w.supersedes_id = v.id)))
+			GROUP BY si.digest`, digests[start:min(start+500, len(digests))]).Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.Digest] = r.CaseID
+		}
+	}
+	return out, nil
+}

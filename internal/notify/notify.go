@@ -34,6 +34,7 @@ const (
 	CaseRaided        Event = "case_raided"        // to the brand's users: a raid was recorded
 	CaseJudged        Event = "case_judged"        // to the brand's users: a judgment or settlement was recorded
 	ClaimPaid         Event = "claim_paid"         // to the brand's users: money was received from the seller
+	RepeatOffender    Event = "repeat_offender"    // to the earlier case's staff and the admins: a shop tied to it was flagged
 )
 
 // CaseStaffTx is who on staff works a case: its investigator and whoever
