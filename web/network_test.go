@@ -361,3 +361,37 @@ func TestARepeatOffenderIsCaughtAtTheDoor(t *testing.T) {
 		}
 	})
 }
+
+// TestTheDemoHasASellerNetwork loads the demo's story: the Silver Lake
+// seller's two shops form a network, one of them penalised, with links
+// suggested from their shared identifiers, and a new shop on the same
+// payout account came in as a repeat offender whatever its low score.
+func TestTheDemoHasASellerNetwork(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		a := newApp(t, db)
+		a.loadDemo(t)
+		shopID := func(platformID string) int64 {
+			return scalarOf(t, db, "SELECT id FROM shops WHERE platform_shop_id = ?", platformID)
+		}
+		lake, outlet := shopID("tb-411050"), shopID("tb-411051")
+		if n := scalarOf(t, db, "SELECT count(*) FROM shops WHERE cluster_id IS NOT NULL AND cluster_id = (SELECT cluster_id FROM shops WHERE id = ?)", lake); n < 2 {
+			t.Errorf("the Silver Lake network holds %d shops", n)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM cases WHERE shop_id = ? AND close_reason IN ('enforced', 'recovered')", lake); n != 1 {
+			t.Errorf("the Silver Lake shop has %d penalised cases", n)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM link_suggestions WHERE status = 'suggested'"); n < 2 {
+			t.Errorf("%d links suggested", n)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM shop_identifiers WHERE shop_id IN (?, ?)", lake, outlet); n != 6 {
+			t.Errorf("the two shops hold %d identifiers", n)
+		}
+		var repeat casework.Case
+		if err := db.Gorm.Where("shop_id = ?", shopID("tb-411990")).Take(&repeat).Error; err != nil || !repeat.RepeatOffender {
+			t.Errorf("the repeat offender's shop: %+v, %v", repeat, err)
+		}
+		if d := a.asDemo("staff@demo.spotcheck.test", "en").get("/cases").doc(t); d.Find("[data-testid=repeat-badge]").Length() == 0 {
+			t.Error("the demo's case list marks no repeat offender")
+		}
+	})
+}

@@ -68,6 +68,15 @@ var shops = []demoShop{
 	}},
 }
 
+// shopIdentifiers are what the risk systems know behind some demo shops
+// (fictional values), sent with their flags: the Silver Lake seller's two
+// shops share a phone and a warehouse.
+var shopIdentifiers = map[string]string{
+	"tb-411050": `[{"kind":"phone","value":"+86 137 0000 4411"},{"kind":"payout_account","value":"6217 0000 9988 1234"},` +
+		`{"kind":"warehouse_address","value":"浙江省义乌市稠城街道银湖路 8 号 3 楼"},{"kind":"image_hash","value":"c3a5f00f5aa5c33c"}]`,
+	"tb-411051": `[{"kind":"phone","value":"13700004411"},{"kind":"return_address","value":"浙江省义乌市稠城街道银湖路8号3楼"}]`,
+}
+
 // loadCases sends the demo flags through the real ingestion (a resend
 // changes nothing), links the two shops one seller controls, and moves a
 // few cases along so that every screen has something to show.
@@ -75,10 +84,14 @@ func loadCases(ctx context.Context, d Deps) error {
 	var lines []string
 	for _, s := range shops {
 		for _, f := range s.flags {
+			ids := ""
+			if v, ok := shopIdentifiers[s.id]; ok {
+				ids = `,"identifiers":` + v
+			}
 			lines = append(lines, fmt.Sprintf(`{"source":"risk-model-7","external_id":%q,"brand":%q,"score":%g,"rule":%q,`+
-				`"detected_at":"2026-11-20T08:00:00Z","shop":{"platform":"taobao","id":%q,"name":%q,"owner":%q},`+
+				`"detected_at":"2026-11-20T08:00:00Z","shop":{"platform":"taobao","id":%q,"name":%q,"owner":%q%s},`+
 				`"listing":{"id":%q,"url":"https://item.example/%s","title":%q,"price":%q,"currency":"CNY"}}`,
-				f.ext, s.brand, f.score, f.rule, s.id, s.name, s.owner, f.listing, f.listing, f.title, f.price))
+				f.ext, s.brand, f.score, f.rule, s.id, s.name, s.owner, ids, f.listing, f.listing, f.title, f.price))
 		}
 	}
 	recs, rejs, err := flag.DecodeNDJSON(strings.NewReader(strings.Join(lines, "\n")), flag.MaxPerRequest)

@@ -131,6 +131,9 @@ func Load(ctx context.Context, d Deps, pw, dataDir string) (Result, error) {
 	if err := loadCases(ctx, d); err != nil {
 		return res, err
 	}
+	if err := loadNetwork(ctx, d); err != nil {
+		return res, err
+	}
 	var brandIDs []int64
 	for _, b := range brands {
 		got, err := d.Brands.ByName(ctx, b.Name)
