@@ -90,6 +90,10 @@ type flagGen struct {
 	shopBase int
 	base     time.Time // the latest detected_at
 	brandIDs []int64   // the ids of brandNames, in order
+	// identifiers: each shop is sent with two (a phone of its own and a
+	// payout account, which one shop in ten shares with the one before it,
+	// so that links are suggested).
+	identifiers bool
 }
 
 // genFlag is one generated flag.
@@ -149,7 +153,19 @@ func (g *flagGen) appendJSON(b []byte, f *genFlag) []byte {
 	b = append(b, shopName(f.shop)...)
 	b = append(b, `","owner":"`...)
 	b = append(b, shopOwner(f.shop)...)
-	b = append(b, `"},"listing":{"id":"`...)
+	b = append(b, '"')
+	if g.identifiers {
+		payout := f.shop
+		if f.shop%10 == 1 {
+			payout--
+		}
+		b = append(b, `,"identifiers":[{"kind":"phone","value":"138`...)
+		b = append(b, pad(f.shop%100_000_000, 8)...)
+		b = append(b, `"},{"kind":"payout_account","value":"6222`...)
+		b = append(b, pad(payout, 12)...)
+		b = append(b, `"}]`...)
+	}
+	b = append(b, `},"listing":{"id":"`...)
 	lid := "item-" + pad(f.shop, 7) + "-" + pad(f.listing, 2)
 	b = append(b, lid...)
 	b = append(b, `","url":"https://`...)

@@ -111,6 +111,21 @@ func (b *bench) ingestPhase(ctx context.Context) error {
 		}
 	}
 
+	// New flags whose shops carry identifiers (other shops, another
+	// source): hashed, stored, matched, links suggested, in the same
+	// transaction.
+	gi := *g
+	gi.source, gi.shopBase, gi.identifiers = "risk-network", 2*o.shops, true
+	withIDs, err := api("API, new flags with 2 identifiers a shop, 1 sender", &gi, 1, true)
+	if err != nil {
+		return err
+	}
+	var suggested, stored int64
+	if err := b.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM link_suggestions), (SELECT count(*) FROM shop_identifiers)").Scan(&suggested, &stored); err != nil {
+		return err
+	}
+	fmt.Printf("  %-52s %s identifiers stored, %s links suggested\n", "", commas(stored), commas(suggested))
+
 	// The floors, on the same rows, in the same harness, one connection.
 	load := machineLoad()
 	floor := func(name string, d time.Duration, n int, err error) (float64, error) {
@@ -183,6 +198,8 @@ func (b *bench) ingestPhase(ctx context.Context) error {
 		line("resend, 2 senders", resend2.Rate(), insResendRate, false)
 	}
 	fmt.Printf("  (API/INSERT: new flags against the INSERT of new rows, resends against the INSERT that meets only conflicts)\n")
+	idRatio := withIDs.Rate() / newRun.Rate()
+	fmt.Printf("  %-40s %8.4f   (with identifiers / without; target ≥ 0.8: %s)\n", "new flags with identifiers", idRatio, metText(idRatio >= 0.8))
 	fmt.Printf("\n  server peak memory during ingestion: VmHWM %s%s, highest sampled VmRSS %s\n", mib(peak.HWM),
 		map[bool]string{true: "", false: " (since start)"}[peak.HWMReset], mib(peak.MaxRSS))
 
@@ -200,6 +217,8 @@ func (b *bench) ingestPhase(ctx context.Context) error {
 		commas(int64(newRun.Rate())), commas(int64(copyRate)), newRun.Rate()/copyRate)
 	b.judge("ingestion, resend (all duplicates) ≥ 0.5 × COPY", resendRun.Rate() >= 0.5*copyRate, "%s vs COPY %s flags/s: %.4f×",
 		commas(int64(resendRun.Rate())), commas(int64(copyRate)), resendRun.Rate()/copyRate)
+	b.judge("ingestion, new flags with identifiers ≥ 0.8 × without", idRatio >= 0.8, "%s vs %s flags/s: %.4f×",
+		commas(int64(withIDs.Rate())), commas(int64(newRun.Rate())), idRatio)
 	b.ingestPeak = peak
 	return nil
 }

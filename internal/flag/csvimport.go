@@ -186,7 +186,7 @@ func (s *Service) CreateImport(ctx context.Context, actor authz.Actor, filename 
 		total++
 		if len(preview) < previewRows {
 			if rej == nil {
-				if _, r := check(rd.line, rec, brands, s.key, now); r != nil {
+				if _, r := check(rd.line, rec, brands, s.key, nil, now); r != nil {
 					rej = r
 				}
 			}

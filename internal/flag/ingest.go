@@ -123,12 +123,13 @@ func (s *Service) ingest(ctx context.Context, actor authz.Actor, ch channel, rec
 	}
 	now := s.db.Now()
 	ok := make([]checked, 0, len(recs))
+	memo := identifierMemo{}
 	seen := make(map[[2]string]bool, len(recs))
 	for i, r := range recs {
 		if rejected[i] {
 			continue
 		}
-		c, rej := check(i, r, brands, s.key, now)
+		c, rej := check(i, r, brands, s.key, memo, now)
 		if rej != nil {
 			res.Rejected = append(res.Rejected, *rej)
 			continue
@@ -280,11 +281,12 @@ func (s *Service) store(tx *gorm.DB, actor authz.Actor, ch channel, cs []checked
 		return 0, 0, grouping{}, nil, err
 	}
 	changes = append(changes, listingChanges...)
-	suggested, err := s.recordIdentifiers(tx, cs, shopIDs, now)
+	recorded, err := s.recordIdentifiers(tx, cs, shopIDs, now)
 	if err != nil {
 		return 0, 0, grouping{}, nil, err
 	}
-	if err := markRepeats(tx, cs); err != nil {
+	suggested := recorded.Suggested
+	if err := markRepeats(tx, cs, recorded.Holders); err != nil {
 		return 0, 0, grouping{}, nil, err
 	}
 	for attempt := 1; len(cs) > 0; attempt++ {
@@ -448,7 +450,7 @@ func attachFlags(tx *gorm.DB, pairs [][2]int64) error {
 
 // recordIdentifiers keeps the identifiers the new flags' shops carry and
 // suggests the links they reveal (network.Matching.RecordTx).
-func (s *Service) recordIdentifiers(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now time.Time) (int, error) {
+func (s *Service) recordIdentifiers(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]int64, now time.Time) (network.Recorded, error) {
 	var shops map[int64][]network.Identifier
 	for _, c := range cs {
 		if len(c.ids) == 0 {
@@ -461,27 +463,19 @@ func (s *Service) recordIdentifiers(tx *gorm.DB, cs []checked, shopIDs map[shopK
 		shops[id] = append(shops[id], c.ids...)
 	}
 	if shops == nil {
-		return 0, nil
+		return network.Recorded{}, nil
 	}
 	return s.matching.RecordTx(tx, now, shops)
 }
 
 // markRepeats finds the flags whose shop shares an identifier with a shop
-// already found selling fakes (network.PenalisedTx) and names the earlier
-// case on them.
-func markRepeats(tx *gorm.DB, cs []checked) error {
-	var digests []string
-	for _, c := range cs {
-		for _, id := range c.ids {
-			if id.Kind != network.ImageHash {
-				digests = append(digests, hex.EncodeToString(id.Digest))
-			}
-		}
-	}
-	if len(digests) == 0 {
+// already found selling fakes (network.PenalisedTx, over the holders
+// RecordTx found) and names the earlier case on them.
+func markRepeats(tx *gorm.DB, cs []checked, holders map[string][]int64) error {
+	if len(holders) == 0 {
 		return nil
 	}
-	earlier, err := network.PenalisedTx(tx, digests)
+	earlier, err := network.PenalisedTx(tx, holders)
 	if err != nil || len(earlier) == 0 {
 		return err
 	}

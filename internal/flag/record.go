@@ -103,7 +103,7 @@ func (r Record) texts() []struct{ field, value string } {
 
 // check validates r; brands maps lower-cased brand names to ids; key
 // hashes the shop's identifiers (nil: this server takes none).
-func check(i int, r Record, brands map[string]int64, key network.Key, now time.Time) (checked, *Rejection) {
+func check(i int, r Record, brands map[string]int64, key network.Key, memo identifierMemo, now time.Time) (checked, *Rejection) {
 	reject := func(field, code, msg string) (checked, *Rejection) {
 		return checked{}, &Rejection{Index: i, Field: field, Code: code, Message: msg}
 	}
@@ -181,7 +181,7 @@ func check(i int, r Record, brands map[string]int64, key network.Key, now time.T
 			if err != nil {
 				return reject(at+".kind", "unknown_kind", at+".kind must be one of "+kindNames())
 			}
-			made, err := key.Make(kind, id.Value)
+			made, err := memo.make(key, kind, id.Value)
 			if err != nil {
 				return reject(at+".value", err.Error(), identifierProblem(at+".value", err))
 			}
@@ -245,25 +245,52 @@ func identifierProblem(field string, err error) string {
 	return field + " is not valid"
 }
 
-// maskedPayload is the record as kept with the flag when its shop carries
-// identifiers: as sent, but each identifier's value replaced by its
-// masked form, so that no raw value is stored.
+// identifierMemo makes each distinct identifier of a batch once: a shop's
+// identifiers come with each of its flags, and normalising a phone number
+// is the dearest step of ingestion.
+type identifierMemo map[[2]string]network.Identifier
+
+func (m identifierMemo) make(key network.Key, kind network.Kind, value string) (network.Identifier, error) {
+	k := [2]string{string(kind), value}
+	if id, ok := m[k]; ok {
+		return id, nil
+	}
+	id, err := key.Make(kind, value)
+	if err == nil && m != nil {
+		m[k] = id
+	}
+	return id, err
+}
+
+// maskedShop and maskedRecord are a record as kept with its flag when its
+// shop carries identifiers: each value replaced by its masked form, so that
+// no raw value is stored. (A record holds the contract's fields only: an
+// unknown one is refused.)
+type maskedShop struct {
+	Platform    string             `json:"platform"`
+	ID          string             `json:"id"`
+	Name        string             `json:"name,omitempty"`
+	Owner       string             `json:"owner,omitempty"`
+	Identifiers []maskedIdentifier `json:"identifiers"`
+}
+
+type maskedIdentifier struct {
+	Kind   network.Kind `json:"kind"`
+	Masked string       `json:"masked"`
+}
+
+type maskedRecord struct {
+	Record
+	Shop maskedShop `json:"shop"` // shadows Record.Shop
+}
+
 func maskedPayload(c checked) string {
-	var doc map[string]any
-	if len(c.rec.raw) == 0 || json.Unmarshal(c.rec.raw, &doc) != nil {
-		b, _ := json.Marshal(c.rec)
-		if json.Unmarshal(b, &doc) != nil {
-			return "{}"
-		}
+	m := maskedRecord{Record: c.rec, Shop: maskedShop{Platform: c.rec.Shop.Platform, ID: c.rec.Shop.ID, Name: c.rec.Shop.Name,
+		Owner: c.rec.Shop.Owner, Identifiers: make([]maskedIdentifier, len(c.ids))}}
+	for i, id := range c.ids {
+		m.Shop.Identifiers[i] = maskedIdentifier{Kind: id.Kind, Masked: id.Masked}
 	}
-	if shop, ok := doc["shop"].(map[string]any); ok {
-		masked := make([]map[string]string, len(c.ids))
-		for i, id := range c.ids {
-			masked[i] = map[string]string{"kind": string(id.Kind), "masked": id.Masked}
-		}
-		shop["identifiers"] = masked
-	}
-	b, err := json.Marshal(doc)
+	b, err := json.Marshal(m)
 	if err != nil {
 		return "{}"
 	}

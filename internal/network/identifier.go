@@ -85,6 +85,9 @@ func Normalise(kind Kind, value string) (string, error) {
 	}
 	switch kind {
 	case Phone:
+		if e, ok := chineseMobile(v); ok { // most of them: no need to parse
+			return e, nil
+		}
 		n, err := phonenumbers.Parse(v, "CN")
 		if err != nil || !phonenumbers.IsPossibleNumber(n) {
 			return "", ErrPhone
@@ -118,6 +121,38 @@ func Normalise(kind Kind, value string) (string, error) {
 	return "", ErrUnknownKind
 }
 
+// chineseMobile is v in E.164 when it is plainly a mainland mobile number
+// (1[3-9] and nine more digits, maybe after +86 or 86, maybe spaced or
+// dashed): what the phone-number library would make of it, without its
+// cost.
+func chineseMobile(v string) (string, bool) {
+	var b [16]byte
+	n := 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(b) {
+				return "", false
+			}
+			b[n] = c
+			n++
+		case c == ' ' || c == '-' || (c == '+' && i == 0):
+		default:
+			return "", false
+		}
+	}
+	d := string(b[:n])
+	if n == 13 && d[:2] == "86" {
+		d = d[2:]
+	} else if v[0] == '+' {
+		return "", false // another country's code
+	}
+	if len(d) != 11 || d[0] != '1' || d[1] < '3' {
+		return "", false
+	}
+	return "+86" + d, true
+}
+
 // class is what kinds compare with each other: a return address matches
 // a warehouse address; every other kind only itself.
 func class(k Kind) string {
@@ -145,11 +180,34 @@ func (key Key) Make(kind Kind, value string) (Identifier, error) {
 		bits, _ := strconv.ParseUint(n, 16, 64)
 		return Identifier{Kind: kind, Digest: binary.BigEndian.AppendUint64(nil, bits), Masked: n, Image: &bits}, nil
 	}
+	masked := ""
+	if kind == Phone { // from the E.164 form, without parsing it again
+		masked = maskPhone(n)
+	} else {
+		masked = Mask(kind, n)
+	}
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(class(kind)))
 	mac.Write([]byte{0})
 	mac.Write([]byte(n))
-	return Identifier{Kind: kind, Digest: mac.Sum(nil), Masked: Mask(kind, n)}, nil
+	return Identifier{Kind: kind, Digest: mac.Sum(nil), Masked: masked}, nil
+}
+
+// maskPhone masks an E.164 number: its country code (read from the
+// calling-code table), the first three and last four digits of the rest.
+func maskPhone(e164 string) string {
+	digits := strings.TrimPrefix(e164, "+")
+	for l := 1; l <= 3 && l < len(digits); l++ {
+		cc, err := strconv.Atoi(digits[:l])
+		if err != nil || phonenumbers.GetRegionCodeForCountryCode(cc) == "ZZ" {
+			continue
+		}
+		if national := digits[l:]; len(national) > 7 {
+			return "+" + digits[:l] + " " + national[:3] + "****" + national[len(national)-4:]
+		}
+		break
+	}
+	return Mask(Phone, e164)
 }
 
 // Mask is the form of a normalised value staff see: enough to tell two

@@ -86,3 +86,16 @@ func TestEqualValuesShareADigestAndOnlyTheKeyMakesIt(t *testing.T) {
 		t.Errorf("the digest is %d bytes, not an HMAC-SHA256", len(a.Digest))
 	}
 }
+
+// TestTheMobileFastPathAgreesWithTheLibrary checks the shortcut for plain
+// mainland mobile numbers against the phone-number library's answer.
+func TestTheMobileFastPathAgreesWithTheLibrary(t *testing.T) {
+	for _, v := range []string{"13800132231", "138 0013 2231", "138-0013-2231", "+86 138 0013 2231", "8613800132231", "+8613800132231",
+		"19912345678", "12345678901", "+85291234567", "+1 650 253 0000", "0571 8888 1234", "1380013223", "138001322311"} {
+		want, werr := network.NormaliseWithLibrary(v)
+		got, err := network.Normalise(network.Phone, v)
+		if got != want || (err == nil) != (werr == nil) {
+			t.Errorf("%q: %q, %v; the library says %q, %v", v, got, err, want, werr)
+		}
+	}
+}

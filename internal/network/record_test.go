@@ -42,8 +42,8 @@ func record(t *testing.T, db *database.DB, m network.Matching, at map[int64][]ne
 	t.Helper()
 	var n int
 	if err := db.InTx(context.Background(), func(tx *gorm.DB) error {
-		var err error
-		n, err = m.RecordTx(tx, db.Now(), at)
+		r, err := m.RecordTx(tx, db.Now(), at)
+		n = r.Suggested
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -112,7 +112,7 @@ func placeGraph(p ClusterPage) ([]graphNode, []graphEdge) {
 	for i, sh := range p.Shops {
 		angle := 2*math.Pi*float64(i)/float64(max(n, 1)) - math.Pi/2
 		x, y := c+r*math.Cos(angle), c+r*math.Sin(angle)
-		nd := graphNode{ClusterShop: sh, X: int(x), Y: int(y), Anchor: "start", LabelX: int(x) + 14, Label: truncate(sh.Name, 16)}
+		nd := graphNode{ClusterShop: sh, X: int(x), Y: int(y), Anchor: "start", LabelX: int(x) + 14, Label: truncate(sh.Name, 22)}
 		if math.Cos(angle) < -0.01 {
 			nd.Anchor, nd.LabelX = "end", int(x)-14
 		}
