@@ -90,8 +90,9 @@ func splitTx(tx *gorm.DB, a, b int64) error {
 	// Walk from both ends, a step of the smaller frontier at a time.
 	seen := [2]map[int64]bool{{a: true}, {b: true}}
 	frontier := [2][]int64{{a}, {b}}
-	side := -1
-	for side < 0 {
+	var done map[int64]bool // the side found whole first
+	side := 0
+	for done == nil {
 		i := 0
 		if len(frontier[1]) < len(frontier[0]) {
 			i = 1
@@ -113,11 +114,11 @@ func splitTx(tx *gorm.DB, a, b int64) error {
 			}
 		}
 		if frontier[i] = next; len(next) == 0 {
-			side = i // this side is all there is of its component
+			done, side = seen[i], i // this side is all there is of its component
 		}
 	}
-	small := make([]int64, 0, len(seen[side]))
-	for s := range seen[side] {
+	small := make([]int64, 0, len(done))
+	for s := range done {
 		small = append(small, s)
 	}
 	slices.Sort(small)
