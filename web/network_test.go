@@ -390,8 +390,31 @@ func TestTheDemoHasASellerNetwork(t *testing.T) {
 		if err := db.Gorm.Where("shop_id = ?", shopID("tb-411990")).Take(&repeat).Error; err != nil || !repeat.RepeatOffender {
 			t.Errorf("the repeat offender's shop: %+v, %v", repeat, err)
 		}
-		if d := a.asDemo("staff@demo.spotcheck.test", "en").get("/cases").doc(t); d.Find("[data-testid=repeat-badge]").Length() == 0 {
+		staff := a.asDemo("staff@demo.spotcheck.test", "en")
+		if d := staff.get("/cases").doc(t); d.Find("[data-testid=repeat-badge]").Length() == 0 {
 			t.Error("the demo's case list marks no repeat offender")
+		}
+		// Rejecting the look-alike image's suggestion: a note is needed, then
+		// it is gone from the shop page, rejected and audited.
+		page := fmt.Sprintf("/shops/%d", shopID("tb-411730"))
+		action, _ := staff.get(page).doc(t).Find("[data-testid=suggestion-form]").Attr("action")
+		if r := staff.post(action, url.Values{"decision": {"reject"}, "note": {""}}); r.StatusCode != invalid {
+			t.Errorf("a rejection without a note: %d", r.StatusCode)
+		}
+		if r := staff.post(action, url.Values{"decision": {"reject"}, "note": {"a common stock photo"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("reject: %d", r.StatusCode)
+		}
+		if n := staff.get(page).doc(t).Find("[data-testid=suggested-link]").Length(); n != 0 {
+			t.Errorf("%d suggestions left on the shop page after rejecting", n)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM link_suggestions WHERE status = 'rejected' AND note = 'a common stock photo'"); n != 1 {
+			t.Errorf("%d suggestions rejected with the note", n)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM audit_events WHERE action = 'shop.suggestion_reject'"); n != 1 {
+			t.Errorf("%d rejections audited", n)
+		}
+		if n := scalarOf(t, db, "SELECT count(*) FROM shop_links WHERE shop_a_id = ? OR shop_b_id = ?", shopID("tb-411730"), shopID("tb-411730")); n != 0 {
+			t.Errorf("a rejected suggestion made %d links", n)
 		}
 	})
 }

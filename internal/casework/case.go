@@ -731,13 +731,32 @@ func MarkRepeatTx(tx *gorm.DB, earlier map[int64]int64, now time.Time) error {
 		WHERE id IN ?`, RepeatPriority, RepeatPriority, ids).Error; err != nil {
 		return err
 	}
+	refs, err := References(tx, slices.Collect(maps.Values(earlier)))
+	if err != nil {
+		return err
+	}
 	entries := make([]Entry, 0, len(ids))
 	for _, id := range ids {
-		ref, err := Reference(tx, earlier[id])
-		if err != nil {
-			return err
-		}
-		entries = append(entries, Entry{CaseID: id, At: now, Kind: "comment", Note: "Repeat offender: its shop shares identifiers with the shop of " + ref + "."})
+		entries = append(entries, Entry{CaseID: id, At: now, Kind: "comment", Note: "Repeat offender: its shop shares identifiers with the shop of " + refs[earlier[id]] + "."})
 	}
 	return addEntries(tx, entries)
+}
+
+// References are the references of the cases ids, in one query.
+func References(db *gorm.DB, ids []int64) (map[int64]string, error) {
+	var rows []struct {
+		ID        int64
+		Reference string
+	}
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if err := db.Model(&Case{}).Select("id, reference").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Reference
+	}
+	return out, nil
 }

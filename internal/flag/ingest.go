@@ -508,15 +508,17 @@ func (s *Service) repeatCases(tx *gorm.DB, cs []checked, shopIDs map[shopKeyT]in
 	if err := tx.Raw(`SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id`).Scan(&admins).Error; err != nil {
 		return err
 	}
-	for _, id := range slices.Sorted(maps.Keys(earlier)) {
+	ids := slices.Sorted(maps.Keys(earlier))
+	refs, err := casework.References(tx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
 		staff, err := notify.CaseStaffTx(tx, earlier[id])
 		if err != nil {
 			return err
 		}
-		ref, err := casework.Reference(tx, id)
-		if err != nil {
-			return err
-		}
+		ref := refs[id]
 		if err := s.queue.InsertTx(tx.Statement.Context, tx, notify.Args{Event: notify.RepeatOffender, Subject: ref, Link: "/cases/" + ref,
 			UserIDs: append(staff, admins...)}); err != nil {
 			return err
